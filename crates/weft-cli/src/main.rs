@@ -1,1 +1,27 @@
-fn main() {}
+//! `weft`, the command-line tool of the Weft language (embedding.md §1):
+//! `run`, `check`, `test` and `disasm`. Exit status: 0 success, 1 an
+//! uncaught error / diagnostics / failed tests, 2 a usage error.
+
+mod capability;
+mod cli;
+mod commands;
+mod testing;
+mod vm_thread;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    // Usage errors exit 2 (clap's default); --help and --version exit 0.
+    let cli = Cli::parse();
+    let exit = match cli.command {
+        Command::Run(args) => commands::run::execute(args),
+        Command::Check(args) => commands::check::execute(args),
+        Command::Test(args) => testing::execute(args),
+        Command::Disasm(args) => commands::disasm::execute(args),
+    };
+    exit.into()
+}

@@ -1,0 +1,145 @@
+//! The command-line grammar of `weft` (clap derive): commands, flags and
+//! their value checks. Turning the parsed flags into what a command needs
+//! happens in `commands/`.
+
+use std::num::{NonZeroU32, NonZeroU64, NonZeroUsize};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::capability::Capability;
+
+/// Weft: a scripting language for orchestrating LLM agents and workers.
+#[derive(Debug, Parser)]
+#[command(name = "weft", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a script
+    Run(RunArgs),
+    /// Parse and compile files, printing every diagnostic; runs nothing
+    Check(CheckArgs),
+    /// Run `.wf` tests (NAME.wf with NAME.expected or NAME.error)
+    Test(TestArgs),
+    /// Print the compiled bytecode of a file (for developers of Weft)
+    Disasm(DisasmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The script to run
+    pub file: PathBuf,
+
+    /// Arguments for the script, bound to the global `argv` (after `--`)
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+
+    /// State directory for snapshots and run records (WEFT_STATE_DIR, if
+    /// set, takes precedence; default `.weft/`)
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Maximum number of workers running at once
+    #[arg(long, value_name = "N")]
+    pub max_workers: Option<NonZeroU32>,
+
+    /// Root capability ceiling, a JSON policy file
+    #[arg(long, value_name = "FILE.json")]
+    pub policy: Option<PathBuf>,
+
+    /// Ignore stored durable state
+    #[arg(long)]
+    pub fresh: bool,
+
+    /// Deny a capability (repeatable): fs.read fs.write process.exec
+    /// network llm.call workers.spawn
+    #[arg(long, value_name = "CAP", value_parser = Capability::parse_flag)]
+    pub deny: Vec<Capability>,
+
+    /// Answer LLM calls from recorded request/response pairs
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub llm_fixture: Option<PathBuf>,
+
+    /// Record every real provider exchange to this file
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub llm_record: Option<PathBuf>,
+
+    /// Print worker events to stderr as JSON lines
+    #[arg(long)]
+    pub events: bool,
+
+    /// Show a live table of workers on stderr
+    #[arg(long)]
+    pub progress: bool,
+
+    /// VM instruction budget (exceeding it raises `limit_exceeded`)
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<NonZeroU64>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The files to check
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DisasmArgs {
+    /// The file to disassemble
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Test files or directories searched recursively
+    #[arg(value_name = "PATH", default_value = "conformance")]
+    pub paths: Vec<PathBuf>,
+
+    /// Run only tests whose path contains TEXT
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+
+    /// Number of tests run at once (default: the number of CPUs)
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn script_arguments_follow_double_dash() {
+        let cli = Cli::try_parse_from(["weft", "run", "a.wf", "--", "x", "--fresh"]).unwrap();
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(run.args, ["x", "--fresh"]);
+        assert!(!run.fresh);
+    }
+
+    #[test]
+    fn deny_is_repeatable_and_checked() {
+        let cli = Cli::try_parse_from([
+            "weft", "run", "--deny", "network", "--deny", "fs.write", "a.wf",
+        ])
+        .unwrap();
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(run.deny, [Capability::Network, Capability::FsWrite]);
+        let err = Cli::try_parse_from(["weft", "run", "--deny", "fs.raed", "a.wf"]).unwrap_err();
+        assert!(err.to_string().contains("did you mean 'fs.read'?"), "{err}");
+    }
+}

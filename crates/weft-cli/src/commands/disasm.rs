@@ -1,0 +1,48 @@
+//! `weft disasm FILE`: prints the compiled bytecode listing (for developers
+//! of Weft).
+
+use std::io::Write;
+
+use weft_vm::{Runtime, RuntimeOptions};
+
+use super::{check_readable, render_all, usage_error, vm_thread_failure, Exit};
+use crate::cli::DisasmArgs;
+use crate::vm_thread::on_vm_thread;
+
+/// Runs `weft disasm`.
+pub fn execute(args: DisasmArgs) -> Exit {
+    if let Err(message) = check_readable(&args.file) {
+        return usage_error(message);
+    }
+    let file = args.file;
+    let outcome = on_vm_thread(move || {
+        let mut runtime = Runtime::new(RuntimeOptions::default());
+        runtime
+            .disassemble_file(&file)
+            .map_err(|ds| render_all(&ds))
+    });
+    match outcome {
+        Ok(Ok(listing)) => {
+            let mut out = std::io::stdout().lock();
+            let written = out.write_all(listing.as_bytes()).and_then(|()| {
+                if listing.is_empty() || listing.ends_with('\n') {
+                    Ok(())
+                } else {
+                    out.write_all(b"\n")
+                }
+            });
+            match written.and_then(|()| out.flush()) {
+                Ok(()) => Exit::Success,
+                Err(e) => {
+                    eprintln!("error: cannot write the listing: {e}");
+                    Exit::Failure
+                }
+            }
+        }
+        Ok(Err(rendered)) => {
+            eprintln!("{rendered}");
+            Exit::Failure
+        }
+        Err(e) => vm_thread_failure(e),
+    }
+}

@@ -1,0 +1,186 @@
+//! `weft run FILE [-- ARGS...]`: runs a script on the VM thread.
+//!
+//! The run flags of embedding.md §1 are parsed once, here, into a typed
+//! [`RunConfig`]. Flags the VM cannot honour yet are refused with a usage
+//! error rather than silently ignored; see [`RunConfig::unavailable_flags`].
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::num::{NonZeroU32, NonZeroU64};
+use std::path::PathBuf;
+
+use weft_vm::{Runtime, RuntimeOptions};
+
+use super::{check_readable, usage_error, vm_thread_failure, Exit};
+use crate::capability::Capability;
+use crate::cli::RunArgs;
+use crate::vm_thread::block_on_vm_thread;
+
+/// The state directory used when neither `WEFT_STATE_DIR` nor
+/// `--state-dir` is given (workers.md §6).
+pub const DEFAULT_STATE_DIR: &str = ".weft";
+
+/// Everything `weft run` was asked to do, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunConfig {
+    pub file: PathBuf,
+    /// The strings after `--`, bound to the script's `argv`.
+    pub argv: Vec<String>,
+    /// `WEFT_STATE_DIR`, else `--state-dir`, else `.weft/` (workers.md §6).
+    /// Not passed to the VM yet: `RuntimeOptions` has no state directory.
+    pub state_dir: PathBuf,
+    /// `--max-steps`. Not passed to the VM yet: `RuntimeOptions` has no
+    /// instruction budget.
+    pub max_steps: Option<NonZeroU64>,
+    pub max_workers: Option<NonZeroU32>,
+    pub policy: Option<PathBuf>,
+    pub fresh: bool,
+    /// `--deny` capabilities, each once, in the order first given.
+    pub deny: Vec<Capability>,
+    pub llm_fixture: Option<PathBuf>,
+    pub llm_record: Option<PathBuf>,
+    pub events: bool,
+    pub progress: bool,
+}
+
+impl RunConfig {
+    /// Builds the configuration from parsed flags and the value of
+    /// `WEFT_STATE_DIR` (passed in so tests need not touch the environment).
+    pub fn new(args: RunArgs, env_state_dir: Option<OsString>) -> RunConfig {
+        let state_dir = env_state_dir
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+            .or(args.state_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
+        let mut deny = Vec::new();
+        for cap in args.deny {
+            if !deny.contains(&cap) {
+                deny.push(cap);
+            }
+        }
+        RunConfig {
+            file: args.file,
+            argv: args.args,
+            state_dir,
+            max_steps: args.max_steps,
+            max_workers: args.max_workers,
+            policy: args.policy,
+            fresh: args.fresh,
+            deny,
+            llm_fixture: args.llm_fixture,
+            llm_record: args.llm_record,
+            events: args.events,
+            progress: args.progress,
+        }
+    }
+
+    /// The flags given that this build cannot honour yet. Remove a flag from
+    /// here when the VM gains the matching `RuntimeOptions` field.
+    pub fn unavailable_flags(&self) -> Vec<&'static str> {
+        let given = [
+            ("--max-workers", self.max_workers.is_some()),
+            ("--policy", self.policy.is_some()),
+            ("--fresh", self.fresh),
+            ("--deny", !self.deny.is_empty()),
+            ("--llm-fixture", self.llm_fixture.is_some()),
+            ("--llm-record", self.llm_record.is_some()),
+            ("--events", self.events),
+            ("--progress", self.progress),
+        ];
+        given
+            .into_iter()
+            .filter_map(|(flag, set)| set.then_some(flag))
+            .collect()
+    }
+
+    /// The options handed to the VM. Called on the VM thread: the options
+    /// hold a non-`Send` writer.
+    pub fn runtime_options(&self) -> RuntimeOptions {
+        RuntimeOptions {
+            argv: self.argv.clone(),
+            ..RuntimeOptions::default()
+        }
+    }
+}
+
+/// Runs `weft run`.
+pub fn execute(args: RunArgs) -> Exit {
+    let config = RunConfig::new(args, std::env::var_os("WEFT_STATE_DIR"));
+    let unavailable = config.unavailable_flags();
+    if !unavailable.is_empty() {
+        for flag in unavailable {
+            eprintln!("error: `{flag}` is not available yet in this build");
+        }
+        return Exit::Usage;
+    }
+    if let Err(message) = check_readable(&config.file) {
+        return usage_error(message);
+    }
+    let outcome = block_on_vm_thread(move || {
+        let options = config.runtime_options();
+        async move {
+            let mut runtime = Runtime::new(options);
+            runtime.run_file(&config.file).await.map_err(|ds| ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n\n"))
+        }
+    });
+    // Output of `print` without a newline must not be lost.
+    let _ = std::io::stdout().flush();
+    match outcome {
+        Ok(Ok(())) => Exit::Success,
+        Ok(Err(rendered)) => {
+            eprintln!("{rendered}");
+            Exit::Failure
+        }
+        Err(e) => vm_thread_failure(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn config(argv: &[&str], env: Option<&str>) -> RunConfig {
+        let cli = Cli::try_parse_from(argv).unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        RunConfig::new(args, env.map(OsString::from))
+    }
+
+    #[test]
+    fn state_dir_precedence() {
+        assert_eq!(
+            config(&["weft", "run", "a.wf"], None).state_dir,
+            PathBuf::from(".weft")
+        );
+        let flag = ["weft", "run", "--state-dir", "s", "a.wf"];
+        assert_eq!(config(&flag, None).state_dir, PathBuf::from("s"));
+        assert_eq!(config(&flag, Some("/e")).state_dir, PathBuf::from("/e"));
+        assert_eq!(config(&flag, Some("")).state_dir, PathBuf::from("s"));
+    }
+
+    #[test]
+    fn parsed_only_flags_are_available() {
+        let c = config(
+            &["weft", "run", "--max-steps", "5", "a.wf", "--", "x"],
+            None,
+        );
+        assert!(c.unavailable_flags().is_empty());
+        assert_eq!(c.max_steps, NonZeroU64::new(5));
+        assert_eq!(c.argv, ["x"]);
+    }
+
+    #[test]
+    fn unavailable_flags_are_listed() {
+        let c = config(
+            &[
+                "weft", "run", "--events", "--deny", "network", "--deny", "network", "a.wf",
+            ],
+            None,
+        );
+        assert_eq!(c.deny, [Capability::Network]);
+        assert_eq!(c.unavailable_flags(), ["--deny", "--events"]);
+    }
+}

@@ -1,0 +1,128 @@
+//! The builtin registry and the helpers builtins use to read their
+//! arguments. One file per family of stdlib.md.
+
+mod args;
+mod convert;
+mod dicts;
+mod lists;
+mod strings;
+mod output;
+mod testing;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use args::Args;
+
+use crate::error::RtResult;
+use crate::value::Value;
+use crate::vm::Vm;
+
+/// A boxed, non-`Send` future borrowing the VM.
+pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// A builtin that never waits and never calls back into script code.
+pub type SyncFn = fn(&mut Vm, &mut Args) -> RtResult<Value>;
+/// A builtin that awaits, or calls script functions (callbacks).
+pub type AsyncFn = for<'v> fn(&'v mut Vm, Vec<Value>) -> LocalBoxFuture<'v, RtResult<Value>>;
+
+#[derive(Clone, Copy)]
+pub enum BuiltinFn {
+    Sync(SyncFn),
+    Async(AsyncFn),
+}
+
+/// One builtin function.
+pub struct BuiltinDef {
+    pub name: &'static str,
+    /// Parameter names, for messages (`argument 2 (separator)`) and docs.
+    /// A trailing `"..."` entry marks a variadic builtin.
+    pub params: &'static [&'static str],
+    /// Minimum number of arguments.
+    pub min: u8,
+    /// Maximum number of arguments (`u8::MAX` = variadic).
+    pub max: u8,
+    pub func: BuiltinFn,
+    /// The stdlib.md family (for the generated reference).
+    pub family: &'static str,
+    pub doc: &'static str,
+}
+
+impl BuiltinDef {
+    pub fn is_sync(&self) -> bool {
+        matches!(self.func, BuiltinFn::Sync(_))
+    }
+
+    /// Checks the argument count: `split() takes 1 to 2 arguments, got 3`.
+    pub fn check_arity(&self, argc: usize) -> RtResult<()> {
+        if argc >= self.min as usize && (self.max == u8::MAX || argc <= self.max as usize) {
+            return Ok(());
+        }
+        let plural = |n: u8| if n == 1 { "argument" } else { "arguments" };
+        let takes = if self.max == u8::MAX {
+            format!("takes at least {} {}", self.min, plural(self.min))
+        } else if self.min == self.max {
+            format!("takes {} {}", self.min, plural(self.min))
+        } else {
+            format!("takes {} to {} arguments", self.min, self.max)
+        };
+        Err(crate::error::type_error(format!(
+            "{}() {takes}, got {argc}",
+            self.name
+        )))
+    }
+}
+
+/// Shorthand for defining a synchronous builtin.
+pub(crate) const fn sync(
+    name: &'static str,
+    params: &'static [&'static str],
+    min: u8,
+    max: u8,
+    family: &'static str,
+    doc: &'static str,
+    f: SyncFn,
+) -> BuiltinDef {
+    BuiltinDef {
+        name,
+        params,
+        min,
+        max,
+        func: BuiltinFn::Sync(f),
+        family,
+        doc,
+    }
+}
+
+/// Shorthand for defining an async builtin.
+pub(crate) const fn asynchronous(
+    name: &'static str,
+    params: &'static [&'static str],
+    min: u8,
+    max: u8,
+    family: &'static str,
+    doc: &'static str,
+    f: AsyncFn,
+) -> BuiltinDef {
+    BuiltinDef {
+        name,
+        params,
+        min,
+        max,
+        func: BuiltinFn::Async(f),
+        family,
+        doc,
+    }
+}
+
+/// Every core builtin, in registry order.
+pub fn core_builtins() -> Vec<BuiltinDef> {
+    let mut all = Vec::new();
+    all.extend(output::defs());
+    all.extend(convert::defs());
+    all.extend(strings::defs());
+    all.extend(lists::defs());
+    all.extend(dicts::defs());
+    all.extend(testing::defs());
+    all
+}

@@ -1,0 +1,273 @@
+//! The instruction set and compiled functions.
+//!
+//! The VM is a stack machine with per-frame local slots. A frame's stack
+//! region is `[callee][slot 0 .. slot nslots-1][operand stack ...]`; the
+//! arguments of a call become slots `0..nparams`. Every instruction below
+//! documents its operands and its stack effect as `[before] -> [after]`
+//! (top of stack on the right). Jump offsets are relative to the
+//! instruction after the jump.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use weft_syntax::{SourceFile, Span};
+
+use crate::value::Value;
+
+/// Where a path assignment's root variable lives (operand of
+/// [`Op::GetPath`] / [`Op::SetPath`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocKind {
+    /// A local slot of the current frame.
+    Local,
+    /// A local slot holding a shared cell.
+    Cell,
+    /// An upvalue of the current closure holding a shared cell.
+    UpvalCell,
+    /// A module global.
+    Global,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    /// No operation (also a placeholder patched to `MakeCell`/`SaveHeight`). `[] -> []`
+    Nop,
+    /// Push constant `consts[k]`. `[] -> [v]`
+    Const(u32),
+    /// Push nil. `[] -> [nil]`
+    Nil,
+    /// Push true. `[] -> [true]`
+    True,
+    /// Push false. `[] -> [false]`
+    False,
+    /// Push a small integer. `[] -> [int]`
+    Int(i32),
+    /// Discard the top value. `[v] -> []`
+    Pop,
+    /// Duplicate the top value. `[v] -> [v, v]`
+    Dup,
+
+    /// Push local slot `s`. `[] -> [v]`
+    LoadLocal(u16),
+    /// Pop into local slot `s`. `[v] -> []`
+    StoreLocal(u16),
+    /// Move local slot `s` out (leaving it undefined) so a builtin or
+    /// operator finds the value uniquely owned; restored if the consuming
+    /// instruction fails. `[] -> [v]`
+    TakeLocal(u16),
+    /// Wrap the value in local slot `s` in a new shared cell (a `var`
+    /// captured by a closure). `[] -> []`
+    MakeCell(u16),
+    /// Push the contents of the cell in local slot `s`. `[] -> [v]`
+    LoadCell(u16),
+    /// Pop into the cell in local slot `s`. `[v] -> []`
+    StoreCell(u16),
+    /// Move the contents of the cell in local slot `s` out. `[] -> [v]`
+    TakeCell(u16),
+    /// Push upvalue `u` (an immutable capture). `[] -> [v]`
+    LoadUpval(u16),
+    /// Push the contents of upvalue cell `u`. `[] -> [v]`
+    LoadUpvalCell(u16),
+    /// Pop into upvalue cell `u`. `[v] -> []`
+    StoreUpvalCell(u16),
+    /// Move the contents of upvalue cell `u` out. `[] -> [v]`
+    TakeUpvalCell(u16),
+    /// Push module global `g` (error `undefined` if it has no value yet). `[] -> [v]`
+    LoadGlobal(u32),
+    /// Pop into module global `g`. `[v] -> []`
+    StoreGlobal(u32),
+    /// Move module global `g` out. `[] -> [v]`
+    TakeGlobal(u32),
+
+    /// Arithmetic and comparison: `[a, b] -> [a OP b]`.
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Pow,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// `a in b`. `[a, b] -> [bool]`
+    In,
+    /// `a not in b`. `[a, b] -> [bool]`
+    NotIn,
+    /// `a..b` (or `a..=b` when `true`). `[a, b] -> [range]`
+    MakeRange(bool),
+    /// Arithmetic negation. `[a] -> [-a]`
+    Neg,
+    /// Logical not. `[a] -> [bool]`
+    Not,
+    /// Add an immediate integer. `[a] -> [a + n]`
+    AddInt(i32),
+    /// Compare with an immediate integer. `[a] -> [a < n]`
+    LtInt(i32),
+
+    /// Unconditional jump. `[] -> []`
+    Jump(i32),
+    /// Pop; jump if falsy. `[c] -> []`
+    JumpIfFalse(i32),
+    /// Pop; jump if truthy. `[c] -> []`
+    JumpIfTrue(i32),
+    /// `&&`: if falsy jump keeping the value, else pop. `[c] -> [c] | []`
+    JumpIfFalseOrPop(i32),
+    /// `||`: if truthy jump keeping the value, else pop. `[c] -> [c] | []`
+    JumpIfTrueOrPop(i32),
+    /// `??`: if not nil jump keeping the value, else pop. `[v] -> [v] | []`
+    JumpIfNotNilOrPop(i32),
+    /// Optional chaining: if nil jump keeping the nil. `[v] -> [v]`
+    JumpIfNil(i32),
+    /// Function prologue: jump if argument slot `slot` was passed (skips
+    /// the default value's code). `[] -> []`
+    JumpIfArgGiven { slot: u16, offset: i32 },
+
+    /// Call with `argc` arguments. `[f, a1..an] -> [result]`
+    Call(u8),
+    /// Call with an argument list (spread calls). `[f, args] -> [result]`
+    CallList,
+    /// Call builtin `id` directly. `[a1..an] -> [result]`
+    CallBuiltin { id: u16, argc: u8 },
+    /// Call builtin `id` with an argument list. `[args] -> [result]`
+    CallBuiltinList(u16),
+    /// Method call `recv.name(a1..an)` (language.md §4): the dict's own
+    /// function field `consts[name]`, else builtin `builtin` (`u16::MAX` =
+    /// none) as `builtin(recv, a1..an)`. `[recv, a1..an] -> [result]`
+    CallMethod { name: u32, argc: u8, builtin: u16 },
+    /// As `CallMethod`, with a candidate function from scope tried after
+    /// the dict field and before the builtin. `[recv, a1..an, cand] -> [result]`
+    CallMethodScoped { name: u32, argc: u8, builtin: u16 },
+    /// Method call with an argument list; `scoped` as above.
+    /// `[recv, args, cand?] -> [result]`
+    CallMethodList { name: u32, builtin: u16, scoped: bool },
+    /// Return from the current function. `[v] -> ` (caller gets `[v]`)
+    Return,
+    /// Create a closure of nested function `protos[k]`, capturing per its
+    /// capture list. `[] -> [fn]`
+    Closure(u32),
+
+    /// Build a list from the top `n` values. `[v1..vn] -> [list]`
+    MakeList(u32),
+    /// Append to the list below. `[list, v] -> [list]`
+    ListAppend,
+    /// Append every item of an iterable to the list below. `[list, xs] -> [list]`
+    ListExtend,
+    /// Build a dict from `n` key/value pairs. `[k1, v1 .. kn, vn] -> [dict]`
+    MakeDict(u32),
+    /// Insert into the dict below. `[dict, k, v] -> [dict]`
+    DictInsert,
+    /// Merge a dict into the dict below (right wins). `[dict, d] -> [dict]`
+    DictExtend,
+    /// Concatenate the display strings of the top `n` values. `[v1..vn] -> [str]`
+    Interp(u32),
+
+    /// `obj[index]`. `[obj, index] -> [v]`
+    GetIndex,
+    /// `obj.name` with `consts[k]` the name. `[obj] -> [v]`
+    GetField(u32),
+    /// `obj[start:end]`; absent bounds are not pushed. `[obj, start?, end?] -> [v]`
+    Slice { start: bool, end: bool },
+    /// Read the value at a path below a variable (for compound path
+    /// assignment), leaving the keys. `[k1..kn] -> [k1..kn, v]`
+    GetPath { kind: LocKind, depth: u8, idx: u32 },
+    /// Assign at a path below a variable, copying shared collections on the
+    /// way (copy-on-write). `[k1..kn, v] -> []`
+    SetPath { kind: LocKind, depth: u8, idx: u32 },
+
+    /// Start iterating: store the iterable in slot `s` and the cursor in
+    /// slot `s + 1`. `[iterable] -> []`
+    IterInit(u16),
+    /// Push the next item of the iteration in slots `slot`, `slot + 1`, or
+    /// jump by `exit` when exhausted. `[] -> [item] | []`
+    IterNext { slot: u16, exit: i32 },
+
+    /// Install an error handler at `offset`; with `finally` the handler
+    /// receives the error in flight, else the caught value. `[] -> []`
+    PushHandler { offset: i32, finally: bool },
+    /// Remove the innermost handler. `[] -> []`
+    PopHandler,
+    /// Raise the value as an error. `[v] -> !`
+    Throw,
+    /// Re-raise an error in flight after a `finally` block. `[err] -> !`
+    Rethrow,
+    /// Record the stack height in slot `s` (loop entry). `[] -> []`
+    SaveHeight(u16),
+    /// Cut the stack back to the height saved in slot `s`. `[...] -> []`
+    RestoreHeight(u16),
+
+    /// Pattern test: is it a list with `len` items (at least, with `rest`)? `[v] -> [bool]`
+    MatchList { len: u16, rest: bool },
+    /// Destructuring check: raise unless a list with enough items. `[v] -> [v]`
+    ExpectList { len: u16, rest: bool },
+    /// Pattern test: is it a dict? `[v] -> [bool]`
+    IsDict,
+    /// Destructuring check: raise unless a dict. `[v] -> [v]`
+    ExpectDict,
+    /// Pattern test: does the dict have key `consts[k]`? `[dict] -> [bool]`
+    DictHas(u32),
+    /// The dict without the `n` keys above it. `[dict, k1..kn] -> [dict]`
+    DictWithout(u16),
+    /// The items of a list from index `start` on. `[list] -> [list]`
+    ListFrom(u16),
+
+    /// Run module `m`'s top level if it has not run yet; pushes its value
+    /// (nil when it already ran). `[] -> [v]`
+    RunModule(u32),
+}
+
+/// How a closure captures one variable of the enclosing function.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Capture {
+    /// The enclosing frame's local slot (its value, or its cell).
+    Local(u16),
+    /// The enclosing closure's upvalue.
+    Upval(u16),
+}
+
+/// A compiled function (also a module's top level).
+pub struct FnProto {
+    pub name: String,
+    pub code: Vec<Op>,
+    /// The source span of each instruction (parallel to `code`).
+    pub spans: Vec<Span>,
+    pub consts: Vec<Value>,
+    pub protos: Vec<Rc<FnProto>>,
+    pub captures: Vec<Capture>,
+    /// Number of named parameters (not counting a rest parameter).
+    pub nparams: u16,
+    /// Parameters without a default.
+    pub nrequired: u16,
+    /// Whether a `...rest` parameter follows the named ones (slot `nparams`).
+    pub has_rest: bool,
+    /// Local slots the frame needs (parameters included).
+    pub nslots: u16,
+    pub file: Arc<SourceFile>,
+    pub span: Span,
+}
+
+impl FnProto {
+    /// `name() takes 1 to 2 arguments` style description of the arity.
+    pub fn arity_text(&self) -> String {
+        let plural = |n: u16| if n == 1 { "argument" } else { "arguments" };
+        if self.has_rest {
+            format!("takes at least {} {}", self.nrequired, plural(self.nrequired))
+        } else if self.nrequired == self.nparams {
+            format!("takes {} {}", self.nparams, plural(self.nparams))
+        } else {
+            format!("takes {} to {} arguments", self.nrequired, self.nparams)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Op;
+
+    #[test]
+    fn ops_are_small() {
+        assert!(std::mem::size_of::<Op>() <= 8);
+    }
+}

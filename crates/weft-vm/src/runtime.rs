@@ -1,0 +1,259 @@
+//! A program run: module loading and caching (`./file.wf`, `std/NAME`),
+//! import-cycle detection, global slot allocation, the builtin table, and
+//! the entry points the CLI uses (`check_file`, `run_file`, `disassemble_file`).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use weft_syntax::{parse_module, Diagnostic, SourceFile, Span};
+
+use crate::builtins::{core_builtins, BuiltinDef};
+use crate::compiler::{Compiler, GlobalInfo, GlobalKind, ModuleHost};
+use crate::stdlib::{std_module, STD_MODULES};
+use crate::value::Value;
+use crate::vm::{ModuleSlot, Program, Vm};
+
+/// How a program run is configured by its host (the CLI or an embedder).
+pub struct RuntimeOptions {
+    /// `argv` global: the strings after `--`.
+    pub argv: Vec<String>,
+    /// Maximum script call depth before `stack_overflow` (default 10,000).
+    pub max_call_depth: usize,
+    /// Where `print`/`println` write (default: buffered stdout).
+    pub stdout: Box<dyn Write>,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions {
+            argv: Vec::new(),
+            max_call_depth: 10_000,
+            stdout: Box::new(std::io::BufWriter::new(std::io::stdout())),
+        }
+    }
+}
+
+struct ModuleRecord {
+    exports: Vec<(String, GlobalInfo)>,
+}
+
+/// One program run: modules, globals, builtins.
+pub struct Runtime {
+    program: Rc<Program>,
+    builtin_index: HashMap<&'static str, u16>,
+    modules: Vec<ModuleRecord>,
+    module_by_key: HashMap<String, u32>,
+    /// Keys (and display names) of the modules being compiled, for cycles.
+    loading: Vec<(String, String)>,
+    prelude: HashMap<String, GlobalInfo>,
+}
+
+impl Runtime {
+    pub fn new(options: RuntimeOptions) -> Runtime {
+        let defs = core_builtins();
+        let mut builtin_index = HashMap::new();
+        let mut builtins = Vec::with_capacity(defs.len());
+        for (i, d) in defs.into_iter().enumerate() {
+            builtin_index.insert(d.name, i as u16);
+            builtins.push(Rc::new(d));
+        }
+        let program = Rc::new(Program {
+            globals: RefCell::new(Vec::new()),
+            global_names: RefCell::new(Vec::new()),
+            builtins,
+            modules: RefCell::new(Vec::new()),
+            out: RefCell::new(options.stdout),
+            max_call_depth: options.max_call_depth,
+            max_native_depth: 200,
+        });
+        let mut rt = Runtime {
+            program,
+            builtin_index,
+            modules: Vec::new(),
+            module_by_key: HashMap::new(),
+            loading: Vec::new(),
+            prelude: HashMap::new(),
+        };
+        let slot = rt.alloc_global("argv");
+        rt.program.globals.borrow_mut()[slot as usize] =
+            Value::list(options.argv.into_iter().map(Value::str).collect());
+        rt.prelude.insert(
+            "argv".to_string(),
+            GlobalInfo {
+                slot,
+                mutable: false,
+                kind: GlobalKind::Prelude,
+            },
+        );
+        rt
+    }
+
+    /// The builtins, in registry order.
+    pub fn builtins(&self) -> &[Rc<BuiltinDef>] {
+        &self.program.builtins
+    }
+
+    /// Parses and compiles `path` and every module it imports; runs nothing.
+    pub fn check_file(&mut self, path: &Path) -> Result<(), Vec<Diagnostic>> {
+        self.load_main(path).map(|_| ())
+    }
+
+    /// Compiles and runs `path` as the program's main module. An uncaught
+    /// error comes back as a diagnostic (`error[category]`, or
+    /// `error[thrown]` for a thrown non-error value).
+    pub async fn run_file(&mut self, path: &Path) -> Result<(), Vec<Diagnostic>> {
+        let id = self.load_main(path)?;
+        let mut vm = Vm::new(self.program.clone());
+        let result = vm.run_module(id).await;
+        self.program.flush_out();
+        result.map(|_| ()).map_err(|e| vec![e.to_diagnostic()])
+    }
+
+    /// The bytecode listing of `path` (imports are compiled but not listed).
+    pub fn disassemble_file(&mut self, path: &Path) -> Result<String, Vec<Diagnostic>> {
+        let id = self.load_main(path)?;
+        let main = self.program.modules.borrow()[id as usize].main.clone();
+        Ok(crate::disasm::disassemble(&main, &self.program.builtins))
+    }
+
+    fn load_main(&mut self, path: &Path) -> Result<u32, Vec<Diagnostic>> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            vec![Diagnostic::new(
+                "io_error",
+                format!("cannot read {}: {e}", path.display()),
+                Span::default(),
+            )]
+        })?;
+        let key = canonical_key(path);
+        let file = SourceFile::new(path.display().to_string(), text);
+        self.compile_and_register(key, file)
+    }
+
+    fn compile_and_register(&mut self, key: String, file: Arc<SourceFile>) -> Result<u32, Vec<Diagnostic>> {
+        let ast = parse_module(&file).map_err(|d| vec![d])?;
+        self.loading.push((key.clone(), file.name.clone()));
+        let compiled = Compiler::new(file.clone(), self).compile_module(&ast, &file.name);
+        self.loading.pop();
+        let compiled = compiled?;
+        let id = self.modules.len() as u32;
+        self.program.modules.borrow_mut().push(ModuleSlot {
+            main: compiled.main,
+            ran: false,
+        });
+        self.modules.push(ModuleRecord {
+            exports: compiled.exports,
+        });
+        self.module_by_key.insert(key, id);
+        Ok(id)
+    }
+}
+
+/// A stable identity for a module file (canonical path when it exists).
+fn canonical_key(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// `dir/rel` with `.` components dropped and `..` folded where possible.
+fn join_normalized(dir: &Path, rel: &str) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in dir.join(rel).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+impl ModuleHost for Runtime {
+    fn import(
+        &mut self,
+        path: &str,
+        importer: &Arc<SourceFile>,
+        span: Span,
+    ) -> Result<(u32, Vec<(String, GlobalInfo)>), Vec<Diagnostic>> {
+        let err = |msg: String| vec![Diagnostic::new("import_error", msg, span).with_file(importer)];
+        let (key, name, text) = if let Some(std_name) = path.strip_prefix("std/") {
+            match std_module(std_name) {
+                Some(src) => (format!("std/{std_name}"), format!("std/{std_name}"), src.to_string()),
+                None => {
+                    let names: Vec<String> = STD_MODULES.iter().map(|(n, _)| format!("std/{n}")).collect();
+                    return Err(err(format!(
+                        "unknown standard module \"{path}\" (available: {})",
+                        names.join(", ")
+                    )));
+                }
+            }
+        } else if path.starts_with("./") || path.starts_with("../") || path.starts_with('/') {
+            let dir = Path::new(&importer.name).parent().unwrap_or(Path::new(""));
+            let full = if path.starts_with('/') {
+                PathBuf::from(path)
+            } else {
+                join_normalized(dir, path)
+            };
+            let key = canonical_key(&full);
+            if let Some(&id) = self.module_by_key.get(&key) {
+                return Ok((id, self.modules[id as usize].exports.clone()));
+            }
+            let text = match std::fs::read_to_string(&full) {
+                Ok(t) => t,
+                Err(e) => return Err(err(format!("cannot read module \"{path}\" ({}): {e}", full.display()))),
+            };
+            (key, full.display().to_string(), text)
+        } else {
+            return Err(err(format!(
+                "import paths must start with \"./\", \"../\", \"/\" or \"std/\", got \"{path}\""
+            )));
+        };
+        if let Some(&id) = self.module_by_key.get(&key) {
+            return Ok((id, self.modules[id as usize].exports.clone()));
+        }
+        if let Some(pos) = self.loading.iter().position(|(k, _)| *k == key) {
+            let mut chain: Vec<String> = self.loading[pos..].iter().map(|(_, n)| n.clone()).collect();
+            chain.push(name);
+            return Err(err(format!("import cycle: {}", chain.join(" -> "))));
+        }
+        let file = SourceFile::new(name, text);
+        let id = self.compile_and_register(key, file)?;
+        Ok((id, self.modules[id as usize].exports.clone()))
+    }
+
+    fn alloc_global(&mut self, name: &str) -> u32 {
+        let mut globals = self.program.globals.borrow_mut();
+        globals.push(Value::Undef);
+        self.program.global_names.borrow_mut().push(name.to_string());
+        globals.len() as u32 - 1
+    }
+
+    fn builtin_id(&self, name: &str) -> Option<u16> {
+        self.builtin_index.get(name).copied()
+    }
+
+    fn builtin_value(&self, id: u16) -> Value {
+        Value::Builtin(self.program.builtins[id as usize].clone())
+    }
+
+    fn builtin_is_sync(&self, id: u16) -> bool {
+        self.program.builtins[id as usize].is_sync()
+    }
+
+    fn builtin_names(&self) -> Vec<String> {
+        self.program.builtins.iter().map(|b| b.name.to_string()).collect()
+    }
+
+    fn prelude_global(&self, name: &str) -> Option<GlobalInfo> {
+        self.prelude.get(name).cloned()
+    }
+}

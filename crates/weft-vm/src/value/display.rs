@@ -1,0 +1,142 @@
+//! How values print (language.md §2 "Display"): strings raw at the top level
+//! and JSON-quoted inside collections, floats always with a decimal point,
+//! dict keys unquoted when they are identifiers.
+
+use std::fmt::Write;
+
+use super::Value;
+
+/// Appends the display form of `v` (as `println` shows it).
+pub fn write_display(out: &mut String, v: &Value) {
+    match v {
+        Value::Str(s) => out.push_str(s),
+        Value::Dict(_) if crate::error::is_error_dict(v) => {
+            if let Some((_, message)) = crate::error::error_dict_fields(v) {
+                out.push_str(&message);
+            }
+        }
+        _ => write_repr(out, v),
+    }
+}
+
+/// Appends the repr form of `v` (strings quoted).
+pub fn write_repr(out: &mut String, v: &Value) {
+    match v {
+        Value::Nil | Value::Undef => out.push_str("nil"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(f) => write_float(out, *f),
+        Value::Str(s) => write_quoted(out, s),
+        Value::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_repr(out, item);
+            }
+            out.push(']');
+        }
+        Value::Dict(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if is_identifier(k) {
+                    out.push_str(k);
+                } else {
+                    write_quoted(out, k);
+                }
+                out.push_str(": ");
+                write_repr(out, v);
+            }
+            out.push('}');
+        }
+        Value::Func(c) => {
+            let _ = write!(out, "<fn {}>", c.proto.name);
+        }
+        Value::Builtin(b) => {
+            let _ = write!(out, "<fn {}>", b.name);
+        }
+        Value::Range(r) => {
+            if r.inclusive {
+                let _ = write!(out, "{}..={}", r.start, r.end.saturating_sub(1));
+            } else {
+                let _ = write!(out, "{}..{}", r.start, r.end);
+            }
+        }
+        Value::Cell(c) => write_repr(out, &c.borrow()),
+        Value::Pending(_) => out.push_str("<error>"),
+    }
+}
+
+/// Floats always show a decimal point or an exponent: `5.0`, `0.1`, `1e21`.
+pub fn write_float(out: &mut String, f: f64) {
+    if f.is_nan() {
+        out.push_str("nan");
+    } else if f.is_infinite() {
+        out.push_str(if f > 0.0 { "inf" } else { "-inf" });
+    } else {
+        let _ = write!(out, "{f:?}");
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn write_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// True for `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::dict_from;
+
+    fn shown(v: &Value) -> String {
+        v.to_display()
+    }
+
+    #[test]
+    fn floats_always_have_a_point() {
+        assert_eq!(shown(&Value::Float(5.0)), "5.0");
+        assert_eq!(shown(&Value::Float(0.1)), "0.1");
+        assert_eq!(shown(&Value::Float(1e21)), "1e21");
+        assert_eq!(shown(&Value::Float(-2.5)), "-2.5");
+    }
+
+    #[test]
+    fn collections_quote_strings() {
+        let v = Value::list(vec![Value::Int(1), Value::str("a"), Value::Nil]);
+        assert_eq!(shown(&v), "[1, \"a\", nil]");
+        let d = dict_from([("a", Value::Int(1)), ("two words", Value::str("x"))]);
+        assert_eq!(shown(&d), "{a: 1, \"two words\": \"x\"}");
+        assert_eq!(shown(&Value::str("raw")), "raw");
+        assert_eq!(Value::str("q\"").to_repr(), "\"q\\\"\"");
+    }
+}

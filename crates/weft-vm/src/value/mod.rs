@@ -1,0 +1,221 @@
+//! Runtime values: `Rc`-based, copy-on-write collections, at most 16 bytes.
+//!
+//! Lists and dicts are values (language.md §2): cloning a `Value` only bumps a
+//! reference count, and mutation goes through `Rc::make_mut`, which copies
+//! only when the collection is shared. Strings are `Rc<String>` rather than
+//! `Rc<str>`: a thin pointer keeps `Value` at 16 bytes, and a uniquely owned
+//! string can be appended to in place (`s += "x"` is amortised O(1)).
+
+mod display;
+mod equality;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+
+use crate::builtins::BuiltinDef;
+use crate::bytecode::FnProto;
+use crate::error::RtError;
+
+pub use display::{write_display, write_repr};
+pub use equality::{compare, values_equal};
+
+/// A string value (shared, copy-on-write).
+pub type RcStr = Rc<String>;
+
+/// The dict representation: insertion-ordered, string keys.
+pub type DictMap = IndexMap<RcStr, Value, foldhash::fast::RandomState>;
+
+/// A Weft value.
+#[derive(Clone, Default)]
+pub enum Value {
+    #[default]
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(RcStr),
+    List(Rc<Vec<Value>>),
+    Dict(Rc<DictMap>),
+    /// A script function (closure).
+    Func(Rc<Closure>),
+    /// A builtin (native) function.
+    Builtin(Rc<BuiltinDef>),
+    /// A lazy integer range `a..b` / `a..=b`.
+    Range(Rc<RangeVal>),
+    /// Internal: a shared mutable variable captured by closures. Never
+    /// visible to scripts (loads unwrap it).
+    Cell(Rc<RefCell<Value>>),
+    /// Internal: a slot with no value yet (a global read before its
+    /// definition ran, a moved-out variable, a missing argument).
+    Undef,
+    /// Internal: an error in flight through a `finally` block.
+    Pending(Rc<RtError>),
+}
+
+/// A closure: a compiled function plus its captured variables.
+pub struct Closure {
+    pub proto: Rc<FnProto>,
+    /// One entry per capture: a plain value (immutable capture) or a
+    /// `Value::Cell` (shared mutable capture).
+    pub upvalues: Box<[Value]>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeVal {
+    pub start: i64,
+    /// Exclusive end (an inclusive range stores `end + 1`, saturating).
+    pub end: i64,
+    pub inclusive: bool,
+}
+
+impl RangeVal {
+    pub fn len(&self) -> usize {
+        if self.end > self.start {
+            (self.end as i128 - self.start as i128) as usize
+        } else {
+            0
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Value {
+    pub fn str(s: impl Into<String>) -> Value {
+        Value::Str(Rc::new(s.into()))
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(items))
+    }
+
+    pub fn dict(map: DictMap) -> Value {
+        Value::Dict(Rc::new(map))
+    }
+
+    /// The `type_of` name.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Nil | Value::Undef => "nil",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Dict(_) => "dict",
+            Value::Func(_) | Value::Builtin(_) => "function",
+            Value::Range(_) => "range",
+            Value::Cell(c) => c.borrow().type_name(),
+            Value::Pending(_) => "error",
+        }
+    }
+
+    /// Truthiness (language.md §2): `nil false 0 0.0 "" [] {}` are falsy.
+    #[inline]
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::Nil | Value::Undef => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::Str(s) => !s.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Dict(d) => !d.is_empty(),
+            Value::Range(r) => !r.is_empty(),
+            _ => true,
+        }
+    }
+
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Nil)
+    }
+
+    pub fn is_callable(&self) -> bool {
+        matches!(self, Value::Func(_) | Value::Builtin(_))
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The display string (what `println` and interpolation show).
+    pub fn to_display(&self) -> String {
+        let mut s = String::new();
+        write_display(&mut s, self);
+        s
+    }
+
+    /// The repr string (strings quoted).
+    pub fn to_repr(&self) -> String {
+        let mut s = String::new();
+        write_repr(&mut s, self);
+        s
+    }
+
+    /// A fresh empty dict map.
+    pub fn new_dict_map() -> DictMap {
+        DictMap::default()
+    }
+}
+
+/// Builds a dict from `(key, value)` pairs.
+pub fn dict_from<I, K>(pairs: I) -> Value
+where
+    I: IntoIterator<Item = (K, Value)>,
+    K: Into<String>,
+{
+    let mut map = DictMap::default();
+    for (k, v) in pairs {
+        map.insert(Rc::new(k.into()), v);
+    }
+    Value::dict(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_is_at_most_16_bytes() {
+        assert!(std::mem::size_of::<Value>() <= 16);
+    }
+
+    #[test]
+    fn truthiness() {
+        for v in [
+            Value::Nil,
+            Value::Bool(false),
+            Value::Int(0),
+            Value::Float(0.0),
+            Value::str(""),
+            Value::list(vec![]),
+            Value::dict(DictMap::default()),
+        ] {
+            assert!(!v.truthy());
+        }
+        assert!(Value::Int(2).truthy());
+        assert!(Value::str("x").truthy());
+    }
+}
+
+/// Looks up a `&str` key in a dict without allocating.
+#[derive(Hash)]
+pub struct StrKey<'a>(pub &'a str);
+
+impl indexmap::Equivalent<RcStr> for StrKey<'_> {
+    fn equivalent(&self, key: &RcStr) -> bool {
+        self.0 == key.as_str()
+    }
+}
+
+/// `map[key]` for a `&str` key.
+pub fn dict_get<'a>(map: &'a DictMap, key: &str) -> Option<&'a Value> {
+    map.get(&StrKey(key))
+}

@@ -1,0 +1,178 @@
+//! Calls: frame setup with arity checks, defaults and rest parameters;
+//! calling builtins (sync in place, async handed back to `run_until`);
+//! method-call resolution (language.md §4).
+
+use std::rc::Rc;
+
+use super::{Frame, Vm};
+use crate::builtins::{Args, AsyncFn, BuiltinDef, BuiltinFn};
+use crate::error::{type_error, RtError, RtResult};
+use crate::value::{dict_get, Closure, Value};
+
+/// What a call did.
+pub(crate) enum Step {
+    /// The result is on the stack.
+    Done,
+    /// A script frame was pushed; the dispatch loop continues in it.
+    Frame,
+    /// An async builtin must be awaited (arguments already removed).
+    Await(AsyncFn, Vec<Value>),
+}
+
+impl Vm {
+    /// Enters `closure` with `argc` arguments at `base..`: checks the
+    /// arity, marks missing optional arguments, collects rest arguments,
+    /// reserves the remaining slots.
+    pub(crate) fn push_frame(&mut self, closure: Rc<Closure>, base: usize, argc: usize) -> RtResult<()> {
+        let p = &*closure.proto;
+        let nparams = p.nparams as usize;
+        if argc < p.nrequired as usize || (!p.has_rest && argc > nparams) {
+            return Err(type_error(format!("{}() {}, got {}", p.name, p.arity_text(), argc)));
+        }
+        if self.frames.len() >= self.program.max_call_depth {
+            return Err(RtError::new(
+                "stack_overflow",
+                format!(
+                    "stack overflow: call depth exceeded the limit of {} frames",
+                    self.program.max_call_depth
+                ),
+            ));
+        }
+        if argc < nparams {
+            for _ in argc..nparams {
+                self.stack.push(Value::Undef);
+            }
+        }
+        if p.has_rest {
+            let extras: Vec<Value> = if argc > nparams {
+                self.stack.drain(base + nparams..).collect()
+            } else {
+                Vec::new()
+            };
+            self.stack.push(Value::list(extras));
+        }
+        let filled = nparams + p.has_rest as usize;
+        for _ in filled..p.nslots as usize {
+            self.stack.push(Value::Nil);
+        }
+        self.frames.push(Frame {
+            closure,
+            ip: 0,
+            base,
+            restore: None,
+        });
+        Ok(())
+    }
+
+    /// Calls the value at `fpos` with the `argc` values above it.
+    pub(crate) fn call_at(&mut self, fpos: usize, argc: usize) -> RtResult<Step> {
+        match &self.stack[fpos] {
+            Value::Func(c) => {
+                let c = c.clone();
+                self.push_frame(c, fpos + 1, argc)?;
+                Ok(Step::Frame)
+            }
+            Value::Builtin(def) => {
+                let def = def.clone();
+                self.call_builtin(&def, fpos + 1, fpos)
+            }
+            other => Err(type_error(format!(
+                "cannot call {} (not a function)",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// Calls builtin `def` with the arguments at `start..`; the result
+    /// replaces everything from `result_pos` up.
+    pub(crate) fn call_builtin(&mut self, def: &Rc<BuiltinDef>, start: usize, result_pos: usize) -> RtResult<Step> {
+        let argc = self.stack.len() - start;
+        def.check_arity(argc)?;
+        match def.func {
+            BuiltinFn::Sync(func) => {
+                let mut buf = std::mem::take(&mut self.arg_buf);
+                buf.extend(self.stack.drain(start..));
+                let result = {
+                    let mut args = Args::new(def.name, def.params, &mut buf);
+                    func(self, &mut args)
+                };
+                match result {
+                    Ok(v) => {
+                        buf.clear();
+                        self.arg_buf = buf;
+                        self.stack.truncate(result_pos);
+                        self.stack.push(v);
+                        Ok(Step::Done)
+                    }
+                    Err(e) => {
+                        // Put the arguments back so a moved-out variable
+                        // can be restored.
+                        self.stack.extend(buf.drain(..));
+                        self.arg_buf = buf;
+                        Err(e)
+                    }
+                }
+            }
+            BuiltinFn::Async(func) => {
+                let args: Vec<Value> = self.stack.drain(start..).collect();
+                self.stack.truncate(result_pos);
+                Ok(Step::Await(func, args))
+            }
+        }
+    }
+
+    /// Calls the argument list on top of the stack (spread calls).
+    pub(crate) fn spread_args(&mut self) -> RtResult<usize> {
+        match self.stack.pop() {
+            Some(Value::List(l)) => {
+                let n = l.len();
+                match Rc::try_unwrap(l) {
+                    Ok(items) => self.stack.extend(items),
+                    Err(shared) => self.stack.extend(shared.iter().cloned()),
+                }
+                Ok(n)
+            }
+            _ => Err(type_error("spread arguments must be a list")),
+        }
+    }
+
+    /// `recv.name(args)`: the receiver sits at `rpos`, its `argc` arguments
+    /// above it; `cand` is the function of that name in scope, if any.
+    pub(crate) fn call_method(
+        &mut self,
+        rpos: usize,
+        argc: usize,
+        name: &Value,
+        builtin: u16,
+        cand: Option<Value>,
+    ) -> RtResult<Step> {
+        let name_str = name.as_str().unwrap_or("");
+        if let Value::Dict(d) = &self.stack[rpos] {
+            if let Some(f) = dict_get(d, name_str) {
+                if f.is_callable() {
+                    let f = f.clone();
+                    self.undo_take(rpos);
+                    self.stack[rpos] = f;
+                    return self.call_at(rpos, argc);
+                }
+            }
+        }
+        if let Some(c) = cand {
+            if c.is_callable() {
+                self.stack.insert(rpos, c);
+                return self.call_at(rpos, argc + 1);
+            }
+        }
+        if builtin != u16::MAX {
+            let def = self.program.builtins[builtin as usize].clone();
+            return self.call_builtin(&def, rpos, rpos);
+        }
+        let recv = &self.stack[rpos];
+        let msg = if let Value::Dict(_) = recv {
+            format!("dict has no method '{name_str}' (no function field '{name_str}' and no builtin of that name)")
+        } else {
+            format!("{} has no method '{name_str}'", recv.type_name())
+        };
+        Err(RtError::new("type_error", msg))
+    }
+}

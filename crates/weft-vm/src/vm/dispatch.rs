@@ -1,0 +1,689 @@
+//! The dispatch loop: executes instructions of the top frame until the
+//! frame at index `stop` returns or an async builtin must be awaited.
+
+use std::rc::Rc;
+
+use super::access::{
+    check_iterable, expect_dict, expect_list, get_field, get_path, index, interpolate, iter_next, list_fits,
+    set_path, slice,
+};
+use super::calls::Step;
+use super::ops::{add_in_place, arith, contains, make_range, negate, ordered};
+use super::{Exit, Handler, Restore, Vm};
+use crate::bytecode::{Capture, LocKind, Op};
+use crate::error::{overflow, type_error, RtError, RtResult};
+use crate::value::{values_equal, Closure, DictMap, Value};
+
+impl Vm {
+    pub(crate) fn execute(&mut self, stop: usize) -> RtResult<Exit> {
+        'frames: loop {
+            let fi = self.frames.len() - 1;
+            let closure = self.frames[fi].closure.clone();
+            let proto = &*closure.proto;
+            let code = &proto.code[..];
+            let consts = &proto.consts[..];
+            let base = self.frames[fi].base;
+            let mut ip = self.frames[fi].ip;
+
+            // Raises an error at the current instruction: jumps to a
+            // handler (continuing the frame loop) or leaves `execute`.
+            macro_rules! throw {
+                ($e:expr) => {{
+                    let e = $e;
+                    self.frames[fi].ip = ip;
+                    self.raise(e, stop)?;
+                    continue 'frames;
+                }};
+            }
+            macro_rules! tri {
+                ($e:expr) => {
+                    match $e {
+                        Ok(v) => v,
+                        Err(e) => throw!(e),
+                    }
+                };
+            }
+            macro_rules! pop {
+                () => {
+                    self.stack.pop().expect("operand stack underflow")
+                };
+            }
+            macro_rules! top {
+                () => {
+                    self.stack.last_mut().expect("operand stack underflow")
+                };
+            }
+            macro_rules! jump {
+                ($off:expr) => {
+                    ip = (ip as i64 + $off as i64) as usize
+                };
+            }
+            // After a call: continue here, in a new frame, or await.
+            macro_rules! after_call {
+                ($step:expr) => {
+                    match $step {
+                        Ok(Step::Done) => {}
+                        Ok(Step::Frame) => continue 'frames,
+                        Ok(Step::Await(f, args)) => return Ok(Exit::Await(f, args)),
+                        Err(e) => throw!(e),
+                    }
+                };
+            }
+
+            loop {
+                let op = code[ip];
+                ip += 1;
+                match op {
+                    Op::Nop => {}
+                    Op::Const(k) => self.stack.push(consts[k as usize].clone()),
+                    Op::Nil => self.stack.push(Value::Nil),
+                    Op::True => self.stack.push(Value::Bool(true)),
+                    Op::False => self.stack.push(Value::Bool(false)),
+                    Op::Int(i) => self.stack.push(Value::Int(i as i64)),
+                    Op::Pop => {
+                        self.stack.pop();
+                    }
+                    Op::Dup => {
+                        let v = top!().clone();
+                        self.stack.push(v);
+                    }
+
+                    Op::LoadLocal(s) => {
+                        let v = self.stack[base + s as usize].clone();
+                        if let Value::Undef = v {
+                            self.stack.push(Value::Nil);
+                        } else {
+                            self.stack.push(v);
+                        }
+                    }
+                    Op::StoreLocal(s) => {
+                        let v = pop!();
+                        self.stack[base + s as usize] = v;
+                    }
+                    Op::TakeLocal(s) => {
+                        let v = std::mem::replace(&mut self.stack[base + s as usize], Value::Undef);
+                        let v = if let Value::Undef = v { Value::Nil } else { v };
+                        self.frames[fi].restore = Some(Restore {
+                            kind: LocKind::Local,
+                            idx: s as u32,
+                            pos: self.stack.len(),
+                        });
+                        self.stack.push(v);
+                    }
+                    Op::MakeCell(s) => {
+                        let slot = &mut self.stack[base + s as usize];
+                        let v = std::mem::take(slot);
+                        let v = if let Value::Undef = v { Value::Nil } else { v };
+                        *slot = Value::Cell(Rc::new(std::cell::RefCell::new(v)));
+                    }
+                    Op::LoadCell(s) => {
+                        let v = match &self.stack[base + s as usize] {
+                            Value::Cell(c) => c.borrow().clone(),
+                            other => other.clone(),
+                        };
+                        self.stack.push(v);
+                    }
+                    Op::StoreCell(s) => {
+                        let v = pop!();
+                        match &self.stack[base + s as usize] {
+                            Value::Cell(c) => *c.borrow_mut() = v,
+                            _ => self.stack[base + s as usize] = v,
+                        }
+                    }
+                    Op::TakeCell(s) => {
+                        let v = match &self.stack[base + s as usize] {
+                            Value::Cell(c) => std::mem::replace(&mut *c.borrow_mut(), Value::Undef),
+                            other => other.clone(),
+                        };
+                        self.frames[fi].restore = Some(Restore {
+                            kind: LocKind::Cell,
+                            idx: s as u32,
+                            pos: self.stack.len(),
+                        });
+                        self.stack.push(v);
+                    }
+                    Op::LoadUpval(u) => self.stack.push(closure.upvalues[u as usize].clone()),
+                    Op::LoadUpvalCell(u) => {
+                        let v = match &closure.upvalues[u as usize] {
+                            Value::Cell(c) => c.borrow().clone(),
+                            other => other.clone(),
+                        };
+                        if let Value::Undef = v {
+                            throw!(RtError::new(
+                                "undefined",
+                                "a captured variable was read before it was assigned"
+                            ));
+                        }
+                        self.stack.push(v);
+                    }
+                    Op::StoreUpvalCell(u) => {
+                        let v = pop!();
+                        if let Value::Cell(c) = &closure.upvalues[u as usize] {
+                            *c.borrow_mut() = v;
+                        }
+                    }
+                    Op::TakeUpvalCell(u) => {
+                        let v = match &closure.upvalues[u as usize] {
+                            Value::Cell(c) => std::mem::replace(&mut *c.borrow_mut(), Value::Undef),
+                            other => other.clone(),
+                        };
+                        self.frames[fi].restore = Some(Restore {
+                            kind: LocKind::UpvalCell,
+                            idx: u as u32,
+                            pos: self.stack.len(),
+                        });
+                        self.stack.push(v);
+                    }
+                    Op::LoadGlobal(g) => {
+                        let v = self.program.globals.borrow()[g as usize].clone();
+                        if let Value::Undef = v {
+                            throw!(self.undefined_global(g));
+                        }
+                        self.stack.push(v);
+                    }
+                    Op::StoreGlobal(g) => {
+                        let v = pop!();
+                        self.program.globals.borrow_mut()[g as usize] = v;
+                    }
+                    Op::TakeGlobal(g) => {
+                        let v = std::mem::replace(&mut self.program.globals.borrow_mut()[g as usize], Value::Undef);
+                        if let Value::Undef = v {
+                            throw!(self.undefined_global(g));
+                        }
+                        self.frames[fi].restore = Some(Restore {
+                            kind: LocKind::Global,
+                            idx: g,
+                            pos: self.stack.len(),
+                        });
+                        self.stack.push(v);
+                    }
+
+                    Op::Add => {
+                        let b = pop!();
+                        let a = top!();
+                        if let (Value::Int(x), Value::Int(y)) = (&*a, &b) {
+                            match x.checked_add(*y) {
+                                Some(r) => *a = Value::Int(r),
+                                None => {
+                                    self.stack.push(b);
+                                    throw!(overflow())
+                                }
+                            }
+                        } else if let Err(e) = add_in_place(a, &b) {
+                            self.stack.push(b);
+                            throw!(e)
+                        }
+                    }
+                    Op::AddInt(n) => {
+                        let a = top!();
+                        if let Value::Int(x) = a {
+                            match x.checked_add(n as i64) {
+                                Some(r) => *x = r,
+                                None => throw!(overflow()),
+                            }
+                        } else if let Err(e) = add_in_place(a, &Value::Int(n as i64)) {
+                            throw!(e)
+                        }
+                    }
+                    Op::Sub | Op::Mul | Op::Div | Op::Rem | Op::Pow => {
+                        let b = pop!();
+                        let a = top!();
+                        match arith(op, a, &b) {
+                            Ok(v) => *a = v,
+                            Err(e) => {
+                                self.stack.push(b);
+                                throw!(e)
+                            }
+                        }
+                    }
+                    Op::Eq | Op::Ne => {
+                        let b = pop!();
+                        let a = top!();
+                        let eq = values_equal(a, &b);
+                        *a = Value::Bool(if op == Op::Eq { eq } else { !eq });
+                    }
+                    Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+                        let b = pop!();
+                        let a = top!();
+                        match ordered(op, a, &b) {
+                            Ok(r) => *a = Value::Bool(r),
+                            Err(e) => {
+                                self.stack.push(b);
+                                throw!(e)
+                            }
+                        }
+                    }
+                    Op::LtInt(n) => {
+                        let a = top!();
+                        let r = match a {
+                            Value::Int(x) => *x < n as i64,
+                            _ => tri!(ordered(Op::Lt, a, &Value::Int(n as i64))),
+                        };
+                        *top!() = Value::Bool(r);
+                    }
+                    Op::In | Op::NotIn => {
+                        let b = pop!();
+                        let a = top!();
+                        match contains(a, &b) {
+                            Ok(r) => *a = Value::Bool(if op == Op::In { r } else { !r }),
+                            Err(e) => {
+                                self.stack.push(b);
+                                throw!(e)
+                            }
+                        }
+                    }
+                    Op::MakeRange(inclusive) => {
+                        let b = pop!();
+                        let a = top!();
+                        match make_range(a, &b, inclusive) {
+                            Ok(r) => *a = r,
+                            Err(e) => {
+                                self.stack.push(b);
+                                throw!(e)
+                            }
+                        }
+                    }
+                    Op::Neg => {
+                        let a = top!();
+                        let v = tri!(negate(a));
+                        *top!() = v;
+                    }
+                    Op::Not => {
+                        let a = top!();
+                        *a = Value::Bool(!a.truthy());
+                    }
+
+                    Op::Jump(off) => jump!(off),
+                    Op::JumpIfFalse(off) => {
+                        if !pop!().truthy() {
+                            jump!(off);
+                        }
+                    }
+                    Op::JumpIfTrue(off) => {
+                        if pop!().truthy() {
+                            jump!(off);
+                        }
+                    }
+                    Op::JumpIfFalseOrPop(off) => {
+                        if !top!().truthy() {
+                            jump!(off);
+                        } else {
+                            self.stack.pop();
+                        }
+                    }
+                    Op::JumpIfTrueOrPop(off) => {
+                        if top!().truthy() {
+                            jump!(off);
+                        } else {
+                            self.stack.pop();
+                        }
+                    }
+                    Op::JumpIfNotNilOrPop(off) => {
+                        if !matches!(top!(), Value::Nil) {
+                            jump!(off);
+                        } else {
+                            self.stack.pop();
+                        }
+                    }
+                    Op::JumpIfNil(off) => {
+                        if matches!(top!(), Value::Nil) {
+                            jump!(off);
+                        }
+                    }
+                    Op::JumpIfArgGiven { slot, offset } => {
+                        if !matches!(self.stack[base + slot as usize], Value::Undef) {
+                            jump!(offset);
+                        }
+                    }
+
+                    Op::Call(argc) => {
+                        self.frames[fi].ip = ip;
+                        let fpos = self.stack.len() - argc as usize - 1;
+                        after_call!(self.call_at(fpos, argc as usize));
+                    }
+                    Op::CallList => {
+                        self.frames[fi].ip = ip;
+                        let argc = tri!(self.spread_args());
+                        let fpos = self.stack.len() - argc - 1;
+                        after_call!(self.call_at(fpos, argc));
+                    }
+                    Op::CallBuiltin { id, argc } => {
+                        self.frames[fi].ip = ip;
+                        let def = self.program.builtins[id as usize].clone();
+                        let start = self.stack.len() - argc as usize;
+                        after_call!(self.call_builtin(&def, start, start));
+                    }
+                    Op::CallBuiltinList(id) => {
+                        self.frames[fi].ip = ip;
+                        let def = self.program.builtins[id as usize].clone();
+                        let argc = tri!(self.spread_args());
+                        let start = self.stack.len() - argc;
+                        after_call!(self.call_builtin(&def, start, start));
+                    }
+                    Op::CallMethod { name, argc, builtin } => {
+                        self.frames[fi].ip = ip;
+                        let rpos = self.stack.len() - argc as usize - 1;
+                        after_call!(self.call_method(rpos, argc as usize, &consts[name as usize], builtin, None));
+                    }
+                    Op::CallMethodScoped { name, argc, builtin } => {
+                        self.frames[fi].ip = ip;
+                        let cand = pop!();
+                        let rpos = self.stack.len() - argc as usize - 1;
+                        after_call!(self.call_method(rpos, argc as usize, &consts[name as usize], builtin, Some(cand)));
+                    }
+                    Op::CallMethodList { name, builtin, scoped } => {
+                        self.frames[fi].ip = ip;
+                        let cand = if scoped { Some(pop!()) } else { None };
+                        let argc = tri!(self.spread_args());
+                        let rpos = self.stack.len() - argc - 1;
+                        after_call!(self.call_method(rpos, argc, &consts[name as usize], builtin, cand));
+                    }
+                    Op::Return => {
+                        let v = pop!();
+                        let frame = self.frames.pop().expect("frame");
+                        self.stack.truncate(frame.base - 1);
+                        if self.frames.len() == stop {
+                            return Ok(Exit::Return(v));
+                        }
+                        self.stack.push(v);
+                        continue 'frames;
+                    }
+                    Op::Closure(k) => {
+                        let p = proto.protos[k as usize].clone();
+                        let upvalues: Box<[Value]> = p
+                            .captures
+                            .iter()
+                            .map(|c| match c {
+                                Capture::Local(s) => self.stack[base + *s as usize].clone(),
+                                Capture::Upval(u) => closure.upvalues[*u as usize].clone(),
+                            })
+                            .collect();
+                        self.stack.push(Value::Func(Rc::new(Closure { proto: p, upvalues })));
+                    }
+
+                    Op::MakeList(n) => {
+                        let start = self.stack.len() - n as usize;
+                        let items: Vec<Value> = self.stack.drain(start..).collect();
+                        self.stack.push(Value::list(items));
+                    }
+                    Op::ListAppend => {
+                        let v = pop!();
+                        if let Value::List(l) = top!() {
+                            Rc::make_mut(l).push(v);
+                        }
+                    }
+                    Op::ListExtend => {
+                        let xs = pop!();
+                        let items: Vec<Value> = match xs {
+                            Value::List(l) => match Rc::try_unwrap(l) {
+                                Ok(v) => v,
+                                Err(shared) => shared.to_vec(),
+                            },
+                            Value::Range(r) => (r.start..r.end).map(Value::Int).collect(),
+                            other => throw!(type_error(format!(
+                                "cannot spread {} into a list (expected a list or range)",
+                                other.type_name()
+                            ))),
+                        };
+                        if let Value::List(l) = top!() {
+                            Rc::make_mut(l).extend(items);
+                        }
+                    }
+                    Op::MakeDict(n) => {
+                        let start = self.stack.len() - 2 * n as usize;
+                        let mut map = DictMap::with_capacity_and_hasher(n as usize, Default::default());
+                        let mut drain = self.stack.drain(start..);
+                        let mut bad = None;
+                        while let (Some(k), Some(v)) = (drain.next(), drain.next()) {
+                            match k {
+                                Value::Str(s) => {
+                                    map.insert(s, v);
+                                }
+                                other => {
+                                    bad = Some(other.type_name());
+                                    break;
+                                }
+                            }
+                        }
+                        drop(drain);
+                        self.stack.truncate(start);
+                        if let Some(t) = bad {
+                            throw!(type_error(format!("dict keys must be strings, got {t}")));
+                        }
+                        self.stack.push(Value::dict(map));
+                    }
+                    Op::DictInsert => {
+                        let v = pop!();
+                        let k = pop!();
+                        let Value::Str(k) = k else {
+                            throw!(type_error(format!("dict keys must be strings, got {}", k.type_name())));
+                        };
+                        if let Value::Dict(d) = top!() {
+                            Rc::make_mut(d).insert(k, v);
+                        }
+                    }
+                    Op::DictExtend => {
+                        let other = pop!();
+                        let Value::Dict(src) = other else {
+                            throw!(type_error(format!(
+                                "cannot spread {} into a dict (expected a dict)",
+                                other.type_name()
+                            )));
+                        };
+                        if let Value::Dict(d) = top!() {
+                            let d = Rc::make_mut(d);
+                            for (k, v) in src.iter() {
+                                d.insert(k.clone(), v.clone());
+                            }
+                        }
+                    }
+                    Op::Interp(n) => {
+                        let start = self.stack.len() - n as usize;
+                        let s = interpolate(&self.stack[start..]);
+                        self.stack.truncate(start);
+                        self.stack.push(s);
+                    }
+
+                    Op::GetIndex => {
+                        let i = pop!();
+                        let obj = top!();
+                        match index(obj, &i) {
+                            Ok(v) => *top!() = v,
+                            Err(e) => {
+                                self.stack.push(i);
+                                throw!(e)
+                            }
+                        }
+                    }
+                    Op::GetField(k) => {
+                        let name = consts[k as usize].as_str().unwrap_or("");
+                        let v = tri!(get_field(top!(), name));
+                        *top!() = v;
+                    }
+                    Op::Slice { start, end } => {
+                        let e = if end { Some(pop!()) } else { None };
+                        let s = if start { Some(pop!()) } else { None };
+                        let v = tri!(slice(top!(), s.as_ref(), e.as_ref()));
+                        *top!() = v;
+                    }
+                    Op::GetPath { kind, depth, idx } => {
+                        let n = self.stack.len();
+                        let keys_start = n - depth as usize;
+                        let v = {
+                            let root = self.path_root_value(kind, idx, base, &closure);
+                            tri!(get_path(&root, &self.stack[keys_start..]))
+                        };
+                        self.stack.push(v);
+                    }
+                    Op::SetPath { kind, depth, idx } => {
+                        let v = pop!();
+                        let n = self.stack.len();
+                        let keys_start = n - depth as usize;
+                        let keys: Vec<Value> = self.stack.drain(keys_start..).collect();
+                        let r = match kind {
+                            LocKind::Local => set_path(&mut self.stack[base + idx as usize], &keys, v),
+                            LocKind::Cell => match &self.stack[base + idx as usize] {
+                                Value::Cell(c) => set_path(&mut c.borrow_mut(), &keys, v),
+                                _ => Err(type_error("internal: cell expected")),
+                            },
+                            LocKind::UpvalCell => match &closure.upvalues[idx as usize] {
+                                Value::Cell(c) => set_path(&mut c.borrow_mut(), &keys, v),
+                                _ => Err(type_error("internal: cell expected")),
+                            },
+                            LocKind::Global => {
+                                let mut globals = self.program.globals.borrow_mut();
+                                set_path(&mut globals[idx as usize], &keys, v)
+                            }
+                        };
+                        tri!(r);
+                    }
+
+                    Op::IterInit(s) => {
+                        let v = pop!();
+                        tri!(check_iterable(&v));
+                        self.stack[base + s as usize] = v;
+                        self.stack[base + s as usize + 1] = Value::Int(0);
+                    }
+                    Op::IterNext { slot, exit } => {
+                        let at = base + slot as usize;
+                        let cursor = match self.stack[at + 1] {
+                            Value::Int(c) => c,
+                            _ => 0,
+                        };
+                        match iter_next(&self.stack[at], cursor) {
+                            Some((v, next)) => {
+                                self.stack[at + 1] = Value::Int(next);
+                                self.stack.push(v);
+                            }
+                            None => jump!(exit),
+                        }
+                    }
+
+                    Op::PushHandler { offset, finally } => {
+                        self.handlers.push(Handler {
+                            frame: fi,
+                            height: self.stack.len(),
+                            target: (ip as i64 + offset as i64) as usize,
+                            finally,
+                        });
+                    }
+                    Op::PopHandler => {
+                        self.handlers.pop();
+                    }
+                    Op::Throw => {
+                        let v = pop!();
+                        throw!(RtError::thrown(v));
+                    }
+                    Op::Rethrow => {
+                        let v = pop!();
+                        self.frames[fi].ip = ip;
+                        self.rethrow(v, stop)?;
+                        continue 'frames;
+                    }
+                    Op::SaveHeight(s) => {
+                        self.stack[base + s as usize] = Value::Int(self.stack.len() as i64);
+                    }
+                    Op::RestoreHeight(s) => {
+                        if let Value::Int(h) = self.stack[base + s as usize] {
+                            self.stack.truncate(h as usize);
+                        }
+                    }
+
+                    Op::MatchList { len, rest } => {
+                        let fits = list_fits(top!(), len as usize, rest);
+                        *top!() = Value::Bool(fits);
+                    }
+                    Op::ExpectList { len, rest } => tri!(expect_list(top!(), len as usize, rest)),
+                    Op::IsDict => {
+                        let is = matches!(top!(), Value::Dict(_));
+                        *top!() = Value::Bool(is);
+                    }
+                    Op::ExpectDict => tri!(expect_dict(top!())),
+                    Op::DictHas(k) => {
+                        let has = match (top!(), &consts[k as usize]) {
+                            (Value::Dict(d), Value::Str(key)) => d.contains_key(key),
+                            _ => false,
+                        };
+                        *top!() = Value::Bool(has);
+                    }
+                    Op::DictWithout(n) => {
+                        let start = self.stack.len() - n as usize;
+                        let keys: Vec<Value> = self.stack.drain(start..).collect();
+                        if let Value::Dict(d) = top!() {
+                            let m = Rc::make_mut(d);
+                            for k in keys {
+                                if let Value::Str(k) = k {
+                                    m.shift_remove(&k);
+                                }
+                            }
+                        }
+                    }
+                    Op::ListFrom(start) => {
+                        let v = match top!() {
+                            Value::List(items) => Value::list(items.get(start as usize..).unwrap_or(&[]).to_vec()),
+                            _ => Value::list(Vec::new()),
+                        };
+                        *top!() = v;
+                    }
+
+                    Op::RunModule(m) => {
+                        let main = {
+                            let mut modules = self.program.modules.borrow_mut();
+                            let slot = &mut modules[m as usize];
+                            if slot.ran {
+                                None
+                            } else {
+                                slot.ran = true;
+                                Some(slot.main.clone())
+                            }
+                        };
+                        match main {
+                            None => self.stack.push(Value::Nil),
+                            Some(p) => {
+                                self.frames[fi].ip = ip;
+                                let c = Rc::new(Closure {
+                                    proto: p,
+                                    upvalues: Box::new([]),
+                                });
+                                let fpos = self.stack.len();
+                                self.stack.push(Value::Func(c.clone()));
+                                tri!(self.push_frame(c, fpos + 1, 0));
+                                continue 'frames;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn undefined_global(&self, g: u32) -> Box<RtError> {
+        let name = self
+            .program
+            .global_names
+            .borrow()
+            .get(g as usize)
+            .cloned()
+            .unwrap_or_default();
+        RtError::new(
+            "undefined",
+            format!("'{name}' was used before its definition ran"),
+        )
+    }
+
+    /// The current value of a path assignment's root variable.
+    fn path_root_value(&self, kind: LocKind, idx: u32, base: usize, closure: &Closure) -> Value {
+        match kind {
+            LocKind::Local => self.stack[base + idx as usize].clone(),
+            LocKind::Cell => match &self.stack[base + idx as usize] {
+                Value::Cell(c) => c.borrow().clone(),
+                other => other.clone(),
+            },
+            LocKind::UpvalCell => match &closure.upvalues[idx as usize] {
+                Value::Cell(c) => c.borrow().clone(),
+                other => other.clone(),
+            },
+            LocKind::Global => self.program.globals.borrow()[idx as usize].clone(),
+        }
+    }
+}

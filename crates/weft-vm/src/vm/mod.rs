@@ -1,0 +1,212 @@
+//! The virtual machine: one [`Vm`] per task, each with its own value stack,
+//! frame stack and handler stack, sharing one [`Program`] (globals,
+//! modules, builtins, output).
+//!
+//! Script calls never recurse on the Rust stack: a call pushes a [`Frame`]
+//! and the dispatch loop (`dispatch.rs`) continues in it. The loop is a
+//! plain synchronous function; when it meets an async builtin it returns
+//! to [`Vm::run_until`], which awaits the builtin's future in place and
+//! resumes — so `run` is `async` without paying for it per instruction.
+
+mod access;
+mod calls;
+mod dispatch;
+mod ops;
+mod unwind;
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+
+use crate::builtins::{AsyncFn, BuiltinDef};
+use crate::bytecode::{FnProto, LocKind};
+use crate::error::RtResult;
+use crate::value::{Closure, Value};
+
+/// State shared by every task of one program run.
+pub struct Program {
+    pub globals: RefCell<Vec<Value>>,
+    pub global_names: RefCell<Vec<String>>,
+    pub builtins: Vec<Rc<BuiltinDef>>,
+    pub modules: RefCell<Vec<ModuleSlot>>,
+    pub out: RefCell<Box<dyn Write>>,
+    pub max_call_depth: usize,
+    /// Maximum nesting of script calls made from inside builtins (each
+    /// nests a dispatch loop on the Rust stack).
+    pub max_native_depth: usize,
+}
+
+/// A compiled module as the VM sees it.
+pub struct ModuleSlot {
+    pub main: Rc<FnProto>,
+    pub ran: bool,
+}
+
+impl Program {
+    /// Writes program output (print/println).
+    pub fn write_out(&self, s: &str) {
+        let mut out = self.out.borrow_mut();
+        let _ = out.write_all(s.as_bytes());
+    }
+
+    pub fn flush_out(&self) {
+        let _ = self.out.borrow_mut().flush();
+    }
+}
+
+/// One activation of a script function.
+pub(crate) struct Frame {
+    pub closure: Rc<Closure>,
+    pub ip: usize,
+    /// Stack index of slot 0 (the callee sits at `base - 1`).
+    pub base: usize,
+    /// The last variable moved out by a `Take*` instruction, restored if an
+    /// error interrupts the statement before it is stored again.
+    pub restore: Option<Restore>,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Restore {
+    pub kind: LocKind,
+    pub idx: u32,
+    /// Stack position of the moved value.
+    pub pos: usize,
+}
+
+/// An installed `try` handler.
+pub(crate) struct Handler {
+    /// Index of the frame that installed it.
+    pub frame: usize,
+    /// Stack height when it was installed.
+    pub height: usize,
+    /// Absolute code position of the handler.
+    pub target: usize,
+    /// Handler of a `finally` (receives the error in flight) rather than a
+    /// `catch` (receives the error value).
+    pub finally: bool,
+}
+
+/// Why the dispatch loop returned.
+pub(crate) enum Exit {
+    /// The frame the run started with returned this value.
+    Return(Value),
+    /// An async builtin must be awaited; its result is pushed on resume.
+    Await(AsyncFn, Vec<Value>),
+}
+
+/// A task's interpreter state.
+pub struct Vm {
+    pub program: Rc<Program>,
+    pub(crate) stack: Vec<Value>,
+    pub(crate) frames: Vec<Frame>,
+    pub(crate) handlers: Vec<Handler>,
+    /// Reused buffer for synchronous builtin arguments.
+    pub(crate) arg_buf: Vec<Value>,
+    pub(crate) native_depth: usize,
+}
+
+impl Vm {
+    pub fn new(program: Rc<Program>) -> Vm {
+        Vm {
+            program,
+            stack: Vec::with_capacity(1024),
+            frames: Vec::with_capacity(64),
+            handlers: Vec::new(),
+            arg_buf: Vec::with_capacity(8),
+            native_depth: 0,
+        }
+    }
+
+    /// Runs module `id`'s top level (once) and returns its value.
+    pub async fn run_module(&mut self, id: u32) -> RtResult<Value> {
+        let main = {
+            let mut modules = self.program.modules.borrow_mut();
+            let slot = &mut modules[id as usize];
+            slot.ran = true;
+            slot.main.clone()
+        };
+        let closure = Rc::new(Closure {
+            proto: main,
+            upvalues: Box::new([]),
+        });
+        let f = Value::Func(closure);
+        self.call_value(&f, &[]).await
+    }
+
+    /// Calls a function value with arguments and returns its result; used
+    /// by builtins that take callbacks and by hosts.
+    pub async fn call_value(&mut self, f: &Value, args: &[Value]) -> RtResult<Value> {
+        match f {
+            Value::Func(closure) => {
+                if self.native_depth >= self.program.max_native_depth {
+                    return Err(crate::error::RtError::new(
+                        "stack_overflow",
+                        format!(
+                            "stack overflow: more than {} nested calls from builtins back into script functions",
+                            self.program.max_native_depth
+                        ),
+                    ));
+                }
+                let stop = self.frames.len();
+                let fpos = self.stack.len();
+                let argc = args.len();
+                self.stack.push(f.clone());
+                self.stack.extend(args.iter().cloned());
+                if let Err(e) = self.push_frame(closure.clone(), fpos + 1, argc) {
+                    self.stack.truncate(fpos);
+                    return Err(e);
+                }
+                self.native_depth += 1;
+                let r = self.run_until(stop).await;
+                self.native_depth -= 1;
+                r
+            }
+            Value::Builtin(def) => {
+                let def = def.clone();
+                def.check_arity(args.len())?;
+                match def.func {
+                    crate::builtins::BuiltinFn::Sync(func) => {
+                        let mut args = args.to_vec();
+                        let mut a = crate::builtins::Args::new(def.name, def.params, &mut args);
+                        func(self, &mut a)
+                    }
+                    crate::builtins::BuiltinFn::Async(func) => func(self, args.to_vec()).await,
+                }
+            }
+            other => Err(crate::error::type_error(format!(
+                "cannot call {} (not a function)",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// Runs the dispatch loop until the frame at index `stop` returns,
+    /// awaiting async builtins as they come.
+    pub(crate) async fn run_until(&mut self, stop: usize) -> RtResult<Value> {
+        loop {
+            match self.execute(stop)? {
+                Exit::Return(v) => return Ok(v),
+                Exit::Await(func, args) => {
+                    let result = func(self, args).await;
+                    match result {
+                        Ok(v) => self.stack.push(v),
+                        Err(e) => self.raise(e, stop)?,
+                    }
+                }
+            }
+        }
+    }
+
+    /// The frame stack as `in NAME (file:line:col)` lines, innermost first.
+    pub(crate) fn trace_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for frame in self.frames.iter().rev().take(12) {
+            let proto = &frame.closure.proto;
+            if let Some(span) = proto.spans.get(frame.ip.saturating_sub(1)) {
+                let (l, c) = proto.file.line_col(span.start);
+                lines.push(format!("note: in {} at {}:{}:{}", proto.name, proto.file.name, l, c));
+            }
+        }
+        lines
+    }
+}
