@@ -26,7 +26,7 @@ pub(crate) enum Parsed {
 
 /// Parses a whole source text.
 pub(crate) fn parse_module(src: &str) -> Result<Module, Diagnostic> {
-    match parse(src, 0, src.len(), Mode::Module, Budget::default())? {
+    match parse(src, skip_preamble(src), src.len(), Mode::Module, Budget::default())? {
         Parsed::Module(stmts) => Ok(Module {
             stmts,
             span: Span::new(0, src.len()),
@@ -59,24 +59,29 @@ pub(crate) fn parse_interpolation(
 
 fn parse(src: &str, start: usize, end: usize, mode: Mode, budget: Budget) -> Result<Parsed, Diagnostic> {
     let lexed = layout(src, start, end, mode, budget);
+    let ends_open = lexed.ends_open();
     let info = errors::ErrorContext {
         src,
         mode,
         end,
-        ends_open: lexed.ends_open(),
+        ends_open,
         last_end: lexed.tokens.last().map_or(start, |t| t.2),
         brackets: &lexed.brackets,
     };
     let ctx = actions::Ctx::new(src);
-    let tokens = lexed
-        .tokens
-        .iter()
-        .cloned()
-        .map(Ok)
-        .chain(lexed.error.clone().map(Err));
+    let tokens = lexed.tokens.into_iter().map(Ok).chain(lexed.error.map(Err));
     let parsed = grammar::StartParser::new()
         .parse(&ctx, tokens)
         .map_err(|e| errors::convert(e, &info))?;
     ctx.check_placeholders()?;
     Ok(parsed)
+}
+
+/// Where lexing starts: after a byte-order mark and a `#!` line, if any.
+fn skip_preamble(src: &str) -> usize {
+    let mut start = if src.starts_with('\u{feff}') { 3 } else { 0 };
+    if src[start..].starts_with("#!") {
+        start += src[start..].find('\n').unwrap_or(src.len() - start);
+    }
+    start
 }
