@@ -172,6 +172,8 @@ mod tests {
         let d = Diagnostic::new("undefined", "undefined variable 'prnt'", Span::new(0, 4))
             .with_file(&file)
             .with_note("help: did you mean 'print'?");
-        assert!(d.render().ends_with("   |\n 1 | prnt(1)\n   | ^^^^\n   = help: did you mean 'print'?"));
+        assert!(d
+            .render()
+            .ends_with("   |\n 1 | prnt(1)\n   | ^^^^\n   = help: did you mean 'print'?"));
     }
 }

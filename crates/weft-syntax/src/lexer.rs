@@ -99,11 +99,19 @@ pub enum Tok<'a> {
     #[regex("0x[0-9a-fA-F][0-9a-fA-F_]*", |lex| int(lex, 16, 2), priority = 5)]
     #[regex("0b[01][01_]*", |lex| int(lex, 2, 2), priority = 5)]
     Int(i64),
-    #[regex(r"[0-9][0-9_]*\.[0-9][0-9_]*([eE][+-]?[0-9][0-9_]*)?", float, priority = 5)]
+    #[regex(
+        r"[0-9][0-9_]*\.[0-9][0-9_]*([eE][+-]?[0-9][0-9_]*)?",
+        float,
+        priority = 5
+    )]
     #[regex(r"[0-9][0-9_]*[eE][+-]?[0-9][0-9_]*", float, priority = 5)]
     Float(f64),
     /// `123abc`, `0x`, `1.5x`: a number run into letters.
-    #[regex(r"[0-9][0-9_]*(\.[0-9][0-9_]*)?[A-Za-z_][A-Za-z0-9_]*", bad_number, priority = 1)]
+    #[regex(
+        r"[0-9][0-9_]*(\.[0-9][0-9_]*)?[A-Za-z_][A-Za-z0-9_]*",
+        bad_number,
+        priority = 1
+    )]
     BadNumber,
     Str(String),
     Template(Box<TemplateTok>),
@@ -162,6 +170,9 @@ pub enum Tok<'a> {
     Nil,
     #[token("spawn")]
     Spawn,
+    /// `as` is only special in import lists; everywhere else it is a name.
+    #[token("as")]
+    As,
 
     #[token("(")]
     LParen,
@@ -248,10 +259,17 @@ pub enum Tok<'a> {
 }
 
 fn int<'a>(lex: &mut Lexer<'a, Tok<'a>>, radix: u32, prefix: usize) -> Result<i64, LexError> {
-    let digits: String = lex.slice()[prefix..].chars().filter(|&c| c != '_').collect();
+    let digits: String = lex.slice()[prefix..]
+        .chars()
+        .filter(|&c| c != '_')
+        .collect();
     i64::from_str_radix(&digits, radix).map_err(|_| {
         let span = lex.span();
-        LexError::new("integer literal too large (the maximum is 9223372036854775807)", span.start, span.end)
+        LexError::new(
+            "integer literal too large (the maximum is 9223372036854775807)",
+            span.start,
+            span.end,
+        )
     })
 }
 
@@ -261,7 +279,11 @@ fn float<'a>(lex: &mut Lexer<'a, Tok<'a>>) -> Result<f64, LexError> {
         Ok(v) if v.is_finite() => Ok(v),
         _ => {
             let span = lex.span();
-            Err(LexError::new("float literal too large", span.start, span.end))
+            Err(LexError::new(
+                "float literal too large",
+                span.start,
+                span.end,
+            ))
         }
     }
 }
@@ -299,51 +321,69 @@ fn block_comment<'a>(lex: &mut Lexer<'a, Tok<'a>>) -> Result<Skip, LexError> {
     Err(LexError::new("unterminated block comment", open, open + 2).incomplete())
 }
 
-/// Lexes `src[start..end]` into tokens with absolute spans. Stops at the
-/// first error, which is returned alongside the tokens before it.
-pub(crate) fn raw_lex(
-    src: &str,
-    start: usize,
-    end: usize,
-) -> (Vec<(usize, Tok<'_>, usize)>, Option<Diagnostic>) {
-    let text = &src[start..end];
-    let mut lexer = Tok::lexer(text);
-    let mut out = Vec::with_capacity(text.len() / 4);
-    while let Some(item) = lexer.next() {
-        let span = lexer.span();
-        match item {
+/// The raw token stream of `src[start..end]` with absolute spans. It ends
+/// after the first error.
+pub(crate) struct RawTokens<'a> {
+    lexer: Lexer<'a, Tok<'a>>,
+    text: &'a str,
+    base: usize,
+    failed: bool,
+}
+
+impl<'a> RawTokens<'a> {
+    pub(crate) fn new(src: &'a str, start: usize, end: usize) -> RawTokens<'a> {
+        let text = &src[start..end];
+        RawTokens {
+            lexer: Tok::lexer(text),
+            text,
+            base: start,
+            failed: false,
+        }
+    }
+}
+
+impl<'a> Iterator for RawTokens<'a> {
+    type Item = Result<(usize, Tok<'a>, usize), Diagnostic>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let item = self.lexer.next()?;
+        let span = self.lexer.span();
+        let base = self.base;
+        Some(match item {
             Ok(mut tok) => {
                 if let Tok::Template(t) = &mut tok {
                     for part in &mut t.parts {
-                        if let RawPart::Expr { start: s, end: e, open } = part {
-                            *s += start;
-                            *e += start;
-                            *open += start;
+                        if let RawPart::Expr { start, end, open } = part {
+                            *start += base;
+                            *end += base;
+                            *open += base;
                         }
                     }
                 }
-                out.push((span.start + start, tok, span.end + start));
+                Ok((span.start + base, tok, span.end + base))
             }
             Err(err) => {
-                let diag = if err.message.is_empty() {
-                    unexpected_char(text, span.start, start)
+                self.failed = true;
+                Err(if err.message.is_empty() {
+                    unexpected_char(self.text, span.start, base)
                 } else {
                     let d = Diagnostic::new(
                         "syntax_error",
                         err.message,
-                        Span::new(err.start + start, err.end + start),
+                        Span::new(err.start + base, err.end + base),
                     );
                     if err.incomplete {
                         d.incomplete()
                     } else {
                         d
                     }
-                };
-                return (out, Some(diag));
+                })
             }
-        }
+        })
     }
-    (out, None)
 }
 
 fn unexpected_char(text: &str, at: usize, base: usize) -> Diagnostic {
@@ -354,7 +394,11 @@ fn unexpected_char(text: &str, at: usize, base: usize) -> Diagnostic {
     } else {
         format!("`{c}`")
     };
-    let d = Diagnostic::new("syntax_error", format!("unexpected character {shown}"), span);
+    let d = Diagnostic::new(
+        "syntax_error",
+        format!("unexpected character {shown}"),
+        span,
+    );
     match c {
         '\'' => d.with_note("help: strings use double quotes: \"text\""),
         '#' => d.with_note("help: comments start with `//`"),

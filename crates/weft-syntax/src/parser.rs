@@ -14,7 +14,13 @@ use crate::lexer::{layout, Budget, Mode};
 use crate::span::Span;
 
 lalrpop_util::lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, unused_parens, unused_imports, dead_code)]
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        unused_parens,
+        unused_imports,
+        dead_code
+    )]
     grammar
 );
 
@@ -26,7 +32,13 @@ pub(crate) enum Parsed {
 
 /// Parses a whole source text.
 pub(crate) fn parse_module(src: &str) -> Result<Module, Diagnostic> {
-    match parse(src, skip_preamble(src), src.len(), Mode::Module, Budget::default())? {
+    match parse(
+        src,
+        skip_preamble(src),
+        src.len(),
+        Mode::Module,
+        Budget::default(),
+    )? {
         Parsed::Module(stmts) => Ok(Module {
             stmts,
             span: Span::new(0, src.len()),
@@ -57,7 +69,13 @@ pub(crate) fn parse_interpolation(
     }
 }
 
-fn parse(src: &str, start: usize, end: usize, mode: Mode, budget: Budget) -> Result<Parsed, Diagnostic> {
+fn parse(
+    src: &str,
+    start: usize,
+    end: usize,
+    mode: Mode,
+    budget: Budget,
+) -> Result<Parsed, Diagnostic> {
     let lexed = layout(src, start, end, mode, budget);
     let ends_open = lexed.ends_open();
     let info = errors::ErrorContext {

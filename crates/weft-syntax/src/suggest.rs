@@ -26,8 +26,14 @@ mod tests {
 
     #[test]
     fn finds_close_names() {
-        assert_eq!(did_you_mean("prnt", ["print", "println", "len"]), Some("print"));
-        assert_eq!(did_you_mean("transcrpt", ["transcript", "keep_last"]), Some("transcript"));
+        assert_eq!(
+            did_you_mean("prnt", ["print", "println", "len"]),
+            Some("print")
+        );
+        assert_eq!(
+            did_you_mean("transcrpt", ["transcript", "keep_last"]),
+            Some("transcript")
+        );
         assert_eq!(did_you_mean("zzz", ["print", "len"]), None);
     }
 }

@@ -121,6 +121,17 @@ pub enum Op {
     JumpIfNotNilOrPop(i32),
     /// Optional chaining: if nil jump keeping the nil. `[v] -> [v]`
     JumpIfNil(i32),
+    /// Compare and jump when the comparison is false: `[a, b] -> []`.
+    JumpIfNotLt(i32),
+    JumpIfNotLe(i32),
+    JumpIfNotGt(i32),
+    JumpIfNotGe(i32),
+    JumpIfNotEq(i32),
+    JumpIfNotNe(i32),
+    /// `x += n` on local slot `slot` (or the cell in it). `[] -> []`
+    IncLocal { slot: u16, n: i32 },
+    /// `x += n` on module global `g`. `[] -> []`
+    IncGlobal { g: u16, n: i32 },
     /// Function prologue: jump if argument slot `slot` was passed (skips
     /// the default value's code). `[] -> []`
     JumpIfArgGiven { slot: u16, offset: i32 },
@@ -218,6 +229,89 @@ pub enum Op {
     RunModule(u32),
 }
 
+impl Op {
+    /// The relative jump offset of a jumping instruction.
+    pub fn jump_offset(self) -> Option<i32> {
+        match self {
+            Op::Jump(o)
+            | Op::JumpIfFalse(o)
+            | Op::JumpIfTrue(o)
+            | Op::JumpIfFalseOrPop(o)
+            | Op::JumpIfTrueOrPop(o)
+            | Op::JumpIfNotNilOrPop(o)
+            | Op::JumpIfNil(o)
+            | Op::JumpIfNotLt(o)
+            | Op::JumpIfNotLe(o)
+            | Op::JumpIfNotGt(o)
+            | Op::JumpIfNotGe(o)
+            | Op::JumpIfNotEq(o)
+            | Op::JumpIfNotNe(o) => Some(o),
+            Op::JumpIfArgGiven { offset, .. } => Some(offset),
+            Op::IterNext { exit, .. } => Some(exit),
+            Op::PushHandler { offset, .. } => Some(offset),
+            _ => None,
+        }
+    }
+
+    /// The same instruction with another jump offset.
+    pub fn with_offset(self, o: i32) -> Op {
+        match self {
+            Op::Jump(_) => Op::Jump(o),
+            Op::JumpIfFalse(_) => Op::JumpIfFalse(o),
+            Op::JumpIfTrue(_) => Op::JumpIfTrue(o),
+            Op::JumpIfFalseOrPop(_) => Op::JumpIfFalseOrPop(o),
+            Op::JumpIfTrueOrPop(_) => Op::JumpIfTrueOrPop(o),
+            Op::JumpIfNotNilOrPop(_) => Op::JumpIfNotNilOrPop(o),
+            Op::JumpIfNil(_) => Op::JumpIfNil(o),
+            Op::JumpIfNotLt(_) => Op::JumpIfNotLt(o),
+            Op::JumpIfNotLe(_) => Op::JumpIfNotLe(o),
+            Op::JumpIfNotGt(_) => Op::JumpIfNotGt(o),
+            Op::JumpIfNotGe(_) => Op::JumpIfNotGe(o),
+            Op::JumpIfNotEq(_) => Op::JumpIfNotEq(o),
+            Op::JumpIfNotNe(_) => Op::JumpIfNotNe(o),
+            Op::JumpIfArgGiven { slot, .. } => Op::JumpIfArgGiven { slot, offset: o },
+            Op::IterNext { slot, .. } => Op::IterNext { slot, exit: o },
+            Op::PushHandler { finally, .. } => Op::PushHandler { offset: o, finally },
+            other => other,
+        }
+    }
+}
+
+/// Removes `Nop`s (unused placeholders) and re-targets jumps.
+pub fn strip_nops(code: &mut Vec<Op>, spans: &mut Vec<Span>) {
+    if !code.contains(&Op::Nop) {
+        return;
+    }
+    let mut map = Vec::with_capacity(code.len() + 1);
+    let mut n = 0i64;
+    for op in code.iter() {
+        map.push(n);
+        if *op != Op::Nop {
+            n += 1;
+        }
+    }
+    map.push(n);
+    let mut new_code = Vec::with_capacity(n as usize);
+    let mut new_spans = Vec::with_capacity(n as usize);
+    for (p, op) in code.iter().enumerate() {
+        if *op == Op::Nop {
+            continue;
+        }
+        let op = match op.jump_offset() {
+            Some(off) => {
+                let target = (p as i64 + 1 + off as i64) as usize;
+                let new_off = map[target] - (map[p] + 1);
+                op.with_offset(new_off as i32)
+            }
+            None => *op,
+        };
+        new_code.push(op);
+        new_spans.push(spans[p]);
+    }
+    *code = new_code;
+    *spans = new_spans;
+}
+
 /// How a closure captures one variable of the enclosing function.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Capture {
@@ -246,6 +340,8 @@ pub struct FnProto {
     pub nslots: u16,
     pub file: Arc<SourceFile>,
     pub span: Span,
+    /// A module's top level rather than a function.
+    pub is_module: bool,
 }
 
 impl FnProto {

@@ -5,7 +5,7 @@
 //!   not inside `( )`/`[ ]` (inside `{ }` newlines count again), not after a
 //!   token that cannot end a statement (binary operator, `,`, `=`, `->`, an
 //!   opening bracket, `.`...), not before a line that starts with `.`, `?.`,
-//!   `|>`, `&&`, `||`, `??`, a closing bracket, `else`, `catch` or
+//!   `|>`, `|`, `&&`, `||`, `??`, a closing bracket, `else`, `catch` or
 //!   `finally`. Runs of newlines collapse into one.
 //! - **Brackets**: every closer must match the innermost opener; each
 //!   opener is classified (block, dict, call, ...) so errors can say what
@@ -14,17 +14,18 @@
 //!   deep the resulting AST can get ([`MAX_WEIGHT`]), so that neither this
 //!   crate nor the compiler walking the AST can overflow the stack.
 
-use super::{raw_lex, Tok};
+use super::{RawTokens, Tok};
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 
 /// Most brackets (and `${`) that may be open at once.
 pub(crate) const MAX_NESTING: u32 = 256;
-/// Bound on the nesting "weight" of one statement: operators and
-/// postfix operations count 1, each bracket level [`FRAME_COST`]. The AST
-/// depth of any parsed module stays below roughly this number.
-pub(crate) const MAX_WEIGHT: u32 = 1024;
-const FRAME_COST: u32 = 2;
+/// Bound on the nesting "weight" of one statement: operators, keywords
+/// and `.` count 1, each bracket level what it adds to the AST (see
+/// [`Kind::cost`]). The AST depth of any parsed module stays below roughly
+/// this number, so recursive walkers (including derived `Clone`, `Drop`,
+/// `PartialEq`, `Debug`) need well under 1 MiB of stack even unoptimised.
+pub(crate) const MAX_WEIGHT: u32 = 600;
 
 /// Whether the tokens form a module (statements) or one interpolated
 /// expression (newlines are insignificant there, as inside parentheses).
@@ -58,6 +59,16 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// AST levels a bracket of this kind adds (a parenthesis adds none; a
+    /// block adds the block and its statements).
+    fn cost(self) -> u32 {
+        match self {
+            Kind::Paren => 0,
+            Kind::Block | Kind::MatchBody | Kind::Closure => 2,
+            _ => 1,
+        }
+    }
+
     pub(crate) fn noun(self) -> &'static str {
         match self {
             Kind::Block => "block",
@@ -114,7 +125,10 @@ pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
     let before = &src.as_bytes()[..offset];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
     let mut end = offset;
     while !src.is_char_boundary(end) {
         end -= 1;
@@ -172,7 +186,18 @@ fn next_line_continues(tok: &Tok) -> bool {
     use Tok::*;
     matches!(
         tok,
-        Dot | QDot | PipeGt | AndAnd | OrOr | QQ | RParen | RBracket | RBrace | Else | Catch | Finally
+        Dot | QDot
+            | PipeGt
+            | Bar
+            | AndAnd
+            | OrOr
+            | QQ
+            | RParen
+            | RBracket
+            | RBrace
+            | Else
+            | Catch
+            | Finally
     )
 }
 
@@ -183,6 +208,7 @@ fn ends_operand(tok: Option<&Tok>) -> bool {
         tok,
         Some(
             Ident(_)
+                | As
                 | Int(_)
                 | Float(_)
                 | Str(_)
@@ -203,7 +229,17 @@ fn is_leaf(tok: &Tok) -> bool {
     use Tok::*;
     matches!(
         tok,
-        Ident(_) | Int(_) | Float(_) | Str(_) | Template(_) | Underscore | True | False | Nil | Colon
+        Ident(_)
+            | As
+            | Int(_)
+            | Float(_)
+            | Str(_)
+            | Template(_)
+            | Underscore
+            | True
+            | False
+            | Nil
+            | Colon
     )
 }
 
@@ -248,12 +284,11 @@ struct State<'s, 'a> {
 
 /// Lexes `src[start..end]` and applies the layout rules.
 pub(crate) fn layout(src: &str, start: usize, end: usize, mode: Mode, budget: Budget) -> Lexed<'_> {
-    let (raw, raw_error) = raw_lex(src, start, end);
     let marker = match mode {
         Mode::Module => Tok::StartModule,
         Mode::Expr => Tok::StartExpr,
     };
-    let mut out = Vec::with_capacity(raw.len() + 1);
+    let mut out = Vec::with_capacity((end - start) / 2 + 1);
     out.push((start, marker, start));
     let mut st = State {
         src,
@@ -273,13 +308,23 @@ pub(crate) fn layout(src: &str, start: usize, end: usize, mode: Mode, budget: Bu
         out,
     };
     let mut error = None;
-    let mut iter = raw.into_iter().peekable();
-    while let Some((s, tok, e)) = iter.next() {
-        let result = if tok == Tok::Newline {
-            while matches!(iter.peek(), Some((_, Tok::Newline, _))) {
+    let mut iter = RawTokens::new(src, start, end).peekable();
+    while let Some(item) = iter.next() {
+        let (s, tok, e) = match item {
+            Ok(t) => t,
+            Err(d) => {
+                error = Some(d);
+                break;
+            }
+        };
+        let result = if matches!(tok, Tok::Newline) {
+            while matches!(iter.peek(), Some(Ok((_, Tok::Newline, _)))) {
                 iter.next();
             }
-            let next = iter.peek().map(|t| &t.1);
+            let next = match iter.peek() {
+                Some(Ok(t)) => Some(&t.1),
+                _ => None,
+            };
             if st.newline_ends_statement(next) {
                 st.frame().end_item();
                 st.out.push((s, tok, e));
@@ -294,7 +339,7 @@ pub(crate) fn layout(src: &str, start: usize, end: usize, mode: Mode, budget: Bu
         }
     }
     if error.is_none() {
-        error = raw_error.or_else(|| st.unclosed());
+        error = st.unclosed();
     }
     Lexed {
         tokens: st.out,
@@ -305,7 +350,9 @@ pub(crate) fn layout(src: &str, start: usize, end: usize, mode: Mode, budget: Bu
 
 impl<'a> State<'_, 'a> {
     fn frame(&mut self) -> &mut Frame {
-        self.frames.last_mut().expect("the root frame is never popped")
+        self.frames
+            .last_mut()
+            .expect("the root frame is never popped")
     }
 
     fn prev(&self, back: usize) -> Option<&Tok<'a>> {
@@ -331,7 +378,9 @@ impl<'a> State<'_, 'a> {
                 let f = self.frame();
                 f.end_item();
                 if f.kind == Some(Kind::Dict) {
+                    // A closure adds its body block on top of the dict's level.
                     f.kind = Some(Kind::Closure);
+                    f.base += Kind::Closure.cost() - Kind::Dict.cost();
                     if let Some(b) = f.bracket {
                         self.brackets[b].kind = Kind::Closure;
                     }
@@ -341,7 +390,7 @@ impl<'a> State<'_, 'a> {
                 let f = self.frames.last().expect("root frame");
                 t.budget = Budget {
                     depth: self.budget.depth + self.frames.len() as u32,
-                    weight: f.weight() + FRAME_COST,
+                    weight: f.base + f.cnt + 1,
                 };
             }
             Tok::If | Tok::While | Tok::For | Tok::Fn | Tok::Catch => {
@@ -380,8 +429,9 @@ impl<'a> State<'_, 'a> {
             || (matches!(prev, Some(LParen)) && matches!(prev2, Some(Catch)));
         let pattern = in_pattern || arm_start || binds;
         match tok {
-            LParen if matches!(prev, Some(Fn))
-                || (matches!(prev, Some(Ident(_))) && matches!(prev2, Some(Fn))) =>
+            LParen
+                if matches!(prev, Some(Fn))
+                    || (matches!(prev, Some(Ident(_) | As)) && matches!(prev2, Some(Fn))) =>
             {
                 Kind::Params
             }
@@ -404,7 +454,10 @@ impl<'a> State<'_, 'a> {
 
     fn open(&mut self, tok: &Tok, span: Span) -> Result<(), Diagnostic> {
         let kind = self.classify(tok);
-        self.bump(span)?;
+        if matches!(kind, Kind::Call | Kind::Index) {
+            // Postfix operations chain (`f(1)(2)`, `x[0][1]`) like operators.
+            self.bump(span)?;
+        }
         let depth = self.budget.depth + self.frames.len() as u32;
         if depth > MAX_NESTING {
             return Err(Diagnostic::new(
@@ -418,8 +471,9 @@ impl<'a> State<'_, 'a> {
             Tok::LBrace => (b'{', "}"),
             _ => (b'[', "]"),
         };
+        // Earlier siblings (`child_max`) are not on the path to this one.
         let parent = self.frames.last().expect("root frame");
-        let base = parent.weight() + FRAME_COST;
+        let base = parent.base + parent.cnt + kind.cost();
         self.brackets.push(BracketInfo {
             open: span,
             kind,
@@ -472,7 +526,8 @@ impl<'a> State<'_, 'a> {
         }
         let child = self.frames.pop().expect("non-root frame");
         self.brackets[b].close = Some(span.start as usize);
-        let bound = child.peak.max(child.cnt + child.child_max) + FRAME_COST;
+        let cost = child.kind.map_or(0, Kind::cost);
+        let bound = child.peak.max(child.cnt + child.child_max) + cost;
         let parent = self.frame();
         parent.child_max = parent.child_max.max(bound);
         if parent.weight() > MAX_WEIGHT {

@@ -21,7 +21,11 @@ pub(crate) const MAX_INTERPOLATION_NESTING: usize = 16;
 enum Seg {
     Lit(usize, usize),
     /// Expression source `start..end`; `open` is where its `${` is.
-    Expr { start: usize, end: usize, open: usize },
+    Expr {
+        start: usize,
+        end: usize,
+        open: usize,
+    },
 }
 
 enum Mode {
@@ -30,7 +34,10 @@ enum Mode {
 }
 
 /// Callback for `"` and `"""`.
-pub(super) fn lex_quoted<'a>(lex: &mut Lexer<'a, Tok<'a>>, triple: bool) -> Result<Tok<'a>, LexError> {
+pub(super) fn lex_quoted<'a>(
+    lex: &mut Lexer<'a, Tok<'a>>,
+    triple: bool,
+) -> Result<Tok<'a>, LexError> {
     let src = lex.source();
     let open = lex.span().start;
     let body = lex.span().end;
@@ -127,7 +134,10 @@ fn scan(src: &str, body: usize, triple: bool, open: usize) -> Result<(Vec<Seg>, 
         };
         if i >= bytes.len() {
             return Err(match *top {
-                Mode::Str { triple: false, open } => unterminated(open, 1),
+                Mode::Str {
+                    triple: false,
+                    open,
+                } => unterminated(open, 1),
                 Mode::Str { triple: true, open } => unterminated(open, 3).incomplete(),
                 Mode::Expr { open, .. } => {
                     LexError::new("unterminated `${` in string", open, open + 2).incomplete()
@@ -200,7 +210,9 @@ fn scan(src: &str, body: usize, triple: bool, open: usize) -> Result<(Vec<Seg>, 
                     stack.push(Mode::Str { triple, open: i });
                     i += if triple { 3 } else { 1 };
                 }
-                b'r' if bytes.get(i + 1) == Some(&b'"') && (i == 0 || !is_ident_byte(bytes[i - 1])) => {
+                b'r' if bytes.get(i + 1) == Some(&b'"')
+                    && (i == 0 || !is_ident_byte(bytes[i - 1])) =>
+                {
                     i = skip_raw(bytes, i + 2, i)?;
                 }
                 b'/' if bytes.get(i + 1) == Some(&b'/') => {
@@ -335,7 +347,7 @@ fn unicode_escape(
     }
     char::from_u32(value).ok_or_else(|| {
         LexError::new(
-            format!("invalid unicode escape: U+{value:X} is not a Unicode scalar value"),
+            format!("invalid unicode escape: U+{value:X} is not a unicode scalar value"),
             pos,
             pos + digits + 4,
         )
@@ -360,7 +372,11 @@ fn dedent(src: &str, segs: &[Seg]) -> Result<Vec<RawPart>, LexError> {
                 let mut from = s;
                 for nl in memchr_all(&bytes[s..e]) {
                     let at = s + nl;
-                    let line_end = if at > from && bytes[at - 1] == b'\r' { at - 1 } else { at };
+                    let line_end = if at > from && bytes[at - 1] == b'\r' {
+                        at - 1
+                    } else {
+                        at
+                    };
                     push_piece(&mut lines, Piece::Lit(from, line_end));
                     lines.push(Vec::new());
                     from = at + 1;

@@ -47,13 +47,16 @@ fn keywords_identifiers_and_underscore() {
     assert_eq!(one("let"), Tok::Let);
     assert_eq!(one("spawn"), Tok::Spawn);
     assert_eq!(one("letter"), Tok::Ident("letter"));
-    assert_eq!(one("as"), Tok::Ident("as"));
+    assert_eq!(one("as"), Tok::As);
     assert_eq!(one("_"), Tok::Underscore);
     assert_eq!(one("_x"), Tok::Ident("_x"));
     assert_eq!(one("__"), Tok::Ident("__"));
     assert_eq!(one("r"), Tok::Ident("r"));
     for kw in super::KEYWORDS {
-        assert!(!matches!(one(kw), Tok::Ident(_)), "{kw} should be a keyword");
+        assert!(
+            !matches!(one(kw), Tok::Ident(_)),
+            "{kw} should be a keyword"
+        );
     }
 }
 
@@ -64,7 +67,7 @@ fn numbers() {
     assert_eq!(one("0x1F"), Tok::Int(31));
     assert_eq!(one("0b101"), Tok::Int(5));
     assert_eq!(one("9223372036854775807"), Tok::Int(i64::MAX));
-    assert_eq!(one("3.14"), Tok::Float(3.14));
+    assert_eq!(one("3.25"), Tok::Float(3.25));
     assert_eq!(one("1e9"), Tok::Float(1e9));
     assert_eq!(one("2.5e-3"), Tok::Float(2.5e-3));
     assert_eq!(one("1_0.5"), Tok::Float(10.5));
@@ -76,9 +79,14 @@ fn numbers() {
 #[test]
 fn number_errors() {
     let d = lex_err("x = 9223372036854775808");
-    assert_eq!(d.message, "integer literal too large (the maximum is 9223372036854775807)");
+    assert_eq!(
+        d.message,
+        "integer literal too large (the maximum is 9223372036854775807)"
+    );
     assert_eq!(d.span.start, 4);
-    assert!(lex_err("0xFFFFFFFFFFFFFFFFF").message.starts_with("integer literal too large"));
+    assert!(lex_err("0xFFFFFFFFFFFFFFFFF")
+        .message
+        .starts_with("integer literal too large"));
     assert_eq!(lex_err("12abc").message, "invalid number literal `12abc`");
     assert_eq!(lex_err("0x").message, "invalid number literal `0x`");
     assert_eq!(lex_err("0b102").message, "invalid number literal `0b102`");
@@ -91,8 +99,14 @@ fn operators() {
         show("a ... b .. c ..= d ?. e ?[ f ] ?? g |> h -> i ** j"),
         "a ... b .. c ..= d ?. e ?[ f ] ?? g |> h -> i ** j"
     );
-    assert_eq!(show("a+=1 b-=2 c*=3 d/=4 e%=5"), "a += 1 b -= 2 c *= 3 d /= 4 e %= 5");
-    assert_eq!(show("a==b!=c<=d>=e<f>g&&h||!i|j"), "a == b != c <= d >= e < f > g && h || ! i | j");
+    assert_eq!(
+        show("a+=1 b-=2 c*=3 d/=4 e%=5"),
+        "a += 1 b -= 2 c *= 3 d /= 4 e %= 5"
+    );
+    assert_eq!(
+        show("a==b!=c<=d>=e<f>g&&h||!i|j"),
+        "a == b != c <= d >= e < f > g && h || ! i | j"
+    );
     assert_eq!(one("?"), Tok::Question);
 }
 
@@ -114,7 +128,10 @@ fn unexpected_characters() {
     assert_eq!(d.message, "unexpected character `@`");
     assert_eq!(d.span.start, 6);
     let d = lex_err("let s = 'a'");
-    assert_eq!(d.notes, vec!["help: strings use double quotes: \"text\"".to_string()]);
+    assert_eq!(
+        d.notes,
+        vec!["help: strings use double quotes: \"text\"".to_string()]
+    );
     assert_eq!(lex_err("é").message, "unexpected character `é`");
     assert!(!lex_err("x = 1 @ 2").incomplete);
 }
@@ -135,10 +152,14 @@ fn newlines_end_statements() {
 #[test]
 fn lines_ending_with_an_operator_continue() {
     for op in [
-        "+", "-", "*", "/", "%", "**", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "??", "|>", "..", "..=",
-        "in", "|", ":", ",", "=", "+=", "-=", "*=", "/=", "%=", "->", ".", "?.",
+        "+", "-", "*", "/", "%", "**", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "??", "|>",
+        "..", "..=", "in", "|", ":", ",", "=", "+=", "-=", "*=", "/=", "%=", "->", ".", "?.",
     ] {
-        assert_eq!(show(&format!("a {op}\nb")), format!("a {op} b"), "after {op}");
+        assert_eq!(
+            show(&format!("a {op}\nb")),
+            format!("a {op} b"),
+            "after {op}"
+        );
     }
     assert_eq!(show("f(\nx)"), "f ( x )");
     assert_eq!(show("a = [\nx]"), "a = [ x ]");
@@ -148,11 +169,29 @@ fn lines_ending_with_an_operator_continue() {
 
 #[test]
 fn lines_starting_with_a_continuation_continue() {
-    for start in [". b", "?. b", "|> b", "&& b", "|| b", "?? b", "else b", "catch b", "finally b"] {
-        assert_eq!(show(&format!("a\n{start}")), format!("a {start}"), "before {start}");
+    for start in [
+        ". b",
+        "?. b",
+        "|> b",
+        "| b",
+        "&& b",
+        "|| b",
+        "?? b",
+        "else b",
+        "catch b",
+        "finally b",
+    ] {
+        assert_eq!(
+            show(&format!("a\n{start}")),
+            format!("a {start}"),
+            "before {start}"
+        );
     }
     assert_eq!(show("{ a\n}"), "{ a }");
-    assert_eq!(show("if a {\n}\n\n// comment\nelse {\n}"), "if a { } else { }");
+    assert_eq!(
+        show("if a {\n}\n\n// comment\nelse {\n}"),
+        "if a { } else { }"
+    );
     // A line starting with `-` or `(` is a new statement.
     assert_eq!(show("a\n-b"), "a ⏎ - b");
     assert_eq!(show("a\n(b)"), "a ⏎ ( b )");
@@ -162,16 +201,25 @@ fn lines_starting_with_a_continuation_continue() {
 fn bracket_errors() {
     let src = "let x = (1 + 2]";
     let d = lex_err(src);
-    assert_eq!(d.message, "expected `)` to close the parenthesis opened at 1:9, found `]`");
+    assert_eq!(
+        d.message,
+        "expected `)` to close the parenthesis opened at 1:9, found `]`"
+    );
     assert_eq!(span_text(src, &d), "]");
     assert!(!d.incomplete);
     let d = lex_err("f(a, [1, 2)");
-    assert_eq!(d.message, "expected `]` to close the list opened at 1:6, found `)`");
+    assert_eq!(
+        d.message,
+        "expected `]` to close the list opened at 1:6, found `)`"
+    );
     let d = lex_err("x)");
     assert_eq!(d.message, "unexpected `)`: there is no open `(` to close");
     let src = "fn f() {\n  if x {\n    g(1,\n";
     let d = lex_err(src);
-    assert_eq!(d.message, "expected `)` to close the call opened at 3:6, found end of file");
+    assert_eq!(
+        d.message,
+        "expected `)` to close the call opened at 3:6, found end of file"
+    );
     assert_eq!(span_text(src, &d), "(");
     assert!(d.incomplete);
 }
@@ -203,7 +251,11 @@ fn bracket_kinds_in_messages() {
     ];
     for (src, what) in cases {
         let d = lex_err(src);
-        assert!(d.message.ends_with(&format!("{what}, found end of file")), "{src:?}: {}", d.message);
+        assert!(
+            d.message.ends_with(&format!("{what}, found end of file")),
+            "{src:?}: {}",
+            d.message
+        );
         assert!(d.incomplete);
     }
 }
@@ -226,10 +278,14 @@ fn plain_strings_and_escapes() {
 fn string_errors() {
     let src = r#"x = "ab\qc""#;
     let d = lex_err(src);
-    assert!(d.message.starts_with("unknown escape sequence `\\q`"), "{}", d.message);
+    assert!(
+        d.message.starts_with("unknown escape sequence `\\q`"),
+        "{}",
+        d.message
+    );
     assert_eq!(span_text(src, &d), "\\q");
     let src = r#"x = "\u{110000}""#;
-    assert!(lex_err(src).message.contains("not a Unicode scalar value"));
+    assert!(lex_err(src).message.contains("not a unicode scalar value"));
     let src = r#"x = "\u1234""#;
     assert!(lex_err(src).message.starts_with("invalid unicode escape"));
     let src = "x = \"abc\ny\"";
@@ -270,7 +326,10 @@ fn template(src: &str) -> Vec<String> {
 fn interpolation_finds_the_matching_brace() {
     assert_eq!(template(r#""a ${b} c""#), [r#""a ""#, "${b}", r#"" c""#]);
     assert_eq!(template(r#""${x}""#), ["${x}"]);
-    assert_eq!(template(r#""a ${ "b${1}" } c""#), [r#""a ""#, r#"${ "b${1}" }"#, r#"" c""#]);
+    assert_eq!(
+        template(r#""a ${ "b${1}" } c""#),
+        [r#""a ""#, r#"${ "b${1}" }"#, r#"" c""#]
+    );
     assert_eq!(template(r#""${ {a: 1}.a }""#), ["${ {a: 1}.a }"]);
     assert_eq!(template(r#""${ f("}") }""#), [r#"${ f("}") }"#]);
     assert_eq!(template(r#""${ r"}" }""#), [r#"${ r"}" }"#]);
@@ -290,20 +349,31 @@ fn triple_quoted_strings_dedent() {
     // A blank last line is dropped with the newline before it.
     assert_eq!(string("\"\"\"\n\ta\n\t\"\"\""), "a");
     // Escapes are content, not indentation, and `\n` does not start a line.
-    assert_eq!(string("\"\"\"\n    \\tx\\n  y\n    z\n    \"\"\""), "\tx\n  y\nz");
+    assert_eq!(
+        string("\"\"\"\n    \\tx\\n  y\n    z\n    \"\"\""),
+        "\tx\n  y\nz"
+    );
     assert_eq!(string("\"\"\"\n  say \"hi\"\n  \"\"\""), "say \"hi\"");
     assert_eq!(string("\"\"\"\r\n  a\r\n  b\r\n  \"\"\""), "a\nb");
     assert_eq!(string("\"\"\"\n\"\"\""), "");
     assert_eq!(
         template("\"\"\"\n    Hello ${name},\n      ${ items.map({ i ->\n    i }) } x\n    \"\"\""),
-        [r#""Hello ""#, "${name}", r#"",\n  ""#, "${ items.map({ i ->\n    i }) }", r#"" x""#]
+        [
+            r#""Hello ""#,
+            "${name}",
+            r#"",\n  ""#,
+            "${ items.map({ i ->\n    i }) }",
+            r#"" x""#
+        ]
     );
 }
 
 #[test]
 fn tokenize_reports_template_budget_and_spans() {
     let toks = tokenize("f(\"${x}\")").expect("lexes");
-    let Tok::Template(t) = &toks[2].tok else { panic!("template expected") };
+    let Tok::Template(t) = &toks[2].tok else {
+        panic!("template expected")
+    };
     assert_eq!(t.budget.depth, 2);
     assert_eq!(toks[2].span.start, 2);
     assert_eq!(toks[2].span.end, 8);

@@ -43,7 +43,10 @@ impl<'a> Ctx<'a> {
             Some(&at) => Err(Diagnostic::new(
                 "syntax_error",
                 "`_` can only be used as an argument of a call on the right of `|>`",
-                Span { start: at, end: at + 1 },
+                Span {
+                    start: at,
+                    end: at + 1,
+                },
             )
             .with_note("help: `x |> f(a, _)` calls `f(a, x)`")),
             None => Ok(()),
@@ -163,7 +166,13 @@ pub(crate) fn index(object: Expr, index: Expr, optional: bool, r: usize) -> Expr
     }
 }
 
-pub(crate) fn slice(object: Expr, start: Option<Expr>, end: Option<Expr>, optional: bool, r: usize) -> Expr {
+pub(crate) fn slice(
+    object: Expr,
+    start: Option<Expr>,
+    end: Option<Expr>,
+    optional: bool,
+    r: usize,
+) -> Expr {
     Expr {
         span: Span::new(object.span.start as usize, r),
         kind: ExprKind::Slice {
@@ -175,7 +184,12 @@ pub(crate) fn slice(object: Expr, start: Option<Expr>, end: Option<Expr>, option
     }
 }
 
-pub(crate) fn template<'a>(ctx: &Ctx<'a>, t: Box<TemplateTok>, l: usize, r: usize) -> Result<Expr, PErr<'a>> {
+pub(crate) fn template<'a>(
+    ctx: &Ctx<'a>,
+    t: TemplateTok,
+    l: usize,
+    r: usize,
+) -> Result<Expr, PErr<'a>> {
     let mut parts = Vec::with_capacity(t.parts.len());
     for part in t.parts {
         parts.push(match part {
@@ -189,7 +203,13 @@ pub(crate) fn template<'a>(ctx: &Ctx<'a>, t: Box<TemplateTok>, l: usize, r: usiz
     Ok(mk(ExprKind::Template(parts), l, r))
 }
 
-pub(crate) fn if_expr(cond: Expr, then_block: Block, else_branch: Option<Expr>, l: usize, r: usize) -> Expr {
+pub(crate) fn if_expr(
+    cond: Expr,
+    then_block: Block,
+    else_branch: Option<Expr>,
+    l: usize,
+    r: usize,
+) -> Expr {
     mk(
         ExprKind::If {
             cond: Box::new(cond),
@@ -201,7 +221,13 @@ pub(crate) fn if_expr(cond: Expr, then_block: Block, else_branch: Option<Expr>, 
     )
 }
 
-pub(crate) fn for_expr<'a>(pattern: Pattern, iter: Expr, body: Block, l: usize, r: usize) -> Result<Expr, PErr<'a>> {
+pub(crate) fn for_expr<'a>(
+    pattern: Pattern,
+    iter: Expr,
+    body: Block,
+    l: usize,
+    r: usize,
+) -> Result<Expr, PErr<'a>> {
     check_bind_pattern(&pattern, "for")?;
     Ok(mk(
         ExprKind::For {
@@ -214,11 +240,30 @@ pub(crate) fn for_expr<'a>(pattern: Pattern, iter: Expr, body: Block, l: usize, 
     ))
 }
 
-pub(crate) fn try_expr(body: Block, catch: Option<CatchClause>, finally: Option<Block>, l: usize, r: usize) -> Expr {
-    mk(ExprKind::Try { body, catch, finally }, l, r)
+pub(crate) fn try_expr(
+    body: Block,
+    catch: Option<CatchClause>,
+    finally: Option<Block>,
+    l: usize,
+    r: usize,
+) -> Expr {
+    mk(
+        ExprKind::Try {
+            body,
+            catch,
+            finally,
+        },
+        l,
+        r,
+    )
 }
 
-pub(crate) fn catch_clause<'a>(p: Pattern, body: Block, l: usize, r: usize) -> Result<CatchClause, PErr<'a>> {
+pub(crate) fn catch_clause<'a>(
+    p: Pattern,
+    body: Block,
+    l: usize,
+    r: usize,
+) -> Result<CatchClause, PErr<'a>> {
     check_bind_pattern(&p, "catch")?;
     Ok(CatchClause {
         binding: Some(p),
@@ -241,7 +286,10 @@ pub(crate) fn params<'a>(items: Vec<ParamItem>) -> Result<(Vec<Param>, Option<Pa
     let mut rest: Option<Param> = None;
     for item in items {
         if let Some(r) = &rest {
-            return err("the `...` rest parameter must be the last parameter", r.span);
+            return err(
+                "the `...` rest parameter must be the last parameter",
+                r.span,
+            );
         }
         match item {
             ParamItem::Plain((name, span)) => params.push(Param {
@@ -291,7 +339,12 @@ pub(crate) fn fn_stmt(
     }
 }
 
-pub(crate) fn fn_expr((params, rest): (Vec<Param>, Option<Param>), body: Block, l: usize, r: usize) -> Expr {
+pub(crate) fn fn_expr(
+    (params, rest): (Vec<Param>, Option<Param>),
+    body: Block,
+    l: usize,
+    r: usize,
+) -> Expr {
     let span = Span::new(l, r);
     let def = FnDef {
         name: None,
@@ -330,7 +383,10 @@ pub(crate) fn dict<'a>(items: Vec<BraceItem>, l: usize, r: usize) -> Result<Expr
                 },
             },
             BraceItem::Underscore(span) => {
-                return err("expected a dict entry such as `key: value`, found `_`", span)
+                return err(
+                    "expected a dict entry such as `key: value`, found `_`",
+                    span,
+                )
             }
             BraceItem::Entry(key, value) => DictItem::Entry { key, value },
             BraceItem::Spread(e, _) => DictItem::Spread(e),
@@ -339,7 +395,12 @@ pub(crate) fn dict<'a>(items: Vec<BraceItem>, l: usize, r: usize) -> Result<Expr
     Ok(mk(ExprKind::Dict(entries), l, r))
 }
 
-pub(crate) fn closure<'a>(items: Vec<BraceItem>, body: Vec<Stmt>, l: usize, r: usize) -> Result<Expr, PErr<'a>> {
+pub(crate) fn closure<'a>(
+    items: Vec<BraceItem>,
+    body: Vec<Stmt>,
+    l: usize,
+    r: usize,
+) -> Result<Expr, PErr<'a>> {
     let mut params = Vec::with_capacity(items.len());
     for item in items {
         let (name, span) = match item {
@@ -396,7 +457,10 @@ pub(crate) fn block<'a>(stmts: Vec<Stmt>, l: usize, r: usize) -> Result<Block, P
                 )
             }
             StmtKind::Import(_) => {
-                return err("`import` is only allowed at the top level of a file", s.span)
+                return err(
+                    "`import` is only allowed at the top level of a file",
+                    s.span,
+                )
             }
             _ => {}
         }
@@ -427,7 +491,13 @@ pub(crate) fn let_stmt<'a>(
     })
 }
 
-pub(crate) fn assign<'a>(target: Expr, op: Option<BinOp>, value: Expr, l: usize, r: usize) -> Result<Stmt, PErr<'a>> {
+pub(crate) fn assign<'a>(
+    target: Expr,
+    op: Option<BinOp>,
+    value: Expr,
+    l: usize,
+    r: usize,
+) -> Result<Stmt, PErr<'a>> {
     let mut node = &target;
     loop {
         match &node.kind {
@@ -458,7 +528,12 @@ pub(crate) fn assign<'a>(target: Expr, op: Option<BinOp>, value: Expr, l: usize,
     })
 }
 
-pub(crate) fn import(path: (String, Span), names: Option<Vec<ImportName>>, l: usize, r: usize) -> Stmt {
+pub(crate) fn import(
+    path: (String, Span),
+    names: Option<Vec<ImportName>>,
+    l: usize,
+    r: usize,
+) -> Stmt {
     Stmt {
         kind: StmtKind::Import(Import {
             path: path.0,
@@ -467,23 +542,6 @@ pub(crate) fn import(path: (String, Span), names: Option<Vec<ImportName>>, l: us
         }),
         span: Span::new(l, r),
     }
-}
-
-pub(crate) fn import_alias<'a>(
-    name: &str,
-    kw: (String, Span),
-    alias: (String, Span),
-    l: usize,
-    r: usize,
-) -> Result<ImportName, PErr<'a>> {
-    if kw.0 != "as" {
-        return err(format!("expected `as`, `,` or `}}`, found `{}`", kw.0), kw.1);
-    }
-    Ok(ImportName {
-        name: name.to_string(),
-        alias: Some(alias.0),
-        span: Span::new(l, r),
-    })
 }
 
 // ------------------------------------------------------------ patterns
@@ -519,7 +577,9 @@ fn check_bind_pattern<'a>(p: &Pattern, what: &str) -> Result<(), PErr<'a>> {
             format!("`|` patterns are only allowed in `match` arms, not in `{what}`"),
             p.span,
         ),
-        PatternKind::List { items, .. } => items.iter().try_for_each(|i| check_bind_pattern(i, what)),
+        PatternKind::List { items, .. } => {
+            items.iter().try_for_each(|i| check_bind_pattern(i, what))
+        }
         PatternKind::Dict { entries, .. } => entries
             .iter()
             .filter_map(|e| e.pattern.as_ref())
@@ -533,7 +593,11 @@ pub(crate) enum PatItem {
     Rest(Option<(String, Span)>, Span),
 }
 
-pub(crate) fn list_pattern<'a>(items: Vec<PatItem>, l: usize, r: usize) -> Result<Pattern, PErr<'a>> {
+pub(crate) fn list_pattern<'a>(
+    items: Vec<PatItem>,
+    l: usize,
+    r: usize,
+) -> Result<Pattern, PErr<'a>> {
     let mut pats = Vec::with_capacity(items.len());
     let mut rest = None;
     for item in items {
@@ -562,7 +626,11 @@ pub(crate) enum DictPatItem {
     Rest(Option<(String, Span)>, Span),
 }
 
-pub(crate) fn dict_pattern<'a>(items: Vec<DictPatItem>, l: usize, r: usize) -> Result<Pattern, PErr<'a>> {
+pub(crate) fn dict_pattern<'a>(
+    items: Vec<DictPatItem>,
+    l: usize,
+    r: usize,
+) -> Result<Pattern, PErr<'a>> {
     let mut entries = Vec::with_capacity(items.len());
     let mut rest: Option<(Option<(String, Span)>, Span)> = None;
     for item in items {
@@ -573,7 +641,9 @@ pub(crate) fn dict_pattern<'a>(items: Vec<DictPatItem>, l: usize, r: usize) -> R
             DictPatItem::Short((key, span, is_name), default, end) => {
                 if !is_name {
                     return err(
-                        format!("`{key}` cannot be a variable name; write `{key}: name` to bind it"),
+                        format!(
+                            "`{key}` cannot be a variable name; write `{key}: name` to bind it"
+                        ),
                         span,
                     );
                 }
@@ -586,7 +656,10 @@ pub(crate) fn dict_pattern<'a>(items: Vec<DictPatItem>, l: usize, r: usize) -> R
             }
             DictPatItem::Keyed((key, span, _), pattern, default, end) => {
                 if default.is_some() && !matches!(pattern.kind, PatternKind::Bind(_)) {
-                    return err("a default value (`= ...`) needs a plain name before it", pattern.span);
+                    return err(
+                        "a default value (`= ...`) needs a plain name before it",
+                        pattern.span,
+                    );
                 }
                 entries.push(DictPatternEntry {
                     key,

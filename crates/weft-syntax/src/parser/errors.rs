@@ -44,7 +44,12 @@ pub(crate) fn convert(e: ParseError<usize, Tok<'_>, Diagnostic>, cx: &ErrorConte
         ParseError::UnrecognizedToken {
             token: (l, tok, r),
             expected,
-        } => unexpected(cx, &expected, Found::Token(&tok, &cx.src[l..r]), Span::new(l, r)),
+        } => unexpected(
+            cx,
+            &expected,
+            Found::Token(&tok, &cx.src[l..r]),
+            Span::new(l, r),
+        ),
         ParseError::UnrecognizedEof { expected, .. } => {
             let span = match cx.mode {
                 Mode::Module => Span::new(cx.last_end, cx.last_end),
@@ -59,7 +64,10 @@ pub(crate) fn convert(e: ParseError<usize, Tok<'_>, Diagnostic>, cx: &ErrorConte
         }
         ParseError::ExtraToken { token: (l, tok, r) } => Diagnostic::new(
             "syntax_error",
-            format!("unexpected {}", describe_found(cx, Found::Token(&tok, &cx.src[l..r]))),
+            format!(
+                "unexpected {}",
+                describe_found(cx, Found::Token(&tok, &cx.src[l..r]))
+            ),
             Span::new(l, r),
         ),
         ParseError::InvalidToken { location } => Diagnostic::new(
@@ -92,11 +100,14 @@ fn describe_found(cx: &ErrorContext, found: Found) -> String {
 }
 
 const EXPR_START: &[&str] = &[
-    "Ident", "Int", "Float", "Str", "Template", "_", "(", "[", "{", "-", "!", "fn", "if", "match",
-    "while", "for", "try", "spawn", "true", "false", "nil", "return", "throw", "break", "continue",
+    "Ident", "Int", "Float", "Str", "Template", "_", "(", "[", "{", "-", "!", "...", "fn", "if",
+    "match", "while", "for", "try", "spawn", "true", "false", "nil", "return", "throw", "break",
+    "continue",
 ];
 const STMT_START: &[&str] = &["let", "var", "pub", "import"];
-const PATTERN_START: &[&str] = &["Ident", "Int", "Float", "Str", "_", "[", "{", "-", "true", "false", "nil"];
+const PATTERN_START: &[&str] = &[
+    "Ident", "Int", "Float", "Str", "_", "[", "{", "-", "true", "false", "nil",
+];
 const KEY_START: &[&str] = &["Ident", "Str", "_", "[", "..."];
 /// Tokens that would continue a complete expression; listed only when
 /// nothing else was possible.
@@ -120,7 +131,12 @@ fn describe_expected(name: &str) -> String {
 }
 
 fn unexpected(cx: &ErrorContext, expected: &[String], found: Found, span: Span) -> Diagnostic {
-    let set: BTreeSet<&str> = expected.iter().map(|s| s.trim_matches('"')).collect();
+    let mut set: BTreeSet<&str> = expected.iter().map(|s| s.trim_matches('"')).collect();
+    if set.contains("Ident") {
+        // `as` is accepted wherever a name is: "an identifier" covers it.
+        set.remove("as");
+    }
+    let set = set;
     let mut covered: BTreeSet<&str> = BTreeSet::new();
     let mut items: Vec<String> = Vec::new();
     let has = |n: &str| set.contains(n);
@@ -160,8 +176,16 @@ fn unexpected(cx: &ErrorContext, expected: &[String], found: Found, span: Span) 
         covered.extend(["NL", ";"]);
     }
 
-    let rest: Vec<&str> = set.iter().copied().filter(|n| !covered.contains(n)).collect();
-    let non_ops: Vec<&str> = rest.iter().copied().filter(|n| !OPERATORS.contains(n)).collect();
+    let rest: Vec<&str> = set
+        .iter()
+        .copied()
+        .filter(|n| !covered.contains(n))
+        .collect();
+    let non_ops: Vec<&str> = rest
+        .iter()
+        .copied()
+        .filter(|n| !OPERATORS.contains(n))
+        .collect();
     let (listed, ops_only) = if non_ops.is_empty() && items.is_empty() {
         (rest, true)
     } else {
@@ -180,8 +204,17 @@ fn unexpected(cx: &ErrorContext, expected: &[String], found: Found, span: Span) 
     }
     let closes = open.filter(|b| listed.contains(&b.closer));
     // Closers last, so "to close the ..." follows its closer.
-    let mut ordered: Vec<&str> = listed.iter().copied().filter(|n| !matches!(*n, ")" | "]" | "}")).collect();
-    ordered.extend(listed.iter().copied().filter(|n| matches!(*n, ")" | "]" | "}")));
+    let mut ordered: Vec<&str> = listed
+        .iter()
+        .copied()
+        .filter(|n| !matches!(*n, ")" | "]" | "}"))
+        .collect();
+    ordered.extend(
+        listed
+            .iter()
+            .copied()
+            .filter(|n| matches!(*n, ")" | "]" | "}")),
+    );
     if ops_only && ordered.len() > 4 {
         items.push("an operator".into());
         if cx.mode == Mode::Expr {
@@ -215,7 +248,12 @@ fn unexpected(cx: &ErrorContext, expected: &[String], found: Found, span: Span) 
 }
 
 /// A `help:` line for common mistakes.
-fn hint(tok: &Tok, set: &BTreeSet<&str>, items: &[String], open: Option<&BracketInfo>) -> Option<&'static str> {
+fn hint(
+    tok: &Tok,
+    set: &BTreeSet<&str>,
+    items: &[String],
+    open: Option<&BracketInfo>,
+) -> Option<&'static str> {
     let has = |n: &str| set.contains(n);
     let ends_stmt = items.iter().any(|i| i == "the end of the statement");
     Some(match tok {

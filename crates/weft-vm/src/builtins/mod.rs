@@ -4,6 +4,7 @@
 mod args;
 mod convert;
 mod dicts;
+mod env;
 mod lists;
 mod strings;
 mod output;
@@ -123,6 +124,7 @@ pub fn core_builtins() -> Vec<BuiltinDef> {
     all.extend(strings::defs());
     all.extend(lists::defs());
     all.extend(dicts::defs());
+    all.extend(env::defs());
     all.extend(testing::defs());
     all
 }

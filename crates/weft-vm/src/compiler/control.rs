@@ -21,8 +21,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         want_value: bool,
         span: Span,
     ) {
-        self.compile_condition(cond);
-        let to_else = self.emit_jump(Op::JumpIfFalse(0), cond.span);
+        let to_else = self.compile_cond_jump(cond);
         self.compile_block(then_block, want_value);
         let to_end = self.emit_jump(Op::Jump(0), span);
         self.patch_jump(to_else);
@@ -71,8 +70,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
 
     pub(super) fn compile_while(&mut self, cond: &'ast Expr, body: &'ast Block, want_value: bool, span: Span) {
         let start = self.begin_loop(span);
-        self.compile_condition(cond);
-        let exit = self.emit_jump(Op::JumpIfFalse(0), cond.span);
+        let exit = self.compile_cond_jump(cond);
         self.compile_block(body, false);
         self.emit_loop(start, span);
         self.patch_jump(exit);
@@ -208,8 +206,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             let mut fails = Vec::new();
             self.compile_pattern_test(&arm.pattern, src, &mut fails);
             if let Some(guard) = &arm.guard {
-                self.compile_condition(guard);
-                fails.push(self.emit_jump(Op::JumpIfFalse(0), guard.span));
+                fails.push(self.compile_cond_jump(guard));
             }
             if want_value {
                 self.compile_expr(&arm.body);

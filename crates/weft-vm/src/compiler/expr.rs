@@ -51,9 +51,56 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         self.leave();
     }
 
-    /// Compiles a condition (value on the stack, tested by the next jump).
-    pub(super) fn compile_condition(&mut self, e: &'ast Expr) {
-        self.compile_expr(e);
+    /// Compiles a condition and a jump taken when it is false; returns the
+    /// jump to patch. Comparisons fuse with the jump.
+    pub(super) fn compile_cond_jump(&mut self, cond: &'ast Expr) -> usize {
+        if let ExprKind::Binary { op, lhs, rhs } = &cond.kind {
+            let jump = match op {
+                BinOp::Lt => Some(Op::JumpIfNotLt(0)),
+                BinOp::Le => Some(Op::JumpIfNotLe(0)),
+                BinOp::Gt => Some(Op::JumpIfNotGt(0)),
+                BinOp::Ge => Some(Op::JumpIfNotGe(0)),
+                BinOp::Eq => Some(Op::JumpIfNotEq(0)),
+                BinOp::Ne => Some(Op::JumpIfNotNe(0)),
+                _ => None,
+            };
+            if let Some(j) = jump {
+                if self.enter(cond.span) {
+                    self.compile_expr(lhs);
+                    self.compile_expr(rhs);
+                    self.leave();
+                }
+                return self.emit_jump(j, cond.span);
+            }
+        }
+        self.compile_expr(cond);
+        self.emit_jump(Op::JumpIfFalse(0), cond.span)
+    }
+
+    /// Emits `OP rhs` for an operand already on the stack, using the
+    /// immediate forms for small int literals.
+    pub(super) fn emit_binop_with(&mut self, op: BinOp, rhs: &'ast Expr, span: Span) {
+        if let ExprKind::Int(n) = rhs.kind {
+            if let Ok(n) = i32::try_from(n) {
+                match op {
+                    BinOp::Add => {
+                        self.emit(Op::AddInt(n), span);
+                        return;
+                    }
+                    BinOp::Sub if n != i32::MIN => {
+                        self.emit(Op::AddInt(-n), span);
+                        return;
+                    }
+                    BinOp::Lt => {
+                        self.emit(Op::LtInt(n), span);
+                        return;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.compile_expr(rhs);
+        self.emit_binop(op, span);
     }
 
     fn compile_expr_inner(&mut self, e: &'ast Expr, want_value: bool) {
@@ -284,27 +331,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             return;
         }
         self.compile_expr(lhs);
-        if let ExprKind::Int(n) = rhs.kind {
-            if let Ok(n) = i32::try_from(n) {
-                match op {
-                    BinOp::Add => {
-                        self.emit(Op::AddInt(n), span);
-                        return;
-                    }
-                    BinOp::Sub if n != i32::MIN => {
-                        self.emit(Op::AddInt(-n), span);
-                        return;
-                    }
-                    BinOp::Lt => {
-                        self.emit(Op::LtInt(n), span);
-                        return;
-                    }
-                    _ => {}
-                }
-            }
-        }
-        self.compile_expr(rhs);
-        self.emit_binop(op, span);
+        self.emit_binop_with(op, rhs, span);
     }
 
     fn compile_pipe(&mut self, lhs: &'ast Expr, rhs: &'ast Expr, span: Span) {

@@ -161,22 +161,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
     }
 
     fn patch_jump_to(&mut self, at: usize, target: usize) {
-        let offset = target as i64 - (at as i64 + 1);
-        let offset = offset as i32;
+        let offset = (target as i64 - (at as i64 + 1)) as i32;
         let f = self.cur();
-        f.code[at] = match f.code[at] {
-            Op::Jump(_) => Op::Jump(offset),
-            Op::JumpIfFalse(_) => Op::JumpIfFalse(offset),
-            Op::JumpIfTrue(_) => Op::JumpIfTrue(offset),
-            Op::JumpIfFalseOrPop(_) => Op::JumpIfFalseOrPop(offset),
-            Op::JumpIfTrueOrPop(_) => Op::JumpIfTrueOrPop(offset),
-            Op::JumpIfNotNilOrPop(_) => Op::JumpIfNotNilOrPop(offset),
-            Op::JumpIfNil(_) => Op::JumpIfNil(offset),
-            Op::JumpIfArgGiven { slot, .. } => Op::JumpIfArgGiven { slot, offset },
-            Op::IterNext { slot, .. } => Op::IterNext { slot, exit: offset },
-            Op::PushHandler { finally, .. } => Op::PushHandler { offset, finally },
-            other => other,
-        };
+        f.code[at] = f.code[at].with_offset(offset);
     }
 
     /// Emits a backward jump to `target`.

@@ -132,10 +132,13 @@ impl<'ast> FnState<'ast> {
         nrequired: u16,
         has_rest: bool,
     ) -> FnProto {
+        let mut code = self.code;
+        let mut spans = self.spans;
+        crate::bytecode::strip_nops(&mut code, &mut spans);
         FnProto {
             name: self.name,
-            code: self.code,
-            spans: self.spans,
+            code,
+            spans,
             consts: self.consts,
             protos: self.protos,
             captures: self.upvals.iter().map(|u| u.capture).collect(),
@@ -145,6 +148,7 @@ impl<'ast> FnState<'ast> {
             nslots: self.max_slots,
             file,
             span: self.span,
+            is_module: self.is_module,
         }
     }
 

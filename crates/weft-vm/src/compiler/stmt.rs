@@ -300,10 +300,25 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                     self.compile_value_moving(value, name);
                 }
                 Some(bop) => {
+                    if let (BinOp::Add | BinOp::Sub, ExprKind::Int(n)) = (bop, &value.kind) {
+                        let n = if bop == BinOp::Sub { n.checked_neg() } else { Some(*n) };
+                        if let Some(n) = n.and_then(|n| i32::try_from(n).ok()) {
+                            match kind {
+                                LocKind::Local | LocKind::Cell => {
+                                    self.emit(Op::IncLocal { slot: idx as u16, n }, span);
+                                    return;
+                                }
+                                LocKind::Global if idx <= u16::MAX as u32 => {
+                                    self.emit(Op::IncGlobal { g: idx as u16, n }, span);
+                                    return;
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
                     let take = self.can_take_for(name, value);
                     self.emit_load_name(name, take, root_span);
-                    self.compile_expr(value);
-                    self.emit_binop(bop, span);
+                    self.emit_binop_with(bop, value, span);
                 }
             }
             self.emit_store_to(kind, idx, local, span);
@@ -329,8 +344,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             if let Some(l) = local {
                 self.note_local_ref(l, at);
             }
-            self.compile_expr(value);
-            self.emit_binop(bop, span);
+            self.emit_binop_with(bop, value, span);
         } else {
             self.compile_expr(value);
         }

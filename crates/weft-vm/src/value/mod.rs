@@ -28,7 +28,7 @@ pub type RcStr = Rc<String>;
 pub type DictMap = IndexMap<RcStr, Value, foldhash::fast::RandomState>;
 
 /// A Weft value.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub enum Value {
     #[default]
     Nil,
@@ -52,6 +52,29 @@ pub enum Value {
     Undef,
     /// Internal: an error in flight through a `finally` block.
     Pending(Rc<RtError>),
+}
+
+impl Clone for Value {
+    /// Scalars copy without touching a reference count; the dispatch loop
+    /// clones values constantly, so this is kept inline.
+    #[inline(always)]
+    fn clone(&self) -> Value {
+        match self {
+            Value::Nil => Value::Nil,
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Int(i) => Value::Int(*i),
+            Value::Float(f) => Value::Float(*f),
+            Value::Str(s) => Value::Str(Rc::clone(s)),
+            Value::List(l) => Value::List(Rc::clone(l)),
+            Value::Dict(d) => Value::Dict(Rc::clone(d)),
+            Value::Func(f) => Value::Func(Rc::clone(f)),
+            Value::Builtin(b) => Value::Builtin(Rc::clone(b)),
+            Value::Range(r) => Value::Range(Rc::clone(r)),
+            Value::Cell(c) => Value::Cell(Rc::clone(c)),
+            Value::Undef => Value::Undef,
+            Value::Pending(p) => Value::Pending(Rc::clone(p)),
+        }
+    }
 }
 
 /// A closure: a compiled function plus its captured variables.

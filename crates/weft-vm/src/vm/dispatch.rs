@@ -71,9 +71,9 @@ impl Vm {
             }
 
             loop {
-                let op = code[ip];
+                let op = &code[ip];
                 ip += 1;
-                match op {
+                match *op {
                     Op::Nop => {}
                     Op::Const(k) => self.stack.push(consts[k as usize].clone()),
                     Op::Nil => self.stack.push(Value::Nil),
@@ -90,11 +90,7 @@ impl Vm {
 
                     Op::LoadLocal(s) => {
                         let v = self.stack[base + s as usize].clone();
-                        if let Value::Undef = v {
-                            self.stack.push(Value::Nil);
-                        } else {
-                            self.stack.push(v);
-                        }
+                        self.stack.push(v);
                     }
                     Op::StoreLocal(s) => {
                         let v = pop!();
@@ -228,7 +224,7 @@ impl Vm {
                     Op::Sub | Op::Mul | Op::Div | Op::Rem | Op::Pow => {
                         let b = pop!();
                         let a = top!();
-                        match arith(op, a, &b) {
+                        match arith(*op, a, &b) {
                             Ok(v) => *a = v,
                             Err(e) => {
                                 self.stack.push(b);
@@ -240,12 +236,12 @@ impl Vm {
                         let b = pop!();
                         let a = top!();
                         let eq = values_equal(a, &b);
-                        *a = Value::Bool(if op == Op::Eq { eq } else { !eq });
+                        *a = Value::Bool(if *op == Op::Eq { eq } else { !eq });
                     }
                     Op::Lt | Op::Le | Op::Gt | Op::Ge => {
                         let b = pop!();
                         let a = top!();
-                        match ordered(op, a, &b) {
+                        match ordered(*op, a, &b) {
                             Ok(r) => *a = Value::Bool(r),
                             Err(e) => {
                                 self.stack.push(b);
@@ -265,7 +261,7 @@ impl Vm {
                         let b = pop!();
                         let a = top!();
                         match contains(a, &b) {
-                            Ok(r) => *a = Value::Bool(if op == Op::In { r } else { !r }),
+                            Ok(r) => *a = Value::Bool(if *op == Op::In { r } else { !r }),
                             Err(e) => {
                                 self.stack.push(b);
                                 throw!(e)
@@ -328,6 +324,75 @@ impl Vm {
                     Op::JumpIfNil(off) => {
                         if matches!(top!(), Value::Nil) {
                             jump!(off);
+                        }
+                    }
+                    Op::JumpIfNotLt(off)
+                    | Op::JumpIfNotLe(off)
+                    | Op::JumpIfNotGt(off)
+                    | Op::JumpIfNotGe(off)
+                    | Op::JumpIfNotEq(off)
+                    | Op::JumpIfNotNe(off) => {
+                        let n = self.stack.len();
+                        let r = {
+                            let (a, b) = (&self.stack[n - 2], &self.stack[n - 1]);
+                            match (*op, a, b) {
+                                (Op::JumpIfNotLt(_), Value::Int(x), Value::Int(y)) => x < y,
+                                (Op::JumpIfNotLe(_), Value::Int(x), Value::Int(y)) => x <= y,
+                                (Op::JumpIfNotGt(_), Value::Int(x), Value::Int(y)) => x > y,
+                                (Op::JumpIfNotGe(_), Value::Int(x), Value::Int(y)) => x >= y,
+                                (Op::JumpIfNotEq(_), _, _) => values_equal(a, b),
+                                (Op::JumpIfNotNe(_), _, _) => !values_equal(a, b),
+                                _ => {
+                                    let cmp = match *op {
+                                        Op::JumpIfNotLt(_) => Op::Lt,
+                                        Op::JumpIfNotLe(_) => Op::Le,
+                                        Op::JumpIfNotGt(_) => Op::Gt,
+                                        _ => Op::Ge,
+                                    };
+                                    tri!(ordered(cmp, a, b))
+                                }
+                            }
+                        };
+                        self.stack.truncate(n - 2);
+                        if !r {
+                            jump!(off);
+                        }
+                    }
+                    Op::IncLocal { slot, n } => {
+                        let v = &mut self.stack[base + slot as usize];
+                        let r = match v {
+                            Value::Int(x) => match x.checked_add(n as i64) {
+                                Some(r) => {
+                                    *x = r;
+                                    Ok(())
+                                }
+                                None => Err(overflow()),
+                            },
+                            Value::Cell(c) => add_in_place(&mut c.borrow_mut(), &Value::Int(n as i64)),
+                            other => add_in_place(other, &Value::Int(n as i64)),
+                        };
+                        tri!(r);
+                    }
+                    Op::IncGlobal { g, n } => {
+                        let r = {
+                            let mut globals = self.program.globals.borrow_mut();
+                            match &mut globals[g as usize] {
+                                Value::Int(x) => match x.checked_add(n as i64) {
+                                    Some(r) => {
+                                        *x = r;
+                                        Ok(())
+                                    }
+                                    None => Err(overflow()),
+                                },
+                                Value::Undef => Err(RtError::new("undefined", "")),
+                                other => add_in_place(other, &Value::Int(n as i64)),
+                            }
+                        };
+                        if let Err(e) = r {
+                            if e.category() == "undefined" {
+                                throw!(self.undefined_global(g as u32));
+                            }
+                            throw!(e);
                         }
                     }
                     Op::JumpIfArgGiven { slot, offset } => {

@@ -197,16 +197,36 @@ impl Vm {
         }
     }
 
-    /// The frame stack as `in NAME (file:line:col)` lines, innermost first.
+    /// "called from" lines for the callers of the innermost frame (the
+    /// diagnostic itself points at the innermost location); repeated lines
+    /// (deep recursion) are collapsed.
     pub(crate) fn trace_lines(&self) -> Vec<String> {
-        let mut lines = Vec::new();
-        for frame in self.frames.iter().rev().take(12) {
+        let mut lines: Vec<(String, usize)> = Vec::new();
+        for frame in self.frames.iter().rev().skip(1) {
             let proto = &frame.closure.proto;
-            if let Some(span) = proto.spans.get(frame.ip.saturating_sub(1)) {
-                let (l, c) = proto.file.line_col(span.start);
-                lines.push(format!("note: in {} at {}:{}:{}", proto.name, proto.file.name, l, c));
+            let Some(span) = proto.spans.get(frame.ip.saturating_sub(1)) else {
+                continue;
+            };
+            let (l, c) = proto.file.line_col(span.start);
+            let place = if proto.is_module {
+                "top level".to_string()
+            } else {
+                format!("in {}", proto.name)
+            };
+            let line = format!("note: called from {}:{}:{} ({place})", proto.file.name, l, c);
+            match lines.last_mut() {
+                Some((last, n)) if *last == line => *n += 1,
+                _ => lines.push((line, 1)),
             }
         }
-        lines
+        let mut out = Vec::new();
+        for (line, n) in lines.into_iter().take(8) {
+            if n > 1 {
+                out.push(format!("{line} [{n} times]"));
+            } else {
+                out.push(line);
+            }
+        }
+        out
     }
 }

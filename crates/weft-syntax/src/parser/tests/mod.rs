@@ -1,6 +1,11 @@
 //! Parser tests: AST shapes (as S-expressions), error messages, limits.
 
+mod errors;
+mod exprs;
+mod limits;
+mod corpus;
 mod sexp;
+mod stmts;
 
 use crate::diagnostic::{Diagnostic, SourceFile};
 
@@ -35,7 +40,11 @@ fn scratch() {
         let file = SourceFile::new("t.wf", src);
         match crate::parse_module(&file) {
             Ok(m) => println!("OK {}\n", sexp::module(&m)),
-            Err(d) => println!("{}{}\n", d.render(), if d.incomplete { "\n[incomplete]" } else { "" }),
+            Err(d) => println!(
+                "{}{}\n",
+                d.render(),
+                if d.incomplete { "\n[incomplete]" } else { "" }
+            ),
         }
     }
 }

@@ -139,7 +139,9 @@ pub fn expr(e: &Expr) -> String {
             };
             format!("({o} {})", expr(x))
         }
-        ExprKind::Binary { op, lhs, rhs } => format!("({} {} {})", op.symbol(), expr(lhs), expr(rhs)),
+        ExprKind::Binary { op, lhs, rhs } => {
+            format!("({} {} {})", op.symbol(), expr(lhs), expr(rhs))
+        }
         ExprKind::Pipe { lhs, rhs } => format!("(|> {} {})", expr(lhs), expr(rhs)),
         ExprKind::Call { callee, args: a } => format!("(call {}{})", expr(callee), args(a)),
         ExprKind::MethodCall {
@@ -160,12 +162,22 @@ pub fn expr(e: &Expr) -> String {
             name,
             optional,
             ..
-        } => format!("({} {} {})", if *optional { "?." } else { "." }, expr(object), name),
+        } => format!(
+            "({} {} {})",
+            if *optional { "?." } else { "." },
+            expr(object),
+            name
+        ),
         ExprKind::Index {
             object,
             index,
             optional,
-        } => format!("({} {} {})", if *optional { "?[]" } else { "[]" }, expr(object), expr(index)),
+        } => format!(
+            "({} {} {})",
+            if *optional { "?[]" } else { "[]" },
+            expr(object),
+            expr(index)
+        ),
         ExprKind::Slice {
             object,
             start,
@@ -188,20 +200,33 @@ pub fn expr(e: &Expr) -> String {
             None => format!("(if {} {})", expr(cond), block(then_block)),
         },
         ExprKind::While { cond, body } => format!("(while {} {})", expr(cond), block(body)),
-        ExprKind::For { pattern: p, iter, body } => {
+        ExprKind::For {
+            pattern: p,
+            iter,
+            body,
+        } => {
             format!("(for {} {} {})", pattern(p), expr(iter), block(body))
         }
         ExprKind::Match { subject, arms } => {
             let a: Vec<String> = arms
                 .iter()
                 .map(|a| match &a.guard {
-                    Some(g) => format!("({} if {} -> {})", pattern(&a.pattern), expr(g), expr(&a.body)),
+                    Some(g) => format!(
+                        "({} if {} -> {})",
+                        pattern(&a.pattern),
+                        expr(g),
+                        expr(&a.body)
+                    ),
                     None => format!("({} -> {})", pattern(&a.pattern), expr(&a.body)),
                 })
                 .collect();
             format!("(match {} {})", expr(subject), a.join(" "))
         }
-        ExprKind::Try { body, catch, finally } => {
+        ExprKind::Try {
+            body,
+            catch,
+            finally,
+        } => {
             let mut s = format!("(try {}", block(body));
             if let Some(c) = catch {
                 s.push_str(" catch");
@@ -276,6 +301,9 @@ pub fn pattern(p: &Pattern) -> String {
             }
             format!("{{{}}}", is.join(", "))
         }
-        PatternKind::Or(ps) => format!("(| {})", ps.iter().map(pattern).collect::<Vec<_>>().join(" ")),
+        PatternKind::Or(ps) => format!(
+            "(| {})",
+            ps.iter().map(pattern).collect::<Vec<_>>().join(" ")
+        ),
     }
 }

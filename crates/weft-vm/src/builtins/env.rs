@@ -1,0 +1,27 @@
+//! Environment builtins (stdlib.md "Environment, files and processes"):
+//! `env`, `env_or`.
+
+use super::{sync, Args, BuiltinDef};
+use crate::error::RtResult;
+use crate::value::Value;
+use crate::vm::Vm;
+
+pub(super) fn defs() -> Vec<BuiltinDef> {
+    vec![
+        sync("env", &["name"], 1, 1, "environment", "The environment variable's value, or nil when unset.", env),
+        sync("env_or", &["name", "default"], 2, 2, "environment", "The environment variable's value, or `default` when unset.", env_or),
+    ]
+}
+
+fn env(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    let name = args.str(0)?;
+    Ok(std::env::var(name).map(Value::str).unwrap_or(Value::Nil))
+}
+
+fn env_or(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    let name = args.str(0)?;
+    match std::env::var(name) {
+        Ok(v) => Ok(Value::str(v)),
+        Err(_) => Ok(args.take(1)),
+    }
+}
