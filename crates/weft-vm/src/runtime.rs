@@ -69,6 +69,7 @@ impl Runtime {
             out: RefCell::new(options.stdout),
             max_call_depth: options.max_call_depth,
             max_native_depth: 200,
+            rng: RefCell::new(fastrand::Rng::new()),
         });
         let mut rt = Runtime {
             program,

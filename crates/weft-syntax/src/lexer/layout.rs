@@ -339,7 +339,7 @@ pub(crate) fn layout(src: &str, start: usize, end: usize, mode: Mode, budget: Bu
         }
     }
     if error.is_none() {
-        error = st.unclosed();
+        error = st.unclosed(mode);
     }
     Lexed {
         tokens: st.out,
@@ -537,21 +537,19 @@ impl<'a> State<'_, 'a> {
     }
 
     /// The error for brackets still open at the end of the input.
-    fn unclosed(&self) -> Option<Diagnostic> {
+    fn unclosed(&self, mode: Mode) -> Option<Diagnostic> {
         let b = self.frames.last()?.bracket?;
         let info = &self.brackets[b];
-        Some(
-            Diagnostic::new(
-                "syntax_error",
-                format!(
-                    "expected `{}` to close {}, found end of file",
-                    info.closer,
-                    info.describe(self.src)
-                ),
-                info.open,
-            )
-            .incomplete(),
-        )
+        let end = match mode {
+            Mode::Module => "end of file",
+            Mode::Expr => "the end of the `${...}`",
+        };
+        let d = Diagnostic::new(
+            "syntax_error",
+            format!("expected `{}` to close {}, found {end}", info.closer, info.describe(self.src)),
+            info.open,
+        );
+        Some(if mode == Mode::Module { d.incomplete() } else { d })
     }
 }
 

@@ -13,15 +13,15 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
     ]
 }
 
-fn env(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn env(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let name = args.str(0)?;
-    Ok(std::env::var(name).map(Value::str).unwrap_or(Value::Nil))
+    Ok(vm.ctx.env_var(name).map(Value::str).unwrap_or(Value::Nil))
 }
 
-fn env_or(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn env_or(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let name = args.str(0)?;
-    match std::env::var(name) {
-        Ok(v) => Ok(Value::str(v)),
-        Err(_) => Ok(args.take(1)),
+    match vm.ctx.env_var(name) {
+        Some(v) => Ok(Value::str(v)),
+        None => Ok(args.take(1)),
     }
 }

@@ -5,10 +5,17 @@ mod args;
 mod convert;
 mod dicts;
 mod env;
+mod files;
+mod identity;
+mod json;
 mod lists;
-mod strings;
+mod math;
 mod output;
+mod regex;
+mod schema;
+mod strings;
 mod testing;
+mod time;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -121,10 +128,17 @@ pub fn core_builtins() -> Vec<BuiltinDef> {
     let mut all = Vec::new();
     all.extend(output::defs());
     all.extend(convert::defs());
+    all.extend(math::defs());
     all.extend(strings::defs());
     all.extend(lists::defs());
     all.extend(dicts::defs());
+    all.extend(json::defs());
+    all.extend(schema::defs());
+    all.extend(regex::defs());
+    all.extend(time::defs());
     all.extend(env::defs());
+    all.extend(files::defs());
+    all.extend(identity::defs());
     all.extend(testing::defs());
     all
 }

@@ -34,6 +34,8 @@ pub struct Program {
     /// Maximum nesting of script calls made from inside builtins (each
     /// nests a dispatch loop on the Rust stack).
     pub max_native_depth: usize,
+    /// The program's random number generator (`random_seed` reseeds it).
+    pub rng: RefCell<fastrand::Rng>,
 }
 
 /// A compiled module as the VM sees it.
@@ -103,6 +105,8 @@ pub struct Vm {
     /// Reused buffer for synchronous builtin arguments.
     pub(crate) arg_buf: Vec<Value>,
     pub(crate) native_depth: usize,
+    /// This task's cwd, environment overlay and capability hook.
+    pub ctx: crate::context::TaskContext,
 }
 
 impl Vm {
@@ -114,6 +118,7 @@ impl Vm {
             handlers: Vec::new(),
             arg_buf: Vec::with_capacity(8),
             native_depth: 0,
+            ctx: crate::context::TaskContext::from_process(),
         }
     }
 

@@ -139,33 +139,3 @@ fn nested_interpolation() {
     assert_eq!(parse_small_stack(src), Err(TOO_DEEP.to_string()));
 }
 
-#[test]
-fn scratch_perf() {
-    if std::env::var("PERF").is_err() {
-        return;
-    }
-    let chunk = "fn f(a, b = 2) {\n  let x = [a, b, ...rest]\n  for {k, v} in d { println(\"${k}=${v}\") }\n  match x { [1, y] -> y, _ -> nil }\n  return a.map({ v -> v * 2 }) |> sum\n}\n";
-    let src = chunk.repeat(1_000_000 / chunk.len());
-    let t = std::time::Instant::now();
-    let raw: Vec<_> = crate::lexer::RawTokens::new(&src, 0, src.len()).map(|r| r.unwrap()).collect();
-    eprintln!("raw lex {} tokens: {:?}", raw.len(), t.elapsed());
-    let t = std::time::Instant::now();
-    let n = <crate::lexer::Tok as logos::Logos>::lexer(src.as_str()).count();
-    eprintln!("logos only {} tokens: {:?}", n, t.elapsed());
-    eprintln!("size of Tok {}", std::mem::size_of::<crate::lexer::Tok>());
-    let t = std::time::Instant::now();
-    let mut v = Vec::with_capacity(500_000);
-    for i in 0..432_040usize { v.push((i, crate::lexer::Tok::Comma, i)); }
-    eprintln!("vec only {:?}", t.elapsed());
-    drop(v);
-    drop(raw);
-    let t = std::time::Instant::now();
-    let l = crate::lexer::layout(&src, 0, src.len(), crate::lexer::Mode::Module, Default::default());
-    eprintln!("layout {} tokens: {:?}", l.tokens.len(), t.elapsed());
-    let t = std::time::Instant::now();
-    let toks = crate::lexer::tokenize(&src).unwrap();
-    eprintln!("lex {} bytes, {} tokens: {:?}", src.len(), toks.len(), t.elapsed());
-    let t = std::time::Instant::now();
-    let m = crate::parse_module(&SourceFile::new("x", src)).unwrap();
-    eprintln!("parse {} stmts: {:?}", m.stmts.len(), t.elapsed());
-}

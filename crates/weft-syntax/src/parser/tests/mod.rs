@@ -30,38 +30,3 @@ pub fn fail(src: &str) -> Diagnostic {
     }
 }
 
-#[test]
-fn scratch() {
-    let inputs = std::env::var("WEFT_SCRATCH")
-        .ok()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .unwrap_or_default();
-    for src in inputs.split("\n====\n") {
-        let file = SourceFile::new("t.wf", src);
-        match crate::parse_module(&file) {
-            Ok(m) => println!("OK {}\n", sexp::module(&m)),
-            Err(d) => println!(
-                "{}{}\n",
-                d.render(),
-                if d.incomplete { "\n[incomplete]" } else { "" }
-            ),
-        }
-    }
-}
-
-#[test]
-fn scratch_parse_only() {
-    let inputs = std::env::var("WEFT_SCRATCH")
-        .ok()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .unwrap_or_default();
-    for src in inputs.split("\n====\n") {
-        let file = SourceFile::new("t.wf", src);
-        let r = crate::parse_module(&file);
-        println!("{}", r.is_ok());
-        let c = r.clone();
-        println!("cloned {}", c.as_ref().ok() == r.as_ref().ok());
-        let d = format!("{r:?}");
-        println!("debug {}", d.len());
-    }
-}

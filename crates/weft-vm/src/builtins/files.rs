@@ -1,0 +1,7 @@
+//! files builtins (stdlib.md) — being filled in.
+
+use super::BuiltinDef;
+
+pub(super) fn defs() -> Vec<BuiltinDef> {
+    vec![]
+}

@@ -1,0 +1,81 @@
+//! Per-task execution context: working directory, environment overlay,
+//! and the capability-check hook. Each task (VM) owns its context, so
+//! interleaving tasks never see each other's cwd or rights — nothing here
+//! lives in a thread-local (architecture.md, "per-task state").
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use crate::error::RtResult;
+
+/// A capability that builtins check before acting (workers.md §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capability {
+    FsRead,
+    FsWrite,
+    ProcessExec,
+    Network,
+    LlmCall,
+    WorkersSpawn,
+}
+
+impl Capability {
+    /// The policy name, e.g. `fs.read`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::FsRead => "fs.read",
+            Capability::FsWrite => "fs.write",
+            Capability::ProcessExec => "process.exec",
+            Capability::Network => "network",
+            Capability::LlmCall => "llm.call",
+            Capability::WorkersSpawn => "workers.spawn",
+        }
+    }
+}
+
+/// The context a task runs in.
+#[derive(Clone, Debug)]
+pub struct TaskContext {
+    /// Directory that relative paths resolve against (the execution
+    /// profile's `cwd`); never the process cwd after start-up.
+    pub cwd: PathBuf,
+    /// Variables layered over the process environment for this task.
+    pub env: IndexMap<String, String>,
+}
+
+impl TaskContext {
+    /// A context rooted at the process's current directory.
+    pub fn from_process() -> TaskContext {
+        TaskContext {
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            env: IndexMap::new(),
+        }
+    }
+
+    /// `path` resolved against this task's cwd (absolute paths unchanged).
+    pub fn resolve_path(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.cwd.join(p)
+        }
+    }
+
+    /// An environment variable as this task sees it (overlay first).
+    pub fn env_var(&self, name: &str) -> Option<String> {
+        match self.env.get(name) {
+            Some(v) => Some(v.clone()),
+            None => std::env::var(name).ok(),
+        }
+    }
+
+    /// The one hook every capability builtin calls before acting. `target`
+    /// describes what is accessed (a resolved path, a URL, a program). For
+    /// now every capability is allowed; capability policies plug in here.
+    pub fn check_capability(&self, cap: Capability, target: &str) -> RtResult<()> {
+        let _ = (cap, target);
+        Ok(())
+    }
+}
