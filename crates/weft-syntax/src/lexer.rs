@@ -2,8 +2,8 @@
 //!
 //! This file owns the token type [`Tok`] (a `logos` lexer), number literals,
 //! comments and the raw lexing driver. String literals are scanned by
-//! [`strings`]; the newline/continuation rules, bracket matching and the
-//! nesting limits are applied afterwards by [`layout`].
+//! `lexer/strings.rs`; the newline/continuation rules, bracket matching and
+//! the nesting limits are applied afterwards by `lexer/layout.rs`.
 //!
 //! The public entry for tools (REPL completion, highlighting) is [`tokenize`],
 //! which returns the tokens exactly as the parser sees them.
@@ -106,7 +106,8 @@ pub enum Tok<'a> {
     )]
     #[regex(r"[0-9][0-9_]*[eE][+-]?[0-9][0-9_]*", float, priority = 5)]
     Float(f64),
-    /// `123abc`, `0x`, `1.5x`: a number run into letters.
+    /// `123abc`, `0x`, `1.5x`: a number run into letters (always an error;
+    /// never produced).
     #[regex(
         r"[0-9][0-9_]*(\.[0-9][0-9_]*)?[A-Za-z_][A-Za-z0-9_]*",
         bad_number,
@@ -115,10 +116,12 @@ pub enum Tok<'a> {
     BadNumber,
     Str(String),
     Template(Box<TemplateTok>),
+    /// Opening quote: its callback produces `Str` or `Template` instead.
     #[token("\"", |lex| strings::lex_quoted(lex, false))]
     #[token("\"\"\"", |lex| strings::lex_quoted(lex, true))]
     #[token("r\"", strings::lex_raw)]
     StringStart,
+    /// `/* ... */` (nested) is skipped; never produced.
     #[token("/*", block_comment)]
     BlockComment,
 

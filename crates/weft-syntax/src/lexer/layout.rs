@@ -546,10 +546,18 @@ impl<'a> State<'_, 'a> {
         };
         let d = Diagnostic::new(
             "syntax_error",
-            format!("expected `{}` to close {}, found {end}", info.closer, info.describe(self.src)),
+            format!(
+                "expected `{}` to close {}, found {end}",
+                info.closer,
+                info.describe(self.src)
+            ),
             info.open,
         );
-        Some(if mode == Mode::Module { d.incomplete() } else { d })
+        Some(if mode == Mode::Module {
+            d.incomplete()
+        } else {
+            d
+        })
     }
 }
 

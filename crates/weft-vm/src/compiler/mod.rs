@@ -53,7 +53,7 @@ pub trait ModuleHost {
 
 /// Limits on nesting while compiling, so deep input cannot overflow the
 /// Rust stack.
-const MAX_NESTING: usize = 400;
+const MAX_NESTING: usize = 1000;
 
 /// The result of compiling one module.
 pub struct CompiledModule {
@@ -81,6 +81,12 @@ pub struct Compiler<'a, 'ast> {
     take_expr: Option<*const ast::Expr>,
     /// Pending `?.` jumps of the optional chain being compiled.
     chain_jumps: Option<Vec<usize>>,
+    /// Top-level declarations compiled as locals of the module's top level
+    /// (no function mentions their names and they are not exported).
+    local_stmts: std::collections::HashSet<*const ast::Stmt>,
+    /// Compile every top-level declaration as a global (the REPL keeps
+    /// them between inputs).
+    all_globals: bool,
 }
 
 impl<'a, 'ast> Compiler<'a, 'ast> {
@@ -95,6 +101,8 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             pipe_slots: Vec::new(),
             take_expr: None,
             chain_jumps: None,
+            local_stmts: std::collections::HashSet::new(),
+            all_globals: false,
         }
     }
 
@@ -102,6 +110,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
     /// session's namespace).
     pub fn with_globals(mut self, globals: HashMap<String, GlobalInfo>) -> Self {
         self.globals = globals;
+        self.all_globals = true;
         self
     }
 
@@ -115,6 +124,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
     ) -> Result<CompiledModule, Vec<Diagnostic>> {
         self.fns.push(FnState::new(name.to_string(), module.span, true));
         let mut exports = Vec::new();
+        self.plan_top_level_locals(&module.stmts);
         self.declare_top_level(&module.stmts, &mut exports);
         self.hoist_functions(&module.stmts);
         let value = self.compile_stmts(&module.stmts, true);

@@ -75,6 +75,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             }
         }
         for stmt in stmts {
+            if self.local_stmts.contains(&(stmt as *const Stmt)) {
+                continue;
+            }
             let (public, names, mutable, kind): (bool, Vec<(String, Span)>, bool, GlobalKind) =
                 match &stmt.kind {
                     StmtKind::Let {
@@ -130,6 +133,64 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         }
     }
 
+    /// Chooses the top-level `let`/`var` statements that can be locals of
+    /// the module's top level: not `pub`, and no function (or closure)
+    /// in the module mentions any name they bind.
+    pub(super) fn plan_top_level_locals(&mut self, stmts: &'ast [Stmt]) {
+        if self.all_globals {
+            return;
+        }
+        let mut must: HashSet<String> = HashSet::new();
+        for stmt in stmts {
+            collect_function_idents(stmt, &mut must);
+            match &stmt.kind {
+                StmtKind::Fn { def, .. } => {
+                    if let Some(n) = &def.name {
+                        must.insert(n.clone());
+                    }
+                }
+                StmtKind::Let {
+                    public: true,
+                    pattern,
+                    ..
+                } => {
+                    let mut names = Vec::new();
+                    pattern_names(pattern, &mut names);
+                    must.extend(names.into_iter().map(|(n, _)| n));
+                }
+                _ => {}
+            }
+        }
+        // A statement binding any name that must be global makes all its
+        // names global; repeat until stable.
+        loop {
+            let mut changed = false;
+            for stmt in stmts {
+                if let StmtKind::Let { pattern, .. } = &stmt.kind {
+                    let mut names = Vec::new();
+                    pattern_names(pattern, &mut names);
+                    if names.iter().any(|(n, _)| must.contains(n)) {
+                        for (n, _) in names {
+                            changed |= must.insert(n);
+                        }
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for stmt in stmts {
+            if let StmtKind::Let { pattern, .. } = &stmt.kind {
+                let mut names = Vec::new();
+                pattern_names(pattern, &mut names);
+                if names.iter().all(|(n, _)| !must.contains(n)) {
+                    self.local_stmts.insert(stmt as *const Stmt);
+                }
+            }
+        }
+    }
+
     /// Creates every top-level function before the first statement runs.
     pub(super) fn hoist_functions(&mut self, stmts: &'ast [Stmt]) {
         for stmt in stmts {
@@ -174,8 +235,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                 pattern,
                 value,
             } => {
-                let global = self.cur().at_global_scope();
-                if *public && !global {
+                let global = self.cur().at_global_scope()
+                    && !self.local_stmts.contains(&(stmt as *const Stmt));
+                if *public && !self.cur().at_global_scope() {
                     self.error(
                         "compile_error",
                         "`pub` is only allowed on top-level declarations",
@@ -569,6 +631,72 @@ pub(super) fn pattern_names(p: &weft_syntax::ast::Pattern, out: &mut Vec<(String
                 pattern_names(first, out);
             }
         }
+    }
+}
+
+/// Every identifier mentioned inside a function body (or closure, or
+/// parameter default) within `stmt`.
+fn collect_function_idents(stmt: &Stmt, out: &mut HashSet<String>) {
+    fn collect_all(e: &Expr, out: &mut HashSet<String>) {
+        walk_expr(e, &mut |x| {
+            if let ExprKind::Ident(n) = &x.kind {
+                out.insert(n.clone());
+            }
+        });
+    }
+    fn visit<'e>(e: &'e Expr, bodies: &mut Vec<&'e weft_syntax::ast::FnDef>) {
+        walk_expr(e, &mut |x| {
+            if let ExprKind::Function(def) = &x.kind {
+                bodies.push(def);
+            }
+        });
+    }
+    let mut fn_bodies: Vec<&weft_syntax::ast::FnDef> = Vec::new();
+    match &stmt.kind {
+        StmtKind::Fn { def, .. } => fn_bodies.push(def),
+        StmtKind::Let { value, .. } => visit(value, &mut fn_bodies),
+        StmtKind::Assign { target, value, .. } => {
+            visit(target, &mut fn_bodies);
+            visit(value, &mut fn_bodies);
+        }
+        StmtKind::Expr(e) => visit(e, &mut fn_bodies),
+        StmtKind::Import(_) => {}
+    }
+    for def in fn_bodies {
+        for st in &def.body.stmts {
+            let mut inner = HashSet::new();
+            let mut nested: Vec<&weft_syntax::ast::FnDef> = Vec::new();
+            match &st.kind {
+                StmtKind::Fn { def, .. } => nested.push(def),
+                StmtKind::Let { value, .. } => collect_all(value, &mut inner),
+                StmtKind::Assign { target, value, .. } => {
+                    collect_all(target, &mut inner);
+                    collect_all(value, &mut inner);
+                }
+                StmtKind::Expr(e) => collect_all(e, &mut inner),
+                StmtKind::Import(_) => {}
+            }
+            out.extend(inner);
+            for d in nested {
+                collect_fn_def(d, out);
+            }
+        }
+        for p in &def.params {
+            if let Some(d) = &p.default {
+                collect_all(d, out);
+            }
+        }
+    }
+
+    fn collect_fn_def(def: &weft_syntax::ast::FnDef, out: &mut HashSet<String>) {
+        let st = Stmt {
+            kind: StmtKind::Fn {
+                public: false,
+                def: def.clone(),
+            },
+            span: def.span,
+        };
+        collect_function_idents(&st, out);
     }
 }
 

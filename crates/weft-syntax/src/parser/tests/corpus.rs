@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::SourceFile;
 
 fn wf_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -36,12 +38,24 @@ fn repository_sources_parse() {
             (Err(d), true) => {
                 let first = d.render().lines().next().unwrap_or_default().to_string();
                 if first.chars().any(|c| c.is_ascii_uppercase()) {
-                    failures.push(format!("{}: message has upper case: {first}", path.display()));
+                    failures.push(format!(
+                        "{}: message has upper case: {first}",
+                        path.display()
+                    ));
                 }
             }
-            (Ok(_), true) => failures.push(format!("{}: parsed but a syntax error was expected", path.display())),
+            (Ok(_), true) => failures.push(format!(
+                "{}: parsed but a syntax error was expected",
+                path.display()
+            )),
             (Err(d), false) => failures.push(d.render()),
         }
     }
-    assert!(failures.is_empty(), "{} of {} files:\n{}", failures.len(), files.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} files:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
 }

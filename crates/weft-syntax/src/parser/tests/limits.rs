@@ -138,4 +138,3 @@ fn nested_interpolation() {
     );
     assert_eq!(parse_small_stack(src), Err(TOO_DEEP.to_string()));
 }
-

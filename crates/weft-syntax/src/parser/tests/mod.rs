@@ -1,9 +1,9 @@
 //! Parser tests: AST shapes (as S-expressions), error messages, limits.
 
+mod corpus;
 mod errors;
 mod exprs;
 mod limits;
-mod corpus;
 mod sexp;
 mod stmts;
 
@@ -29,4 +29,3 @@ pub fn fail(src: &str) -> Diagnostic {
         }
     }
 }
-
