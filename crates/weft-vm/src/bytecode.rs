@@ -128,6 +128,16 @@ pub enum Op {
     JumpIfNotGe(i32),
     JumpIfNotEq(i32),
     JumpIfNotNe(i32),
+    /// `x += v` on local slot `s` (or the cell in it), in place. `[v] -> []`
+    AddToLocal(u16),
+    /// `x += v` on module global `g`, in place. `[v] -> []`
+    AddToGlobal(u32),
+    /// `x += v` on upvalue cell `u`, in place. `[v] -> []`
+    AddToUpvalCell(u16),
+    /// `a % n` for an immediate int. `[a] -> [a % n]`
+    RemInt(i32),
+    /// `a * n` for an immediate int. `[a] -> [a * n]`
+    MulInt(i32),
     /// `x += n` on local slot `slot` (or the cell in it). `[] -> []`
     IncLocal { slot: u16, n: i32 },
     /// `x += n` on module global `g`. `[] -> []`

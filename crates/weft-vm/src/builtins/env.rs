@@ -1,5 +1,5 @@
 //! Environment builtins (stdlib.md "Environment, files and processes"):
-//! `env`, `env_or`.
+//! `env`, `env_or`, `cwd`.
 
 use super::{sync, Args, BuiltinDef};
 use crate::error::RtResult;
@@ -10,6 +10,7 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
     vec![
         sync("env", &["name"], 1, 1, "environment", "The environment variable's value, or nil when unset.", env),
         sync("env_or", &["name", "default"], 2, 2, "environment", "The environment variable's value, or `default` when unset.", env_or),
+        sync("cwd", &[], 0, 0, "environment", "The task's working directory (its execution profile's `cwd`), as an absolute path.", cwd),
     ]
 }
 
@@ -24,4 +25,8 @@ fn env_or(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
         Some(v) => Ok(Value::str(v)),
         None => Ok(args.take(1)),
     }
+}
+
+fn cwd(vm: &mut Vm, _: &mut Args) -> RtResult<Value> {
+    Ok(Value::str(vm.ctx.cwd.display().to_string()))
 }

@@ -95,6 +95,14 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                         self.emit(Op::LtInt(n), span);
                         return;
                     }
+                    BinOp::Rem if n != 0 => {
+                        self.emit(Op::RemInt(n), span);
+                        return;
+                    }
+                    BinOp::Mul => {
+                        self.emit(Op::MulInt(n), span);
+                        return;
+                    }
                     _ => {}
                 }
             }

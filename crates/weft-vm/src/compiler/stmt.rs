@@ -378,6 +378,18 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                             }
                         }
                     }
+                    if bop == BinOp::Add && count_ident(value, name) == 0 {
+                        // In place: the variable keeps the only reference,
+                        // so `xs += [v]` appends without copying.
+                        self.compile_expr(value);
+                        let at = match kind {
+                            LocKind::Local | LocKind::Cell => self.emit(Op::AddToLocal(idx as u16), span),
+                            LocKind::Global => self.emit(Op::AddToGlobal(idx), span),
+                            LocKind::UpvalCell => self.emit(Op::AddToUpvalCell(idx as u16), span),
+                        };
+                        let _ = at;
+                        return;
+                    }
                     let take = self.can_take_for(name, value);
                     self.emit_load_name(name, take, root_span);
                     self.emit_binop_with(bop, value, span);

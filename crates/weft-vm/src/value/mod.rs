@@ -153,6 +153,25 @@ impl Value {
         }
     }
 
+    /// True for values without heap parts (dropping them is a no-op).
+    #[inline(always)]
+    pub fn is_scalar(&self) -> bool {
+        matches!(
+            self,
+            Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Undef
+        )
+    }
+
+    /// Drops a value, skipping the out-of-line drop glue for scalars.
+    #[inline(always)]
+    pub fn discard(self) {
+        if self.is_scalar() {
+            std::mem::forget(self);
+        } else {
+            drop(self);
+        }
+    }
+
     pub fn is_nil(&self) -> bool {
         matches!(self, Value::Nil)
     }

@@ -26,6 +26,19 @@ impl Vm {
     pub(crate) fn push_frame(&mut self, closure: Rc<Closure>, base: usize, argc: usize) -> RtResult<()> {
         let p = &*closure.proto;
         let nparams = p.nparams as usize;
+        if argc == nparams && !p.has_rest && self.frames.len() < self.program.max_call_depth {
+            let nslots = p.nslots as usize;
+            if nslots > nparams {
+                self.stack.resize(base + nslots, Value::Nil);
+            }
+            self.frames.push(Frame {
+                closure,
+                ip: 0,
+                base,
+                restore: None,
+            });
+            return Ok(());
+        }
         if argc < p.nrequired as usize || (!p.has_rest && argc > nparams) {
             return Err(type_error(format!("{}() {}, got {}", p.name, p.arity_text(), argc)));
         }

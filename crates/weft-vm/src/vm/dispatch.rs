@@ -27,22 +27,6 @@ impl Vm {
 
             // Raises an error at the current instruction: jumps to a
             // handler (continuing the frame loop) or leaves `execute`.
-            macro_rules! throw {
-                ($e:expr) => {{
-                    let e = $e;
-                    self.frames[fi].ip = ip;
-                    self.raise(e, stop)?;
-                    continue 'frames;
-                }};
-            }
-            macro_rules! tri {
-                ($e:expr) => {
-                    match $e {
-                        Ok(v) => v,
-                        Err(e) => throw!(e),
-                    }
-                };
-            }
             macro_rules! pop {
                 () => {
                     self.stack.pop().expect("operand stack underflow")
@@ -58,20 +42,39 @@ impl Vm {
                     ip = (ip as i64 + $off as i64) as usize
                 };
             }
-            // After a call: continue here, in a new frame, or await.
-            macro_rules! after_call {
-                ($step:expr) => {
-                    match $step {
-                        Ok(Step::Done) => {}
-                        Ok(Step::Frame) => continue 'frames,
-                        Ok(Step::Await(f, args)) => return Ok(Exit::Await(f, args)),
-                        Err(e) => throw!(e),
-                    }
-                };
-            }
+            // Every error path breaks out of this loop with the error; it is
+            // raised once below.
+            let err: Box<RtError> = 'dispatch: loop {
+                macro_rules! throw {
+                    ($e:expr) => {
+                        break 'dispatch $e
+                    };
+                }
+                macro_rules! tri {
+                    ($e:expr) => {
+                        match $e {
+                            Ok(v) => v,
+                            Err(e) => break 'dispatch e,
+                        }
+                    };
+                }
+                // After a call: continue here, in a new frame, or await.
+                macro_rules! after_call {
+                    ($step:expr) => {
+                        match $step {
+                            Ok(Step::Done) => {}
+                            Ok(Step::Frame) => continue 'frames,
+                            Ok(Step::Await(f, args)) => return Ok(Exit::Await(f, args)),
+                            Err(e) => break 'dispatch e,
+                        }
+                    };
+                }
 
-            loop {
-                let op = &code[ip];
+                debug_assert!(ip < code.len());
+                // SAFETY: the compiler ends every function with `Return` and
+                // only emits jumps to positions inside the function's code,
+                // so `ip` is always in bounds.
+                let op = unsafe { code.get_unchecked(ip) };
                 ip += 1;
                 match *op {
                     Op::Nop => {}
@@ -81,7 +84,9 @@ impl Vm {
                     Op::False => self.stack.push(Value::Bool(false)),
                     Op::Int(i) => self.stack.push(Value::Int(i as i64)),
                     Op::Pop => {
-                        self.stack.pop();
+                        if let Some(v) = self.stack.pop() {
+                            v.discard();
+                        }
                     }
                     Op::Dup => {
                         let v = top!().clone();
@@ -89,12 +94,18 @@ impl Vm {
                     }
 
                     Op::LoadLocal(s) => {
-                        let v = self.stack[base + s as usize].clone();
+                        debug_assert!(base + (s as usize) < self.stack.len());
+                        // SAFETY: frames reserve `nslots` slots above `base`
+                        // and the operand stack never shrinks below them.
+                        let v = unsafe { self.stack.get_unchecked(base + s as usize) }.clone();
                         self.stack.push(v);
                     }
                     Op::StoreLocal(s) => {
                         let v = pop!();
-                        self.stack[base + s as usize] = v;
+                        debug_assert!(base + (s as usize) < self.stack.len());
+                        // SAFETY: as for LoadLocal.
+                        let slot = unsafe { self.stack.get_unchecked_mut(base + s as usize) };
+                        std::mem::replace(slot, v).discard();
                     }
                     Op::TakeLocal(s) => {
                         let v = std::mem::replace(&mut self.stack[base + s as usize], Value::Undef);
@@ -197,9 +208,9 @@ impl Vm {
                     Op::Add => {
                         let b = pop!();
                         let a = top!();
-                        if let (Value::Int(x), Value::Int(y)) = (&*a, &b) {
+                        if let (Value::Int(x), Value::Int(y)) = (&mut *a, &b) {
                             match x.checked_add(*y) {
-                                Some(r) => *a = Value::Int(r),
+                                Some(r) => *x = r,
                                 None => {
                                     self.stack.push(b);
                                     throw!(overflow())
@@ -208,7 +219,73 @@ impl Vm {
                         } else if let Err(e) = add_in_place(a, &b) {
                             self.stack.push(b);
                             throw!(e)
+                        } else {
+                            b.discard();
                         }
+                    }
+                    Op::AddToLocal(s) => {
+                        let b = pop!();
+                        let slot = &mut self.stack[base + s as usize];
+                        let r = match (&mut *slot, &b) {
+                            (Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
+                                Some(r) => {
+                                    *x = r;
+                                    Ok(())
+                                }
+                                None => Err(overflow()),
+                            },
+                            (Value::Cell(c), _) => add_in_place(&mut c.borrow_mut(), &b),
+                            (other, _) => add_in_place(other, &b),
+                        };
+                        b.discard();
+                        tri!(r);
+                    }
+                    Op::AddToGlobal(g) => {
+                        let b = pop!();
+                        let r = {
+                            let mut globals = self.program.globals.borrow_mut();
+                            match &mut globals[g as usize] {
+                                Value::Undef => Err(RtError::new("undefined", "")),
+                                other => add_in_place(other, &b),
+                            }
+                        };
+                        b.discard();
+                        if let Err(e) = r {
+                            if e.category() == "undefined" {
+                                throw!(self.undefined_global(g));
+                            }
+                            throw!(e);
+                        }
+                    }
+                    Op::AddToUpvalCell(u) => {
+                        let b = pop!();
+                        let r = match &closure.upvalues[u as usize] {
+                            Value::Cell(c) => add_in_place(&mut c.borrow_mut(), &b),
+                            _ => Err(type_error("internal: cell expected")),
+                        };
+                        b.discard();
+                        tri!(r);
+                    }
+                    Op::RemInt(n) | Op::MulInt(n) => {
+                        let a = top!();
+                        let r = match (&mut *a, *op) {
+                            (Value::Int(x), Op::RemInt(_)) => {
+                                *x = x.wrapping_rem(n as i64);
+                                Ok(())
+                            }
+                            (Value::Int(x), _) => match x.checked_mul(n as i64) {
+                                Some(r) => {
+                                    *x = r;
+                                    Ok(())
+                                }
+                                None => Err(overflow()),
+                            },
+                            (a, code) => {
+                                let which = if matches!(code, Op::RemInt(_)) { Op::Rem } else { Op::Mul };
+                                arith(which, a, &Value::Int(n as i64)).map(|v| *a = v)
+                            }
+                        };
+                        tri!(r);
                     }
                     Op::AddInt(n) => {
                         let a = top!();
@@ -291,7 +368,10 @@ impl Vm {
 
                     Op::Jump(off) => jump!(off),
                     Op::JumpIfFalse(off) => {
-                        if !pop!().truthy() {
+                        let c = pop!();
+                        let t = c.truthy();
+                        c.discard();
+                        if !t {
                             jump!(off);
                         }
                     }
@@ -353,7 +433,8 @@ impl Vm {
                                 }
                             }
                         };
-                        self.stack.truncate(n - 2);
+                        self.stack.pop().expect("operand").discard();
+                        self.stack.pop().expect("operand").discard();
                         if !r {
                             jump!(off);
                         }
@@ -718,7 +799,9 @@ impl Vm {
                         }
                     }
                 }
-            }
+            };
+            self.frames[fi].ip = ip;
+            self.raise(err, stop)?;
         }
     }
 
