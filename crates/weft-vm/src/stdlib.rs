@@ -2,10 +2,19 @@
 //! folder, embedded in the binary at build time.
 
 /// (name, source) of every standard module.
-pub const STD_MODULES: &[(&str, &str)] = &[(
-    "testing",
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../stdlib/testing.wf")),
-)];
+pub const STD_MODULES: &[(&str, &str)] = &[
+    (
+        "testing",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../stdlib/testing.wf"
+        )),
+    ),
+    (
+        "text",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../stdlib/text.wf")),
+    ),
+];
 
 /// The source of `std/NAME`.
 pub fn std_module(name: &str) -> Option<&'static str> {

@@ -8,9 +8,33 @@ use crate::vm::Vm;
 
 pub(super) fn defs() -> Vec<BuiltinDef> {
     vec![
-        sync("env", &["name"], 1, 1, "environment", "The environment variable's value, or nil when unset.", env),
-        sync("env_or", &["name", "default"], 2, 2, "environment", "The environment variable's value, or `default` when unset.", env_or),
-        sync("cwd", &[], 0, 0, "environment", "The task's working directory (its execution profile's `cwd`), as an absolute path.", cwd),
+        sync(
+            "env",
+            &["name"],
+            1,
+            1,
+            "environment",
+            "The environment variable's value, or nil when unset.",
+            env,
+        ),
+        sync(
+            "env_or",
+            &["name", "default"],
+            2,
+            2,
+            "environment",
+            "The environment variable's value, or `default` when unset.",
+            env_or,
+        ),
+        sync(
+            "cwd",
+            &[],
+            0,
+            0,
+            "environment",
+            "The task's working directory (its execution profile's `cwd`), not the process's.",
+            cwd,
+        ),
     ]
 }
 

@@ -131,7 +131,8 @@ fn abs_path(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
 /// checked against the capability hook before anything touches the disk.
 fn checked_path(vm: &Vm, args: &Args, i: usize, cap: Capability) -> RtResult<PathBuf> {
     let resolved = normalize(&vm.ctx.resolve_path(args.str(i)?));
-    vm.ctx.check_capability(cap, &resolved.display().to_string())?;
+    vm.ctx
+        .check_capability(cap, &resolved.display().to_string())?;
     Ok(resolved)
 }
 
@@ -148,7 +149,11 @@ fn os_reason(e: &std::io::Error) -> String {
 fn io_err(name: &str, verb: &str, path: &Path, e: &std::io::Error) -> Box<RtError> {
     RtError::new(
         "io_error",
-        format!("{name}: cannot {verb} '{}': {}", path.display(), os_reason(e)),
+        format!(
+            "{name}: cannot {verb} '{}': {}",
+            path.display(),
+            os_reason(e)
+        ),
     )
 }
 

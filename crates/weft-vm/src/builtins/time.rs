@@ -32,7 +32,9 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
 }
 
 fn now(_: &mut Vm, _: &mut Args) -> RtResult<Value> {
-    Ok(Value::str(Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)))
+    Ok(Value::str(
+        Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+    ))
 }
 
 fn now_ms(_: &mut Vm, _: &mut Args) -> RtResult<Value> {

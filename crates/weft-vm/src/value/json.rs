@@ -21,9 +21,9 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use super::{DictMap, RcStr, Value};
 
 /// The deepest nesting of lists and dicts that [`write_json`] and
-/// [`to_json`] accept; the same limit `serde_json` applies when parsing, so
-/// whatever is written can be read back.
-pub const MAX_JSON_DEPTH: usize = 128;
+/// [`to_json`] accept: the most `serde_json` parses (its recursion limit),
+/// so whatever is written can be read back.
+pub const MAX_JSON_DEPTH: usize = 127;
 
 /// Describes why a value cannot be written as JSON.
 fn unsupported(v: &Value) -> String {
@@ -37,7 +37,7 @@ fn too_deep() -> String {
 fn bad_float(f: f64) -> String {
     let mut s = String::new();
     super::display::write_float(&mut s, f);
-    format!("cannot convert {s} to JSON (only finite numbers are allowed)")
+    format!("cannot convert {s} to JSON")
 }
 
 // ---------------------------------------------------------------------------
@@ -112,9 +112,68 @@ pub fn from_json(j: serde_json::Value) -> Value {
 
 /// Appends the JSON text of `v` to `out`: compact (`{"a":1,"b":[1,2]}`) or,
 /// with `pretty`, indented by two spaces per level (`"key": value`).
+///
+/// The error names the offending value and where it is: `cannot convert a
+/// function to JSON (at $.handlers[1])`.
 pub fn write_json(out: &mut String, v: &Value, pretty: bool) -> Result<(), String> {
     let mut w = Writer { out, pretty };
-    w.value(v, 0)
+    w.value(v, 0).map_err(|e| with_location(e, v))
+}
+
+/// Appends ` (at PATH)` to an error about a nested part of `root`.
+fn with_location(e: String, root: &Value) -> String {
+    let mut path = String::from("$");
+    if locate_bad(root, &mut path, 0) && path != "$" {
+        format!("{e} (at {path})")
+    } else {
+        e
+    }
+}
+
+/// Finds the first part of `v` that [`Writer::value`] rejects (same walk
+/// order), leaving its path in `path`.
+fn locate_bad(v: &Value, path: &mut String, depth: usize) -> bool {
+    match v {
+        Value::Nil | Value::Undef | Value::Bool(_) | Value::Int(_) | Value::Str(_) => false,
+        Value::Float(f) => !f.is_finite(),
+        Value::List(items) => {
+            if depth >= MAX_JSON_DEPTH {
+                return true;
+            }
+            for (i, item) in items.iter().enumerate() {
+                let at = path.len();
+                path.push_str(&format!("[{i}]"));
+                if locate_bad(item, path, depth + 1) {
+                    return true;
+                }
+                path.truncate(at);
+            }
+            false
+        }
+        Value::Dict(map) => {
+            if depth >= MAX_JSON_DEPTH {
+                return true;
+            }
+            for (k, item) in map.iter() {
+                let at = path.len();
+                if super::display::is_identifier(k) {
+                    path.push('.');
+                    path.push_str(k);
+                } else {
+                    path.push('[');
+                    write_json_str(path, k);
+                    path.push(']');
+                }
+                if locate_bad(item, path, depth + 1) {
+                    return true;
+                }
+                path.truncate(at);
+            }
+            false
+        }
+        Value::Cell(c) => locate_bad(&c.borrow(), path, depth),
+        _ => true,
+    }
 }
 
 /// A value as a JSON string (see [`write_json`]).
@@ -454,6 +513,14 @@ mod tests {
         let r = Value::Range(Rc::new(crate::value::RangeVal { start: 0, end: 2, inclusive: false }));
         assert_eq!(compact_err(&r), "cannot convert a range to JSON");
         assert!(to_json(&r).is_err());
+        let nested = dict_from([
+            ("ok", Value::Int(1)),
+            ("two words", Value::list(vec![Value::Int(1), r])),
+        ]);
+        assert_eq!(
+            compact_err(&nested),
+            "cannot convert a range to JSON (at $[\"two words\"][1])"
+        );
     }
 
     fn compact_err(v: &Value) -> String {
@@ -470,6 +537,8 @@ mod tests {
         assert!(parse_json(&text).is_ok());
         let deeper = Value::list(vec![v]);
         assert!(compact_err(&deeper).contains("deeper"));
+        let text = format!("{}{}", "[".repeat(MAX_JSON_DEPTH + 1), "]".repeat(MAX_JSON_DEPTH + 1));
+        assert!(parse_json(&text).is_err());
     }
 
     #[test]
@@ -500,9 +569,11 @@ mod tests {
 
     #[test]
     fn parse_errors_have_positions() {
-        let e = parse_json("[1, ]").unwrap_err().to_string();
+        let e = parse_json("[1, x]").err().unwrap().to_string();
         assert_eq!(e, "expected value at line 1 column 5");
-        let e = parse_json("{\"a\": 1}\nx").unwrap_err().to_string();
+        let e = parse_json("[1, ]").err().unwrap().to_string();
+        assert_eq!(e, "trailing comma at line 1 column 5");
+        let e = parse_json("{\"a\": 1}\nx").err().unwrap().to_string();
         assert!(e.contains("line 2 column 1"), "{e}");
     }
 

@@ -8,6 +8,8 @@
 
 mod display;
 mod equality;
+pub mod json;
+pub mod schema;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -20,6 +22,8 @@ use crate::error::RtError;
 
 pub use display::{write_display, write_repr};
 pub use equality::{compare, values_equal};
+pub use json::{from_json, parse_json, to_json, to_json_string, write_json};
+pub use schema::{cached_regex, validate};
 
 /// A string value (shared, copy-on-write).
 pub type RcStr = Rc<String>;
@@ -55,15 +59,24 @@ pub enum Value {
 }
 
 impl Clone for Value {
-    /// Scalars copy without touching a reference count; the dispatch loop
-    /// clones values constantly, so this is kept inline.
+    /// Scalars are copied bitwise without touching a reference count; the
+    /// dispatch loop clones values constantly, so this stays inline.
     #[inline(always)]
     fn clone(&self) -> Value {
+        if self.is_scalar() {
+            // SAFETY: scalar variants own nothing, so a bitwise copy is a
+            // complete, independent value.
+            unsafe { std::ptr::read(self) }
+        } else {
+            self.clone_shared()
+        }
+    }
+}
+
+impl Value {
+    #[inline(never)]
+    fn clone_shared(&self) -> Value {
         match self {
-            Value::Nil => Value::Nil,
-            Value::Bool(b) => Value::Bool(*b),
-            Value::Int(i) => Value::Int(*i),
-            Value::Float(f) => Value::Float(*f),
             Value::Str(s) => Value::Str(Rc::clone(s)),
             Value::List(l) => Value::List(Rc::clone(l)),
             Value::Dict(d) => Value::Dict(Rc::clone(d)),
@@ -71,8 +84,9 @@ impl Clone for Value {
             Value::Builtin(b) => Value::Builtin(Rc::clone(b)),
             Value::Range(r) => Value::Range(Rc::clone(r)),
             Value::Cell(c) => Value::Cell(Rc::clone(c)),
-            Value::Undef => Value::Undef,
             Value::Pending(p) => Value::Pending(Rc::clone(p)),
+            // SAFETY: as above, scalars own nothing.
+            scalar => unsafe { std::ptr::read(scalar) },
         }
     }
 }

@@ -26,6 +26,7 @@ impl Vm {
     pub(crate) fn push_frame(&mut self, closure: Rc<Closure>, base: usize, argc: usize) -> RtResult<()> {
         let p = &*closure.proto;
         let nparams = p.nparams as usize;
+        self.stack.reserve(p.nslots as usize + p.code.len() + 2);
         if argc == nparams && !p.has_rest && self.frames.len() < self.program.max_call_depth {
             let nslots = p.nslots as usize;
             if nslots > nparams {

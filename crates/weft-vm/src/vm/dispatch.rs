@@ -23,7 +23,16 @@ impl Vm {
             let code = &proto.code[..];
             let consts = &proto.consts[..];
             let base = self.frames[fi].base;
-            let mut ip = self.frames[fi].ip;
+            let code_start: *const Op = code.as_ptr();
+            // SAFETY: a saved ip is always inside its function's code.
+            let mut ip: *const Op = unsafe { code_start.add(self.frames[fi].ip) };
+            // The current position as an index into `code`.
+            macro_rules! pos {
+                () => {
+                    // SAFETY: `ip` points into `code`.
+                    unsafe { ip.offset_from(code_start) as usize }
+                };
+            }
 
             // Raises an error at the current instruction: jumps to a
             // handler (continuing the frame loop) or leaves `execute`.
@@ -32,6 +41,21 @@ impl Vm {
                     self.stack.pop().expect("operand stack underflow")
                 };
             }
+            // Pushes without a capacity check: every frame entry reserves
+            // `nslots + code.len() + 2` values (no instruction pushes more
+            // than one value net, and loops are stack-neutral).
+            macro_rules! push {
+                ($v:expr) => {{
+                    let v = $v;
+                    debug_assert!(self.stack.len() < self.stack.capacity());
+                    let len = self.stack.len();
+                    // SAFETY: capacity reserved on frame entry, see above.
+                    unsafe {
+                        std::ptr::write(self.stack.as_mut_ptr().add(len), v);
+                        self.stack.set_len(len + 1);
+                    }
+                }};
+            }
             macro_rules! top {
                 () => {
                     self.stack.last_mut().expect("operand stack underflow")
@@ -39,7 +63,8 @@ impl Vm {
             }
             macro_rules! jump {
                 ($off:expr) => {
-                    ip = (ip as i64 + $off as i64) as usize
+                    // SAFETY: jump targets are inside the function's code.
+                    ip = unsafe { ip.offset($off as isize) }
                 };
             }
             // Every error path breaks out of this loop with the error; it is
@@ -70,27 +95,23 @@ impl Vm {
                     };
                 }
 
-                debug_assert!(ip < code.len());
+                debug_assert!(pos!() < code.len());
                 // SAFETY: the compiler ends every function with `Return` and
                 // only emits jumps to positions inside the function's code,
                 // so `ip` is always in bounds.
-                let op = unsafe { code.get_unchecked(ip) };
-                ip += 1;
+                let op = unsafe { &*ip };
+                ip = unsafe { ip.add(1) };
                 match *op {
                     Op::Nop => {}
-                    Op::Const(k) => self.stack.push(consts[k as usize].clone()),
-                    Op::Nil => self.stack.push(Value::Nil),
-                    Op::True => self.stack.push(Value::Bool(true)),
-                    Op::False => self.stack.push(Value::Bool(false)),
-                    Op::Int(i) => self.stack.push(Value::Int(i as i64)),
-                    Op::Pop => {
-                        if let Some(v) = self.stack.pop() {
-                            v.discard();
-                        }
-                    }
+                    Op::Const(k) => push!(consts[k as usize].clone()),
+                    Op::Nil => push!(Value::Nil),
+                    Op::True => push!(Value::Bool(true)),
+                    Op::False => push!(Value::Bool(false)),
+                    Op::Int(i) => push!(Value::Int(i as i64)),
+                    Op::Pop => self.drop_top(),
                     Op::Dup => {
                         let v = top!().clone();
-                        self.stack.push(v);
+                        push!(v);
                     }
 
                     Op::LoadLocal(s) => {
@@ -98,14 +119,11 @@ impl Vm {
                         // SAFETY: frames reserve `nslots` slots above `base`
                         // and the operand stack never shrinks below them.
                         let v = unsafe { self.stack.get_unchecked(base + s as usize) }.clone();
-                        self.stack.push(v);
+                        push!(v);
                     }
                     Op::StoreLocal(s) => {
                         let v = pop!();
-                        debug_assert!(base + (s as usize) < self.stack.len());
-                        // SAFETY: as for LoadLocal.
-                        let slot = unsafe { self.stack.get_unchecked_mut(base + s as usize) };
-                        std::mem::replace(slot, v).discard();
+                        self.set_slot(base + s as usize, v);
                     }
                     Op::TakeLocal(s) => {
                         let v = std::mem::replace(&mut self.stack[base + s as usize], Value::Undef);
@@ -115,7 +133,7 @@ impl Vm {
                             idx: s as u32,
                             pos: self.stack.len(),
                         });
-                        self.stack.push(v);
+                        push!(v);
                     }
                     Op::MakeCell(s) => {
                         let slot = &mut self.stack[base + s as usize];
@@ -128,7 +146,7 @@ impl Vm {
                             Value::Cell(c) => c.borrow().clone(),
                             other => other.clone(),
                         };
-                        self.stack.push(v);
+                        push!(v);
                     }
                     Op::StoreCell(s) => {
                         let v = pop!();
@@ -147,9 +165,9 @@ impl Vm {
                             idx: s as u32,
                             pos: self.stack.len(),
                         });
-                        self.stack.push(v);
+                        push!(v);
                     }
-                    Op::LoadUpval(u) => self.stack.push(closure.upvalues[u as usize].clone()),
+                    Op::LoadUpval(u) => push!(closure.upvalues[u as usize].clone()),
                     Op::LoadUpvalCell(u) => {
                         let v = match &closure.upvalues[u as usize] {
                             Value::Cell(c) => c.borrow().clone(),
@@ -161,7 +179,7 @@ impl Vm {
                                 "a captured variable was read before it was assigned"
                             ));
                         }
-                        self.stack.push(v);
+                        push!(v);
                     }
                     Op::StoreUpvalCell(u) => {
                         let v = pop!();
@@ -179,14 +197,14 @@ impl Vm {
                             idx: u as u32,
                             pos: self.stack.len(),
                         });
-                        self.stack.push(v);
+                        push!(v);
                     }
                     Op::LoadGlobal(g) => {
                         let v = self.program.globals.borrow()[g as usize].clone();
                         if let Value::Undef = v {
                             throw!(self.undefined_global(g));
                         }
-                        self.stack.push(v);
+                        push!(v);
                     }
                     Op::StoreGlobal(g) => {
                         let v = pop!();
@@ -202,7 +220,7 @@ impl Vm {
                             idx: g,
                             pos: self.stack.len(),
                         });
-                        self.stack.push(v);
+                        push!(v);
                     }
 
                     Op::Add => {
@@ -212,12 +230,12 @@ impl Vm {
                             match x.checked_add(*y) {
                                 Some(r) => *x = r,
                                 None => {
-                                    self.stack.push(b);
+                                    push!(b);
                                     throw!(overflow())
                                 }
                             }
                         } else if let Err(e) = add_in_place(a, &b) {
-                            self.stack.push(b);
+                            push!(b);
                             throw!(e)
                         } else {
                             b.discard();
@@ -304,7 +322,7 @@ impl Vm {
                         match arith(*op, a, &b) {
                             Ok(v) => *a = v,
                             Err(e) => {
-                                self.stack.push(b);
+                                push!(b);
                                 throw!(e)
                             }
                         }
@@ -321,7 +339,7 @@ impl Vm {
                         match ordered(*op, a, &b) {
                             Ok(r) => *a = Value::Bool(r),
                             Err(e) => {
-                                self.stack.push(b);
+                                push!(b);
                                 throw!(e)
                             }
                         }
@@ -340,7 +358,7 @@ impl Vm {
                         match contains(a, &b) {
                             Ok(r) => *a = Value::Bool(if *op == Op::In { r } else { !r }),
                             Err(e) => {
-                                self.stack.push(b);
+                                push!(b);
                                 throw!(e)
                             }
                         }
@@ -351,7 +369,7 @@ impl Vm {
                         match make_range(a, &b, inclusive) {
                             Ok(r) => *a = r,
                             Err(e) => {
-                                self.stack.push(b);
+                                push!(b);
                                 throw!(e)
                             }
                         }
@@ -368,9 +386,8 @@ impl Vm {
 
                     Op::Jump(off) => jump!(off),
                     Op::JumpIfFalse(off) => {
-                        let c = pop!();
-                        let t = c.truthy();
-                        c.discard();
+                        let t = top!().truthy();
+                        self.drop_top();
                         if !t {
                             jump!(off);
                         }
@@ -433,8 +450,8 @@ impl Vm {
                                 }
                             }
                         };
-                        self.stack.pop().expect("operand").discard();
-                        self.stack.pop().expect("operand").discard();
+                        self.drop_top();
+                        self.drop_top();
                         if !r {
                             jump!(off);
                         }
@@ -483,42 +500,64 @@ impl Vm {
                     }
 
                     Op::Call(argc) => {
-                        self.frames[fi].ip = ip;
-                        let fpos = self.stack.len() - argc as usize - 1;
-                        after_call!(self.call_at(fpos, argc as usize));
+                        self.frames[fi].ip = pos!();
+                        let argc = argc as usize;
+                        let fpos = self.stack.len() - argc - 1;
+                        // Fast path: a script function called with exactly
+                        // its parameters.
+                        if let Value::Func(c) = &self.stack[fpos] {
+                            let p = &*c.proto;
+                            if p.nparams as usize == argc && !p.has_rest && self.frames.len() < self.program.max_call_depth {
+                                let nslots = p.nslots as usize;
+                                let need = nslots + p.code.len() + 2;
+                                let c = c.clone();
+                                self.stack.reserve(need);
+                                if nslots > argc {
+                                    self.stack.resize(fpos + 1 + nslots, Value::Nil);
+                                }
+                                self.frames.push(super::Frame {
+                                    closure: c,
+                                    ip: 0,
+                                    base: fpos + 1,
+                                    restore: None,
+                                });
+                                continue 'frames;
+                            }
+                        }
+                        after_call!(self.call_at(fpos, argc));
                     }
                     Op::CallList => {
-                        self.frames[fi].ip = ip;
+                        self.frames[fi].ip = pos!();
                         let argc = tri!(self.spread_args());
                         let fpos = self.stack.len() - argc - 1;
                         after_call!(self.call_at(fpos, argc));
                     }
                     Op::CallBuiltin { id, argc } => {
-                        self.frames[fi].ip = ip;
+                        self.frames[fi].ip = pos!();
                         let def = self.program.builtins[id as usize].clone();
                         let start = self.stack.len() - argc as usize;
                         after_call!(self.call_builtin(&def, start, start));
                     }
                     Op::CallBuiltinList(id) => {
-                        self.frames[fi].ip = ip;
+                        self.frames[fi].ip = pos!();
                         let def = self.program.builtins[id as usize].clone();
                         let argc = tri!(self.spread_args());
                         let start = self.stack.len() - argc;
                         after_call!(self.call_builtin(&def, start, start));
                     }
                     Op::CallMethod { name, argc, builtin } => {
-                        self.frames[fi].ip = ip;
+                        self.frames[fi].ip = pos!();
                         let rpos = self.stack.len() - argc as usize - 1;
                         after_call!(self.call_method(rpos, argc as usize, &consts[name as usize], builtin, None));
                     }
                     Op::CallMethodScoped { name, argc, builtin } => {
-                        self.frames[fi].ip = ip;
+                        self.frames[fi].ip = pos!();
                         let cand = pop!();
                         let rpos = self.stack.len() - argc as usize - 1;
                         after_call!(self.call_method(rpos, argc as usize, &consts[name as usize], builtin, Some(cand)));
                     }
                     Op::CallMethodList { name, builtin, scoped } => {
-                        self.frames[fi].ip = ip;
+                        self.frames[fi].ip = pos!();
                         let cand = if scoped { Some(pop!()) } else { None };
                         let argc = tri!(self.spread_args());
                         let rpos = self.stack.len() - argc - 1;
@@ -526,12 +565,18 @@ impl Vm {
                     }
                     Op::Return => {
                         let v = pop!();
-                        let frame = self.frames.pop().expect("frame");
-                        self.stack.truncate(frame.base - 1);
+                        // Drop the frame's slots and callee; the result
+                        // takes the callee's place.
+                        while self.stack.len() > base {
+                            self.drop_top();
+                        }
+                        let callee = base - 1;
+                        self.frames.pop();
                         if self.frames.len() == stop {
+                            self.stack.truncate(callee);
                             return Ok(Exit::Return(v));
                         }
-                        self.stack.push(v);
+                        self.set_slot(callee, v);
                         continue 'frames;
                     }
                     Op::Closure(k) => {
@@ -544,13 +589,13 @@ impl Vm {
                                 Capture::Upval(u) => closure.upvalues[*u as usize].clone(),
                             })
                             .collect();
-                        self.stack.push(Value::Func(Rc::new(Closure { proto: p, upvalues })));
+                        push!(Value::Func(Rc::new(Closure { proto: p, upvalues })));
                     }
 
                     Op::MakeList(n) => {
                         let start = self.stack.len() - n as usize;
                         let items: Vec<Value> = self.stack.drain(start..).collect();
-                        self.stack.push(Value::list(items));
+                        push!(Value::list(items));
                     }
                     Op::ListAppend => {
                         let v = pop!();
@@ -596,7 +641,7 @@ impl Vm {
                         if let Some(t) = bad {
                             throw!(type_error(format!("dict keys must be strings, got {t}")));
                         }
-                        self.stack.push(Value::dict(map));
+                        push!(Value::dict(map));
                     }
                     Op::DictInsert => {
                         let v = pop!();
@@ -627,7 +672,7 @@ impl Vm {
                         let start = self.stack.len() - n as usize;
                         let s = interpolate(&self.stack[start..]);
                         self.stack.truncate(start);
-                        self.stack.push(s);
+                        push!(s);
                     }
 
                     Op::GetIndex => {
@@ -636,7 +681,7 @@ impl Vm {
                         match index(obj, &i) {
                             Ok(v) => *top!() = v,
                             Err(e) => {
-                                self.stack.push(i);
+                                push!(i);
                                 throw!(e)
                             }
                         }
@@ -659,7 +704,7 @@ impl Vm {
                             let root = self.path_root_value(kind, idx, base, &closure);
                             tri!(get_path(&root, &self.stack[keys_start..]))
                         };
-                        self.stack.push(v);
+                        push!(v);
                     }
                     Op::SetPath { kind, depth, idx } => {
                         let v = pop!();
@@ -699,7 +744,7 @@ impl Vm {
                         match iter_next(&self.stack[at], cursor) {
                             Some((v, next)) => {
                                 self.stack[at + 1] = Value::Int(next);
-                                self.stack.push(v);
+                                push!(v);
                             }
                             None => jump!(exit),
                         }
@@ -709,7 +754,7 @@ impl Vm {
                         self.handlers.push(Handler {
                             frame: fi,
                             height: self.stack.len(),
-                            target: (ip as i64 + offset as i64) as usize,
+                            target: (pos!() as i64 + offset as i64) as usize,
                             finally,
                         });
                     }
@@ -722,7 +767,7 @@ impl Vm {
                     }
                     Op::Rethrow => {
                         let v = pop!();
-                        self.frames[fi].ip = ip;
+                        self.frames[fi].ip = pos!();
                         self.rethrow(v, stop)?;
                         continue 'frames;
                     }
@@ -784,15 +829,15 @@ impl Vm {
                             }
                         };
                         match main {
-                            None => self.stack.push(Value::Nil),
+                            None => push!(Value::Nil),
                             Some(p) => {
-                                self.frames[fi].ip = ip;
+                                self.frames[fi].ip = pos!();
                                 let c = Rc::new(Closure {
                                     proto: p,
                                     upvalues: Box::new([]),
                                 });
                                 let fpos = self.stack.len();
-                                self.stack.push(Value::Func(c.clone()));
+                                push!(Value::Func(c.clone()));
                                 tri!(self.push_frame(c, fpos + 1, 0));
                                 continue 'frames;
                             }
@@ -800,7 +845,7 @@ impl Vm {
                     }
                 }
             };
-            self.frames[fi].ip = ip;
+            self.frames[fi].ip = pos!();
             self.raise(err, stop)?;
         }
     }

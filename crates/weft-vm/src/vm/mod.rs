@@ -110,6 +110,35 @@ pub struct Vm {
 }
 
 impl Vm {
+    /// Removes the top value without moving it out (scalars skip the
+    /// drop glue entirely).
+    #[inline(always)]
+    pub(crate) fn drop_top(&mut self) {
+        let len = self.stack.len();
+        assert!(len > 0, "operand stack underflow");
+        // SAFETY: index `len - 1` is initialised; after dropping it in place
+        // the length is reduced so it is never read again.
+        unsafe {
+            let top = self.stack.as_mut_ptr().add(len - 1);
+            self.stack.set_len(len - 1);
+            if !(*top).is_scalar() {
+                std::ptr::drop_in_place(top);
+            }
+        }
+    }
+
+    /// Overwrites stack slot `i` with `v`, dropping the old value in place.
+    #[inline(always)]
+    pub(crate) fn set_slot(&mut self, i: usize, v: Value) {
+        let slot = &mut self.stack[i];
+        if slot.is_scalar() {
+            // SAFETY: the old value is a scalar and owns nothing.
+            unsafe { std::ptr::write(slot, v) }
+        } else {
+            *slot = v;
+        }
+    }
+
     pub fn new(program: Rc<Program>) -> Vm {
         Vm {
             program,
