@@ -128,6 +128,18 @@ pub enum Op {
     JumpIfNotGe(i32),
     JumpIfNotEq(i32),
     JumpIfNotNe(i32),
+    /// Push local `slot` plus an immediate int. `[] -> [x + n]`
+    LoadLocalAddInt { slot: u16, n: i32 },
+    /// Compare local `slot` with an immediate int; jump when false.
+    /// (`Cmp` selects `< <= > >= == !=`.) `[] -> []`
+    JumpIfNotLocalLtInt { slot: u8, n: i16, off: i32 },
+    JumpIfNotLocalLeInt { slot: u8, n: i16, off: i32 },
+    JumpIfNotLocalGtInt { slot: u8, n: i16, off: i32 },
+    JumpIfNotLocalGeInt { slot: u8, n: i16, off: i32 },
+    JumpIfNotLocalEqInt { slot: u8, n: i16, off: i32 },
+    JumpIfNotLocalNeInt { slot: u8, n: i16, off: i32 },
+    /// Compare locals `a` and `b` with `cmp`; jump when false. `[] -> []`
+    JumpIfNotLocals { cmp: Cmp, a: u8, b: u8, off: i32 },
     /// `x += v` on local slot `s` (or the cell in it), in place. `[v] -> []`
     AddToLocal(u16),
     /// `x += v` on module global `g`, in place. `[v] -> []`
@@ -257,6 +269,13 @@ impl Op {
             | Op::JumpIfNotEq(o)
             | Op::JumpIfNotNe(o) => Some(o),
             Op::JumpIfArgGiven { offset, .. } => Some(offset),
+            Op::JumpIfNotLocalLtInt { off, .. }
+            | Op::JumpIfNotLocalLeInt { off, .. }
+            | Op::JumpIfNotLocalGtInt { off, .. }
+            | Op::JumpIfNotLocalGeInt { off, .. }
+            | Op::JumpIfNotLocalEqInt { off, .. }
+            | Op::JumpIfNotLocalNeInt { off, .. }
+            | Op::JumpIfNotLocals { off, .. } => Some(off),
             Op::IterNext { exit, .. } => Some(exit),
             Op::PushHandler { offset, .. } => Some(offset),
             _ => None,
@@ -280,6 +299,13 @@ impl Op {
             Op::JumpIfNotEq(_) => Op::JumpIfNotEq(o),
             Op::JumpIfNotNe(_) => Op::JumpIfNotNe(o),
             Op::JumpIfArgGiven { slot, .. } => Op::JumpIfArgGiven { slot, offset: o },
+            Op::JumpIfNotLocalLtInt { slot, n, .. } => Op::JumpIfNotLocalLtInt { slot, n, off: o },
+            Op::JumpIfNotLocalLeInt { slot, n, .. } => Op::JumpIfNotLocalLeInt { slot, n, off: o },
+            Op::JumpIfNotLocalGtInt { slot, n, .. } => Op::JumpIfNotLocalGtInt { slot, n, off: o },
+            Op::JumpIfNotLocalGeInt { slot, n, .. } => Op::JumpIfNotLocalGeInt { slot, n, off: o },
+            Op::JumpIfNotLocalEqInt { slot, n, .. } => Op::JumpIfNotLocalEqInt { slot, n, off: o },
+            Op::JumpIfNotLocalNeInt { slot, n, .. } => Op::JumpIfNotLocalNeInt { slot, n, off: o },
+            Op::JumpIfNotLocals { cmp, a, b, .. } => Op::JumpIfNotLocals { cmp, a, b, off: o },
             Op::IterNext { slot, .. } => Op::IterNext { slot, exit: o },
             Op::PushHandler { finally, .. } => Op::PushHandler { offset: o, finally },
             other => other,
@@ -320,6 +346,17 @@ pub fn strip_nops(code: &mut Vec<Op>, spans: &mut Vec<Span>) {
     }
     *code = new_code;
     *spans = new_spans;
+}
+
+/// A comparison operator (operand of fused compare-and-jump instructions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
 }
 
 /// How a closure captures one variable of the enclosing function.

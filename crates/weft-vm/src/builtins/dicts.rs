@@ -51,7 +51,11 @@ fn key_list<'v>(args: &'v Args, i: usize) -> RtResult<&'v Rc<Vec<Value>>> {
         Some(Value::List(l)) => l,
         _ => return Err(args.type_err(i, "a list of strings")),
     };
-    if let Some((at, bad)) = l.iter().enumerate().find(|(_, v)| !matches!(v, Value::Str(_))) {
+    if let Some((at, bad)) = l
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !matches!(v, Value::Str(_)))
+    {
         return Err(type_error(format!(
             "{}: argument {} ({}) must be a list of strings, got {} at index {at}",
             args.name,
@@ -65,7 +69,9 @@ fn key_list<'v>(args: &'v Args, i: usize) -> RtResult<&'v Rc<Vec<Value>>> {
 
 fn keys(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let d = args.dict(0)?;
-    Ok(Value::list(d.keys().map(|k| Value::Str(k.clone())).collect()))
+    Ok(Value::list(
+        d.keys().map(|k| Value::Str(k.clone())).collect(),
+    ))
 }
 
 fn values(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
@@ -103,7 +109,11 @@ fn get(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
                 return Err(args.type_err(1, "an int index for a list"));
             };
             let i = *i;
-            let idx = if i < 0 { i.checked_add(l.len() as i64) } else { Some(i) };
+            let idx = if i < 0 {
+                i.checked_add(l.len() as i64)
+            } else {
+                Some(i)
+            };
             idx.and_then(|i| usize::try_from(i).ok())
                 .and_then(|i| l.get(i))
                 .cloned()
@@ -197,7 +207,8 @@ fn omit(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let Value::List(keys) = keys else {
         return Ok(Value::Dict(d));
     };
-    let drop: HashSet<&str, foldhash::fast::RandomState> = keys.iter().filter_map(|k| k.as_str()).collect();
+    let drop: HashSet<&str, foldhash::fast::RandomState> =
+        keys.iter().filter_map(|k| k.as_str()).collect();
     Rc::make_mut(&mut d).retain(|k, _| !drop.contains(k.as_str()));
     Ok(Value::Dict(d))
 }
@@ -243,7 +254,9 @@ fn filter_entries(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtRes
         let (d, f) = dict_and_fn("filter_entries", &mut args)?;
         let mut keep = Vec::with_capacity(d.len());
         for (k, v) in d.iter() {
-            let r = vm.call_value(&f, &[Value::Str(k.clone()), v.clone()]).await?;
+            let r = vm
+                .call_value(&f, &[Value::Str(k.clone()), v.clone()])
+                .await?;
             keep.push(r.truthy());
         }
         if keep.iter().all(|k| *k) {

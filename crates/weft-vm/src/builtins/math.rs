@@ -60,7 +60,11 @@ fn extreme(args: &mut Args, want: Ordering) -> RtResult<Value> {
                 if r.is_empty() {
                     return Err(value_error(format!("{name}: the range is empty")));
                 }
-                return Ok(Value::Int(if want == Ordering::Less { r.start } else { r.end - 1 }));
+                return Ok(Value::Int(if want == Ordering::Less {
+                    r.start
+                } else {
+                    r.end - 1
+                }));
             }
             // `min(...xs)` with a one-item list.
             Value::Int(_) | Value::Float(_) | Value::Str(_) => return Ok(args.take(0)),
@@ -161,7 +165,10 @@ fn float_to_int(name: &str, f: f64) -> RtResult<Value> {
     if f.is_nan() {
         Err(value_error(format!("{name}: cannot convert nan to an int")))
     } else {
-        Err(RtError::new("overflow", format!("{name}: {shown} is too large for an int")))
+        Err(RtError::new(
+            "overflow",
+            format!("{name}: {shown} is too large for an int"),
+        ))
     }
 }
 
@@ -255,7 +262,9 @@ fn pow(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let base = args.num(0)?;
     let exp = args.num(1)?;
     match (&args.vals[0], &args.vals[1]) {
-        (Value::Int(b), Value::Int(e)) if *e >= 0 => int_pow(*b, *e).map(Value::Int).ok_or_else(overflow),
+        (Value::Int(b), Value::Int(e)) if *e >= 0 => {
+            int_pow(*b, *e).map(Value::Int).ok_or_else(overflow)
+        }
         _ => Ok(Value::Float(base.powf(exp))),
     }
 }
@@ -302,7 +311,9 @@ fn random_int(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let lo = args.int(0)?;
     let hi = args.int(1)?;
     if lo > hi {
-        return Err(value_error(format!("random_int: lo ({lo}) must not be greater than hi ({hi})")));
+        return Err(value_error(format!(
+            "random_int: lo ({lo}) must not be greater than hi ({hi})"
+        )));
     }
     Ok(Value::Int(vm.program.rng.borrow_mut().i64(lo..=hi)))
 }
@@ -334,7 +345,7 @@ mod tests {
         assert_eq!(round_to_digits(2.675, 2), 2.67);
         assert_eq!(round_to_digits(1.005, 2), 1.0);
         assert_eq!(round_to_digits(0.1 + 0.2, 2), 0.3);
-        assert_eq!(round_to_digits(3.14159, 3), 3.142);
+        assert_eq!(round_to_digits(1.23456, 3), 1.235);
         assert_eq!(round_to_digits(2.0 / 3.0, 4), 0.6667);
         assert_eq!(round_to_digits(1.5, 3), 1.5);
     }

@@ -83,7 +83,11 @@ fn lower(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
 fn change_case(args: &mut Args, up: bool) -> RtResult<Value> {
     let s = args.str(0)?;
     if !s.is_ascii() {
-        let out = if up { s.to_uppercase() } else { s.to_lowercase() };
+        let out = if up {
+            s.to_uppercase()
+        } else {
+            s.to_lowercase()
+        };
         return Ok(Value::str(out));
     }
     let changes = if up {
@@ -142,7 +146,9 @@ fn split(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
         Some(_) => {
             let sep = args.str(1)?;
             if sep.is_empty() {
-                return Err(value_error("split: the separator must not be empty (use chars(s) for the characters)"));
+                return Err(value_error(
+                    "split: the separator must not be empty (use chars(s) for the characters)",
+                ));
             }
             if sep.len() == 1 {
                 // A char pattern searches faster than a one-byte string.
@@ -247,7 +253,9 @@ fn index_of(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
 fn repeat(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let n = args.int(1)?;
     if n < 0 {
-        return Err(value_error(format!("repeat: count must not be negative, got {n}")));
+        return Err(value_error(format!(
+            "repeat: count must not be negative, got {n}"
+        )));
     }
     match &args.vals[0] {
         Value::Str(s) => {
@@ -300,7 +308,10 @@ fn pad(args: &mut Args, at_start: bool) -> RtResult<Value> {
         None => " ",
     };
     if fill.is_empty() {
-        return Err(value_error(format!("{}: fill must not be empty", args.name)));
+        return Err(value_error(format!(
+            "{}: fill must not be empty",
+            args.name
+        )));
     }
     if width > MAX_STRING_BYTES as i64 {
         return Err(value_error(format!(
@@ -362,11 +373,17 @@ fn format_template(template: &str, args: &[Value]) -> Result<String, String> {
             continue;
         }
         if brace == b'}' {
-            return Err("unmatched '}' in the template (write '}}' for a literal brace)".to_string());
+            return Err(
+                "unmatched '}' in the template (write '}}' for a literal brace)".to_string(),
+            );
         }
         let close = match after.bytes().position(|b| b == b'}' || b == b'{') {
             Some(c) if after.as_bytes()[c] == b'}' => c,
-            _ => return Err("unclosed '{' in the template (write '{{' for a literal brace)".to_string()),
+            _ => {
+                return Err(
+                    "unclosed '{' in the template (write '{{' for a literal brace)".to_string(),
+                )
+            }
         };
         let name = after[..close].trim();
         let value = if name.is_empty() {
@@ -380,7 +397,10 @@ fn format_template(template: &str, args: &[Value]) -> Result<String, String> {
         } else if name.bytes().all(|b| b.is_ascii_digit()) {
             let index: usize = name.parse().unwrap_or(usize::MAX);
             args.get(index).ok_or_else(|| {
-                format!("placeholder {{{name}}} has no argument ({} given)", args.len())
+                format!(
+                    "placeholder {{{name}}} has no argument ({} given)",
+                    args.len()
+                )
             })?
         } else {
             let mut dicts = args.iter().filter_map(|a| match a {
@@ -411,7 +431,9 @@ fn truncate(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
         None => "...",
     };
     if max < 0 {
-        return Err(value_error(format!("truncate: max must not be negative, got {max}")));
+        return Err(value_error(format!(
+            "truncate: max must not be negative, got {max}"
+        )));
     }
     match truncate_str(s, max as usize, suffix) {
         Some(out) => Ok(Value::str(out)),
@@ -426,7 +448,10 @@ fn truncate_str(s: &str, max: usize, suffix: &str) -> Option<String> {
     s.char_indices().nth(max)?; // fits: at most `max` scalars
     let suffix_len = scalar_count(suffix);
     if suffix_len >= max {
-        let end = suffix.char_indices().nth(max).map_or(suffix.len(), |(i, _)| i);
+        let end = suffix
+            .char_indices()
+            .nth(max)
+            .map_or(suffix.len(), |(i, _)| i);
         return Some(suffix[..end].to_string());
     }
     let keep = max - suffix_len;
@@ -448,19 +473,47 @@ mod tests {
 
     #[test]
     fn format_positional_and_indexed() {
-        assert_eq!(fmt("{} + {} = {}", vec![Value::Int(1), Value::Float(2.0), Value::str("x")]).unwrap(), "1 + 2.0 = x");
-        assert_eq!(fmt("{1}{0}{1}", vec![Value::str("a"), Value::str("b")]).unwrap(), "bab");
-        assert_eq!(fmt("no placeholders", vec![Value::Int(1)]).unwrap(), "no placeholders");
-        assert_eq!(fmt("{}", vec![Value::list(vec![Value::str("q")])]).unwrap(), "[\"q\"]");
-        assert_eq!(fmt("héllo {}!", vec![Value::str("wörld")]).unwrap(), "héllo wörld!");
+        assert_eq!(
+            fmt(
+                "{} + {} = {}",
+                vec![Value::Int(1), Value::Float(2.0), Value::str("x")]
+            )
+            .unwrap(),
+            "1 + 2.0 = x"
+        );
+        assert_eq!(
+            fmt("{1}{0}{1}", vec![Value::str("a"), Value::str("b")]).unwrap(),
+            "bab"
+        );
+        assert_eq!(
+            fmt("no placeholders", vec![Value::Int(1)]).unwrap(),
+            "no placeholders"
+        );
+        assert_eq!(
+            fmt("{}", vec![Value::list(vec![Value::str("q")])]).unwrap(),
+            "[\"q\"]"
+        );
+        assert_eq!(
+            fmt("héllo {}!", vec![Value::str("wörld")]).unwrap(),
+            "héllo wörld!"
+        );
     }
 
     #[test]
     fn format_named_and_escapes() {
         let d = dict_from([("name", Value::str("Ada")), ("n", Value::Int(3))]);
-        assert_eq!(fmt("{name} has { n } items", vec![d.clone()]).unwrap(), "Ada has 3 items");
-        assert_eq!(fmt("{{}} {{name}} {}", vec![Value::Int(7)]).unwrap(), "{} {name} 7");
-        assert_eq!(fmt("{}: {name}", vec![Value::Int(1), d.clone()]).unwrap(), "1: Ada");
+        assert_eq!(
+            fmt("{name} has { n } items", vec![d.clone()]).unwrap(),
+            "Ada has 3 items"
+        );
+        assert_eq!(
+            fmt("{{}} {{name}} {}", vec![Value::Int(7)]).unwrap(),
+            "{} {name} 7"
+        );
+        assert_eq!(
+            fmt("{}: {name}", vec![Value::Int(1), d.clone()]).unwrap(),
+            "1: Ada"
+        );
         let d2 = dict_from([("other", Value::Int(9))]);
         assert_eq!(fmt("{other} {name}", vec![d, d2]).unwrap(), "9 Ada");
     }
@@ -483,14 +536,26 @@ mod tests {
     fn truncate_cases() {
         assert_eq!(truncate_str("hello", 5, "..."), None);
         assert_eq!(truncate_str("hello", 10, "..."), None);
-        assert_eq!(truncate_str("hello world", 8, "...").as_deref(), Some("hello..."));
-        assert_eq!(truncate_str("hello world", 5, "…").as_deref(), Some("hell…"));
-        assert_eq!(truncate_str("héllo wörld", 6, "").as_deref(), Some("héllo "));
+        assert_eq!(
+            truncate_str("hello world", 8, "...").as_deref(),
+            Some("hello...")
+        );
+        assert_eq!(
+            truncate_str("hello world", 5, "…").as_deref(),
+            Some("hell…")
+        );
+        assert_eq!(
+            truncate_str("héllo wörld", 6, "").as_deref(),
+            Some("héllo ")
+        );
         assert_eq!(truncate_str("hello", 2, "...").as_deref(), Some(".."));
         assert_eq!(truncate_str("hello", 3, "...").as_deref(), Some("..."));
         assert_eq!(truncate_str("hello", 0, "...").as_deref(), Some(""));
         assert_eq!(truncate_str("", 0, "..."), None);
-        assert_eq!(truncate_str("日本語テキスト", 4, "..").as_deref(), Some("日本.."));
+        assert_eq!(
+            truncate_str("日本語テキスト", 4, "..").as_deref(),
+            Some("日本..")
+        );
     }
 
     #[test]

@@ -65,6 +65,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                 _ => None,
             };
             if let Some(j) = jump {
+                if let Some(at) = self.fused_local_compare(*op, lhs, rhs, cond.span) {
+                    return at;
+                }
                 if self.enter(cond.span) {
                     self.compile_expr(lhs);
                     self.compile_expr(rhs);
@@ -75,6 +78,55 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         }
         self.compile_expr(cond);
         self.emit_jump(Op::JumpIfFalse(0), cond.span)
+    }
+
+    /// The slot of a plain (non-cell) local below 256 named by `e`.
+    fn small_local(&mut self, e: &Expr) -> Option<u8> {
+        let ExprKind::Ident(name) = &e.kind else {
+            return None;
+        };
+        if self.take_expr == Some(e as *const Expr) {
+            return None;
+        }
+        match self.resolve(name)? {
+            super::scope::Resolved::Local(idx) => {
+                let l = &self.cur().locals[idx];
+                if l.is_cell {
+                    return None;
+                }
+                u8::try_from(l.slot).ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// `local CMP int` or `local CMP local` as one compare-and-jump.
+    fn fused_local_compare(&mut self, op: BinOp, lhs: &'ast Expr, rhs: &'ast Expr, span: Span) -> Option<usize> {
+        let a = self.small_local(lhs)?;
+        if let ExprKind::Int(n) = rhs.kind {
+            let n = i16::try_from(n).ok()?;
+            let op = match op {
+                BinOp::Lt => Op::JumpIfNotLocalLtInt { slot: a, n, off: 0 },
+                BinOp::Le => Op::JumpIfNotLocalLeInt { slot: a, n, off: 0 },
+                BinOp::Gt => Op::JumpIfNotLocalGtInt { slot: a, n, off: 0 },
+                BinOp::Ge => Op::JumpIfNotLocalGeInt { slot: a, n, off: 0 },
+                BinOp::Eq => Op::JumpIfNotLocalEqInt { slot: a, n, off: 0 },
+                BinOp::Ne => Op::JumpIfNotLocalNeInt { slot: a, n, off: 0 },
+                _ => return None,
+            };
+            return Some(self.emit_jump(op, span));
+        }
+        let b = self.small_local(rhs)?;
+        let cmp = match op {
+            BinOp::Lt => crate::bytecode::Cmp::Lt,
+            BinOp::Le => crate::bytecode::Cmp::Le,
+            BinOp::Gt => crate::bytecode::Cmp::Gt,
+            BinOp::Ge => crate::bytecode::Cmp::Ge,
+            BinOp::Eq => crate::bytecode::Cmp::Eq,
+            BinOp::Ne => crate::bytecode::Cmp::Ne,
+            _ => return None,
+        };
+        Some(self.emit_jump(Op::JumpIfNotLocals { cmp, a, b, off: 0 }, span))
     }
 
     /// Emits `OP rhs` for an operand already on the stack, using the
@@ -337,6 +389,13 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             self.compile_expr(rhs);
             self.patch_jump(j);
             return;
+        }
+        if let (BinOp::Add | BinOp::Sub, ExprKind::Int(n)) = (op, &rhs.kind) {
+            let n = if op == BinOp::Sub { n.checked_neg() } else { Some(*n) };
+            if let (Some(n), Some(slot)) = (n.and_then(|n| i32::try_from(n).ok()), self.small_local(lhs)) {
+                self.emit(Op::LoadLocalAddInt { slot: slot as u16, n }, span);
+                return;
+            }
         }
         self.compile_expr(lhs);
         self.emit_binop_with(op, rhs, span);

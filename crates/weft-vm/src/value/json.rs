@@ -328,47 +328,55 @@ pub fn write_json_str(out: &mut String, s: &str) {
 /// ends with the position: `expected value at line 1 column 5`.
 pub fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let mut keys = KeyCache::default();
-    let v = ValueSeed { keys: &mut keys }.deserialize(&mut de)?;
+    let mut state = ParseState::default();
+    let v = ValueSeed { st: &mut state }.deserialize(&mut de)?;
     de.end()?;
     Ok(v)
 }
 
-/// Shares the `Rc<String>` of short keys that repeat (the keys of a list
-/// of records), so each distinct key is allocated once per parse.
+/// Per-parse state: shares the `Rc<String>` of short strings that repeat
+/// (the keys of a list of records, enum-like values such as `"active"`),
+/// so each distinct one is allocated once per parse, and remembers the size
+/// of the last object to pre-size the next one (records come in runs of the
+/// same shape).
 #[derive(Default)]
-struct KeyCache {
-    map: HashMap<Box<str>, RcStr, foldhash::fast::RandomState>,
+struct ParseState {
+    strings: HashMap<Box<str>, RcStr, foldhash::fast::RandomState>,
+    last_map_len: usize,
 }
 
-impl KeyCache {
+impl ParseState {
+    /// Longest key shared.
     const MAX_KEY_LEN: usize = 32;
-    const MAX_KEYS: usize = 1024;
+    /// Longest string value shared (longer values rarely repeat).
+    const MAX_VALUE_LEN: usize = 16;
+    /// Most distinct strings remembered.
+    const MAX_STRINGS: usize = 1024;
 
-    fn get(&mut self, k: &str) -> RcStr {
-        if k.len() > Self::MAX_KEY_LEN {
-            return Rc::new(k.to_string());
+    fn share(&mut self, s: &str, max_len: usize) -> RcStr {
+        if s.len() > max_len {
+            return Rc::new(s.to_string());
         }
-        if let Some(rc) = self.map.get(k) {
+        if let Some(rc) = self.strings.get(s) {
             return Rc::clone(rc);
         }
-        let rc = Rc::new(k.to_string());
-        if self.map.len() < Self::MAX_KEYS {
-            self.map.insert(k.into(), Rc::clone(&rc));
+        let rc = Rc::new(s.to_string());
+        if self.strings.len() < Self::MAX_STRINGS {
+            self.strings.insert(s.into(), Rc::clone(&rc));
         }
         rc
     }
 
-    fn get_owned(&mut self, k: String) -> RcStr {
-        if k.len() > Self::MAX_KEY_LEN {
-            return Rc::new(k);
+    fn share_owned(&mut self, s: String, max_len: usize) -> RcStr {
+        if s.len() > max_len {
+            return Rc::new(s);
         }
-        self.get(&k)
+        self.share(&s, max_len)
     }
 }
 
 struct ValueSeed<'c> {
-    keys: &'c mut KeyCache,
+    st: &'c mut ParseState,
 }
 
 impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
@@ -406,11 +414,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::Str(Rc::new(s.to_string())))
+        Ok(Value::Str(self.st.share(s, ParseState::MAX_VALUE_LEN)))
     }
 
     fn visit_string<E>(self, s: String) -> Result<Value, E> {
-        Ok(Value::Str(Rc::new(s)))
+        Ok(Value::Str(self.st.share_owned(s, ParseState::MAX_VALUE_LEN)))
     }
 
     fn visit_unit<E>(self) -> Result<Value, E> {
@@ -423,24 +431,25 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(v) = seq.next_element_seed(ValueSeed { keys: &mut *self.keys })? {
+        while let Some(v) = seq.next_element_seed(ValueSeed { st: &mut *self.st })? {
             items.push(v);
         }
         Ok(Value::list(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = DictMap::default();
-        while let Some(k) = access.next_key_seed(KeySeed { keys: &mut *self.keys })? {
-            let v = access.next_value_seed(ValueSeed { keys: &mut *self.keys })?;
+        let mut map = DictMap::with_capacity_and_hasher(self.st.last_map_len, Default::default());
+        while let Some(k) = access.next_key_seed(KeySeed { st: &mut *self.st })? {
+            let v = access.next_value_seed(ValueSeed { st: &mut *self.st })?;
             map.insert(k, v);
         }
+        self.st.last_map_len = map.len();
         Ok(Value::dict(map))
     }
 }
 
 struct KeySeed<'c> {
-    keys: &'c mut KeyCache,
+    st: &'c mut ParseState,
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
@@ -459,11 +468,11 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<RcStr, E> {
-        Ok(self.keys.get(s))
+        Ok(self.st.share(s, ParseState::MAX_KEY_LEN))
     }
 
     fn visit_string<E: de::Error>(self, s: String) -> Result<RcStr, E> {
-        Ok(self.keys.get_owned(s))
+        Ok(self.st.share_owned(s, ParseState::MAX_KEY_LEN))
     }
 }
 

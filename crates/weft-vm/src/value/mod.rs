@@ -74,7 +74,7 @@ impl Clone for Value {
 }
 
 impl Value {
-    #[inline(never)]
+    #[inline]
     fn clone_shared(&self) -> Value {
         match self {
             Value::Str(s) => Value::Str(Rc::clone(s)),

@@ -10,7 +10,7 @@ use super::access::{
 use super::calls::Step;
 use super::ops::{add_in_place, arith, contains, make_range, negate, ordered};
 use super::{Exit, Handler, Restore, Vm};
-use crate::bytecode::{Capture, LocKind, Op};
+use crate::bytecode::{Capture, Cmp, LocKind, Op};
 use crate::error::{overflow, type_error, RtError, RtResult};
 use crate::value::{values_equal, Closure, DictMap, Value};
 
@@ -18,7 +18,12 @@ impl Vm {
     pub(crate) fn execute(&mut self, stop: usize) -> RtResult<Exit> {
         'frames: loop {
             let fi = self.frames.len() - 1;
-            let closure = self.frames[fi].closure.clone();
+            // SAFETY: the closure is kept alive by frame `fi`, which stays on
+            // the frame stack for as long as this iteration of `'frames`
+            // runs: every path that pops it leaves the iteration at once
+            // (`continue 'frames` or return). Frames may move when the frame
+            // Vec grows, but the closure they point to does not.
+            let closure: &Closure = unsafe { &*std::rc::Rc::as_ptr(&self.frames[fi].closure) };
             let proto = &*closure.proto;
             let code = &proto.code[..];
             let consts = &proto.consts[..];
@@ -456,6 +461,54 @@ impl Vm {
                             jump!(off);
                         }
                     }
+                    Op::LoadLocalAddInt { slot, n } => {
+                        let v = match &self.stack[base + slot as usize] {
+                            Value::Int(x) => match x.checked_add(n as i64) {
+                                Some(r) => Value::Int(r),
+                                None => throw!(overflow()),
+                            },
+                            other => {
+                                let mut a = match other {
+                                    Value::Cell(c) => c.borrow().clone(),
+                                    v => v.clone(),
+                                };
+                                tri!(add_in_place(&mut a, &Value::Int(n as i64)));
+                                a
+                            }
+                        };
+                        push!(v);
+                    }
+                    Op::JumpIfNotLocalLtInt { slot, n, off }
+                    | Op::JumpIfNotLocalLeInt { slot, n, off }
+                    | Op::JumpIfNotLocalGtInt { slot, n, off }
+                    | Op::JumpIfNotLocalGeInt { slot, n, off }
+                    | Op::JumpIfNotLocalEqInt { slot, n, off }
+                    | Op::JumpIfNotLocalNeInt { slot, n, off } => {
+                        let cmp = match *op {
+                            Op::JumpIfNotLocalLtInt { .. } => Cmp::Lt,
+                            Op::JumpIfNotLocalLeInt { .. } => Cmp::Le,
+                            Op::JumpIfNotLocalGtInt { .. } => Cmp::Gt,
+                            Op::JumpIfNotLocalGeInt { .. } => Cmp::Ge,
+                            Op::JumpIfNotLocalEqInt { .. } => Cmp::Eq,
+                            _ => Cmp::Ne,
+                        };
+                        let r = match &self.stack[base + slot as usize] {
+                            Value::Int(x) => int_cmp(cmp, *x, n as i64),
+                            other => tri!(slow_cmp(cmp, other, &Value::Int(n as i64))),
+                        };
+                        if !r {
+                            jump!(off);
+                        }
+                    }
+                    Op::JumpIfNotLocals { cmp, a, b, off } => {
+                        let r = match (&self.stack[base + a as usize], &self.stack[base + b as usize]) {
+                            (Value::Int(x), Value::Int(y)) => int_cmp(cmp, *x, *y),
+                            (x, y) => tri!(slow_cmp(cmp, x, y)),
+                        };
+                        if !r {
+                            jump!(off);
+                        }
+                    }
                     Op::IncLocal { slot, n } => {
                         let v = &mut self.stack[base + slot as usize];
                         let r = match v {
@@ -701,7 +754,7 @@ impl Vm {
                         let n = self.stack.len();
                         let keys_start = n - depth as usize;
                         let v = {
-                            let root = self.path_root_value(kind, idx, base, &closure);
+                            let root = self.path_root_value(kind, idx, base, closure);
                             tri!(get_path(&root, &self.stack[keys_start..]))
                         };
                         push!(v);
@@ -878,5 +931,35 @@ impl Vm {
             },
             LocKind::Global => self.program.globals.borrow()[idx as usize].clone(),
         }
+    }
+}
+
+#[inline(always)]
+fn int_cmp(cmp: Cmp, x: i64, y: i64) -> bool {
+    match cmp {
+        Cmp::Lt => x < y,
+        Cmp::Le => x <= y,
+        Cmp::Gt => x > y,
+        Cmp::Ge => x >= y,
+        Cmp::Eq => x == y,
+        Cmp::Ne => x != y,
+    }
+}
+
+/// A comparison of arbitrary values (cells are looked through).
+fn slow_cmp(cmp: Cmp, a: &Value, b: &Value) -> RtResult<bool> {
+    if let Value::Cell(c) = a {
+        return slow_cmp(cmp, &c.borrow(), b);
+    }
+    if let Value::Cell(c) = b {
+        return slow_cmp(cmp, a, &c.borrow());
+    }
+    match cmp {
+        Cmp::Eq => Ok(values_equal(a, b)),
+        Cmp::Ne => Ok(!values_equal(a, b)),
+        Cmp::Lt => ordered(Op::Lt, a, b),
+        Cmp::Le => ordered(Op::Le, a, b),
+        Cmp::Gt => ordered(Op::Gt, a, b),
+        Cmp::Ge => ordered(Op::Ge, a, b),
     }
 }
