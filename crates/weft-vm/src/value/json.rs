@@ -4,7 +4,7 @@
 //!   `serde_json::Value` in between): compact output like Python's
 //!   `json.dumps(v, separators=(",", ":"))`, or 2-space indented.
 //! - [`parse_json`] parses text straight into a [`Value`] through a serde
-//!   `DeserializeSeed`, keeping key order and sharing repeated keys.
+//!   `DeserializeSeed`, keeping key order and sharing repeated short strings.
 //! - [`to_json`] / [`from_json`] convert to and from `serde_json::Value`, for
 //!   code that already holds serde values (LLM requests and responses).
 //!
@@ -438,7 +438,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = DictMap::with_capacity_and_hasher(self.st.last_map_len, Default::default());
+        let mut map = DictMap::with_capacity_and_hasher(self.st.last_map_len.min(64), Default::default());
         while let Some(k) = access.next_key_seed(KeySeed { st: &mut *self.st })? {
             let v = access.next_value_seed(ValueSeed { st: &mut *self.st })?;
             map.insert(k, v);

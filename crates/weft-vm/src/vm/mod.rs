@@ -168,30 +168,17 @@ impl Vm {
     }
 
     /// Calls a function value with arguments and returns its result; used
-    /// by builtins that take callbacks and by hosts.
+    /// by builtins that take callbacks and by hosts. A script function runs
+    /// synchronously until it returns or first meets an async builtin.
     pub async fn call_value(&mut self, f: &Value, args: &[Value]) -> RtResult<Value> {
         match f {
             Value::Func(closure) => {
-                if self.native_depth >= self.program.max_native_depth {
-                    return Err(crate::error::RtError::new(
-                        "stack_overflow",
-                        format!(
-                            "stack overflow: more than {} nested calls from builtins back into script functions",
-                            self.program.max_native_depth
-                        ),
-                    ));
-                }
-                let stop = self.frames.len();
-                let fpos = self.stack.len();
-                let argc = args.len();
-                self.stack.push(f.clone());
-                self.stack.extend(args.iter().cloned());
-                if let Err(e) = self.push_frame(closure.clone(), fpos + 1, argc) {
-                    self.stack.truncate(fpos);
-                    return Err(e);
-                }
-                self.native_depth += 1;
-                let r = self.run_until(stop).await;
+                let stop = self.enter_function(f, closure, args)?;
+                let r = match self.execute(stop) {
+                    Ok(Exit::Return(v)) => Ok(v),
+                    Ok(Exit::Await(func, args)) => self.resume_after_await(stop, func, args).await,
+                    Err(e) => Err(e),
+                };
                 self.native_depth -= 1;
                 r
             }
@@ -212,6 +199,40 @@ impl Vm {
                 other.type_name()
             ))),
         }
+    }
+
+    /// Pushes a call of `closure` with `args`; returns the stop depth for
+    /// the dispatch loop.
+    fn enter_function(&mut self, f: &Value, closure: &Rc<Closure>, args: &[Value]) -> RtResult<usize> {
+        if self.native_depth >= self.program.max_native_depth {
+            return Err(crate::error::RtError::new(
+                "stack_overflow",
+                format!(
+                    "stack overflow: more than {} nested calls from builtins back into script functions",
+                    self.program.max_native_depth
+                ),
+            ));
+        }
+        let stop = self.frames.len();
+        let fpos = self.stack.len();
+        self.stack.push(f.clone());
+        self.stack.extend_from_slice(args);
+        if let Err(e) = self.push_frame(closure.clone(), fpos + 1, args.len()) {
+            self.stack.truncate(fpos);
+            return Err(e);
+        }
+        self.native_depth += 1;
+        Ok(stop)
+    }
+
+    /// Awaits an async builtin met by a synchronous run, then continues.
+    async fn resume_after_await(&mut self, stop: usize, func: AsyncFn, args: Vec<Value>) -> RtResult<Value> {
+        let result = func(self, args).await;
+        match result {
+            Ok(v) => self.stack.push(v),
+            Err(e) => self.raise(e, stop)?,
+        }
+        self.run_until(stop).await
     }
 
     /// Runs the dispatch loop until the frame at index `stop` returns,
