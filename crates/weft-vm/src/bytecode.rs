@@ -313,8 +313,20 @@ impl Op {
     }
 }
 
-/// Removes `Nop`s (unused placeholders) and re-targets jumps.
+/// Removes `Nop`s (unused placeholders) and re-targets jumps; a jump to a
+/// `Return` becomes the `Return` itself.
 pub fn strip_nops(code: &mut Vec<Op>, spans: &mut Vec<Span>) {
+    for i in 0..code.len() {
+        if let Op::Jump(off) = code[i] {
+            let mut t = (i as i64 + 1 + off as i64) as usize;
+            while code.get(t) == Some(&Op::Nop) {
+                t += 1;
+            }
+            if code.get(t) == Some(&Op::Return) {
+                code[i] = Op::Return;
+            }
+        }
+    }
     if !code.contains(&Op::Nop) {
         return;
     }

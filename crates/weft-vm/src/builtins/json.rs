@@ -50,6 +50,7 @@ fn json_stringify(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
         }
     }
     let mut out = String::new();
-    json::write_json(&mut out, &args.vals[0], pretty).map_err(|e| value_error(format!("json_stringify: {e}")))?;
+    json::write_json(&mut out, &args.vals[0], pretty)
+        .map_err(|e| value_error(format!("json_stringify: {e}")))?;
     Ok(Value::str(out))
 }

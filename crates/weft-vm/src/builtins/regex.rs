@@ -51,7 +51,9 @@ fn regex_find(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
 fn regex_find_all(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let text = args.str(1)?;
     let re = pattern(args)?;
-    Ok(Value::list(re.find_iter(text).map(|m| Value::str(m.as_str())).collect()))
+    Ok(Value::list(
+        re.find_iter(text).map(|m| Value::str(m.as_str())).collect(),
+    ))
 }
 
 fn regex_captures(_: &mut Vm, args: &mut Args) -> RtResult<Value> {

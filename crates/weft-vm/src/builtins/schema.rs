@@ -16,14 +16,18 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
 /// Runs the validator; a malformed schema raises `value_error`.
 fn run(args: &Args) -> RtResult<Vec<String>> {
     args.dict(1)?;
-    schema::validate(&args.vals[0], &args.vals[1]).map_err(|e| value_error(format!("{}: {e}", args.name)))
+    schema::validate(&args.vals[0], &args.vals[1])
+        .map_err(|e| value_error(format!("{}: {e}", args.name)))
 }
 
 fn schema_check(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let errors = run(args)?;
     Ok(dict_from([
         ("valid", Value::Bool(errors.is_empty())),
-        ("errors", Value::list(errors.into_iter().map(Value::str).collect())),
+        (
+            "errors",
+            Value::list(errors.into_iter().map(Value::str).collect()),
+        ),
     ]))
 }
 

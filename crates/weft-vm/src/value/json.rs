@@ -418,7 +418,9 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_string<E>(self, s: String) -> Result<Value, E> {
-        Ok(Value::Str(self.st.share_owned(s, ParseState::MAX_VALUE_LEN)))
+        Ok(Value::Str(
+            self.st.share_owned(s, ParseState::MAX_VALUE_LEN),
+        ))
     }
 
     fn visit_unit<E>(self) -> Result<Value, E> {
@@ -438,7 +440,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = DictMap::with_capacity_and_hasher(self.st.last_map_len.min(64), Default::default());
+        let mut map =
+            DictMap::with_capacity_and_hasher(self.st.last_map_len.min(64), Default::default());
         while let Some(k) = access.next_key_seed(KeySeed { st: &mut *self.st })? {
             let v = access.next_value_seed(ValueSeed { st: &mut *self.st })?;
             map.insert(k, v);
@@ -489,7 +492,10 @@ mod tests {
     fn writes_compact_json() {
         let v = dict_from([
             ("a", Value::Int(1)),
-            ("b", Value::list(vec![Value::Int(1), Value::Float(0.5), Value::Nil])),
+            (
+                "b",
+                Value::list(vec![Value::Int(1), Value::Float(0.5), Value::Nil]),
+            ),
             ("c", Value::str("q\"\\\n\u{1}é")),
             ("d", Value::Float(12.0)),
         ]);
@@ -519,7 +525,11 @@ mod tests {
     fn rejects_non_json_values() {
         assert!(compact_err(&Value::Float(f64::NAN)).contains("nan"));
         assert!(compact_err(&Value::Float(f64::INFINITY)).contains("inf"));
-        let r = Value::Range(Rc::new(crate::value::RangeVal { start: 0, end: 2, inclusive: false }));
+        let r = Value::Range(Rc::new(crate::value::RangeVal {
+            start: 0,
+            end: 2,
+            inclusive: false,
+        }));
         assert_eq!(compact_err(&r), "cannot convert a range to JSON");
         assert!(to_json(&r).is_err());
         let nested = dict_from([
@@ -546,7 +556,11 @@ mod tests {
         assert!(parse_json(&text).is_ok());
         let deeper = Value::list(vec![v]);
         assert!(compact_err(&deeper).contains("deeper"));
-        let text = format!("{}{}", "[".repeat(MAX_JSON_DEPTH + 1), "]".repeat(MAX_JSON_DEPTH + 1));
+        let text = format!(
+            "{}{}",
+            "[".repeat(MAX_JSON_DEPTH + 1),
+            "]".repeat(MAX_JSON_DEPTH + 1)
+        );
         assert!(parse_json(&text).is_err());
     }
 

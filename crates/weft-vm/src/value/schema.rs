@@ -49,7 +49,9 @@ pub const SCHEMA_KEYWORDS: &[&str] = &[
 ];
 
 /// The names `type` accepts.
-pub const SCHEMA_TYPES: &[&str] = &["string", "integer", "number", "boolean", "object", "array", "null"];
+pub const SCHEMA_TYPES: &[&str] = &[
+    "string", "integer", "number", "boolean", "object", "array", "null",
+];
 
 /// How deeply schemas may nest (`properties`, `items`, `anyOf`, `oneOf`).
 pub const MAX_SCHEMA_DEPTH: usize = 128;
@@ -68,7 +70,8 @@ pub fn validate(value: &Value, schema: &Value) -> Result<Vec<String>, String> {
 /// right type, every `pattern` a valid regex).
 pub fn check_schema(schema: &Value) -> Result<(), String> {
     let mut ptr = String::from("#");
-    check_schema_at(schema, &mut ptr, 0).map_err(|(at, msg)| format!("invalid schema at {at}: {msg}"))
+    check_schema_at(schema, &mut ptr, 0)
+        .map_err(|(at, msg)| format!("invalid schema at {at}: {msg}"))
 }
 
 // ---------------------------------------------------------------------------
@@ -110,7 +113,11 @@ pub fn regex_error_reason(e: &regex::Error) -> String {
     if let Some(line) = text.lines().find_map(|l| l.strip_prefix("error: ")) {
         return line.trim().to_string();
     }
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 // ---------------------------------------------------------------------------
@@ -135,7 +142,10 @@ fn schema_err(ptr: &str, msg: impl Into<String>) -> SchemaErr {
 
 /// `'kw' must be WHAT, got TYPE`.
 fn kw_type_err(ptr: &str, kw: &str, what: &str, got: &Value) -> SchemaErr {
-    schema_err(ptr, format!("'{kw}' must be {what}, got {}", got.type_name()))
+    schema_err(
+        ptr,
+        format!("'{kw}' must be {what}, got {}", got.type_name()),
+    )
 }
 
 fn check_type_name(ptr: &str, name: &str) -> Result<(), SchemaErr> {
@@ -166,10 +176,16 @@ fn check_type_name(ptr: &str, name: &str) -> Result<(), SchemaErr> {
 
 fn check_schema_at(schema: &Value, ptr: &mut String, depth: usize) -> Result<(), SchemaErr> {
     if depth > MAX_SCHEMA_DEPTH {
-        return Err(schema_err(ptr, format!("schemas nested deeper than {MAX_SCHEMA_DEPTH} levels")));
+        return Err(schema_err(
+            ptr,
+            format!("schemas nested deeper than {MAX_SCHEMA_DEPTH} levels"),
+        ));
     }
     let Value::Dict(map) = schema else {
-        return Err(schema_err(ptr, format!("a schema must be a dict, got {}", schema.type_name())));
+        return Err(schema_err(
+            ptr,
+            format!("a schema must be a dict, got {}", schema.type_name()),
+        ));
     };
     for (k, v) in map.iter() {
         let kw = k.as_str();
@@ -180,12 +196,26 @@ fn check_schema_at(schema: &Value, ptr: &mut String, depth: usize) -> Result<(),
                     for n in names.iter() {
                         match n {
                             Value::Str(name) => check_type_name(ptr, name)?,
-                            _ => return Err(kw_type_err(ptr, kw, "a type name or a list of type names", n)),
+                            _ => {
+                                return Err(kw_type_err(
+                                    ptr,
+                                    kw,
+                                    "a type name or a list of type names",
+                                    n,
+                                ))
+                            }
                         }
                     }
                 }
                 Value::List(_) => return Err(schema_err(ptr, "'type' must not be an empty list")),
-                _ => return Err(kw_type_err(ptr, kw, "a type name or a list of type names", v)),
+                _ => {
+                    return Err(kw_type_err(
+                        ptr,
+                        kw,
+                        "a type name or a list of type names",
+                        v,
+                    ))
+                }
             },
             "properties" => {
                 let Value::Dict(props) = v else {
@@ -204,7 +234,10 @@ fn check_schema_at(schema: &Value, ptr: &mut String, depth: usize) -> Result<(),
                     return Err(kw_type_err(ptr, kw, "a list of strings", v));
                 };
                 if let Some(bad) = names.iter().find(|n| !matches!(n, Value::Str(_))) {
-                    let msg = format!("'{kw}' must be a list of strings, but an item is {}", bad.type_name());
+                    let msg = format!(
+                        "'{kw}' must be a list of strings, but an item is {}",
+                        bad.type_name()
+                    );
                     return Err(schema_err(ptr, msg));
                 }
             }
@@ -228,12 +261,19 @@ fn check_schema_at(schema: &Value, ptr: &mut String, depth: usize) -> Result<(),
             "minimum" | "maximum" => match v {
                 Value::Int(_) => {}
                 Value::Float(f) if f.is_finite() => {}
-                Value::Float(_) => return Err(schema_err(ptr, format!("'{kw}' must be a finite number"))),
+                Value::Float(_) => {
+                    return Err(schema_err(ptr, format!("'{kw}' must be a finite number")))
+                }
                 _ => return Err(kw_type_err(ptr, kw, "a number", v)),
             },
             "minLength" | "maxLength" | "minItems" | "maxItems" => match v {
                 Value::Int(n) if *n >= 0 => {}
-                Value::Int(n) => return Err(schema_err(ptr, format!("'{kw}' must not be negative, got {n}"))),
+                Value::Int(n) => {
+                    return Err(schema_err(
+                        ptr,
+                        format!("'{kw}' must not be negative, got {n}"),
+                    ))
+                }
                 _ => return Err(kw_type_err(ptr, kw, "a non-negative int", v)),
             },
             "pattern" => {
@@ -243,7 +283,10 @@ fn check_schema_at(schema: &Value, ptr: &mut String, depth: usize) -> Result<(),
                 if let Err(reason) = cached_regex(p) {
                     let mut shown = String::new();
                     write_quoted(&mut shown, p);
-                    return Err(schema_err(ptr, format!("'pattern' {shown} is not a valid regex: {reason}")));
+                    return Err(schema_err(
+                        ptr,
+                        format!("'pattern' {shown} is not a valid regex: {reason}"),
+                    ));
                 }
             }
             "anyOf" | "oneOf" => {
@@ -353,20 +396,29 @@ impl Validator {
                 _ => vec![],
             };
             if !names.is_empty() && !names.iter().any(|n| type_matches(n, v)) {
-                self.fail(path, format_args!("expected {}, got {}", or_list(&names), v.type_name()));
+                self.fail(
+                    path,
+                    format_args!("expected {}, got {}", or_list(&names), v.type_name()),
+                );
                 // Further keywords would only repeat the mismatch.
                 return;
             }
         }
         if let Some(c) = dict_get(s, "const") {
             if !values_equal(v, c) {
-                self.fail(path, format_args!("expected {}, got {}", short_repr(c), short_repr(v)));
+                self.fail(
+                    path,
+                    format_args!("expected {}, got {}", short_repr(c), short_repr(v)),
+                );
             }
         }
         if let Some(Value::List(options)) = dict_get(s, "enum") {
             if !options.iter().any(|o| values_equal(v, o)) {
                 let shown = short_repr(&Value::List(options.clone()));
-                self.fail(path, format_args!("expected one of {shown}, got {}", short_repr(v)));
+                self.fail(
+                    path,
+                    format_args!("expected one of {shown}, got {}", short_repr(v)),
+                );
             }
         }
         match v {
@@ -391,12 +443,24 @@ impl Validator {
             let len = text.chars().count() as i64;
             if let Some(Value::Int(n)) = min {
                 if len < *n {
-                    self.fail(path, format_args!("expected at least {}, got {len}", plural(*n, "character", "characters")));
+                    self.fail(
+                        path,
+                        format_args!(
+                            "expected at least {}, got {len}",
+                            plural(*n, "character", "characters")
+                        ),
+                    );
                 }
             }
             if let Some(Value::Int(n)) = max {
                 if len > *n {
-                    self.fail(path, format_args!("expected at most {}, got {len}", plural(*n, "character", "characters")));
+                    self.fail(
+                        path,
+                        format_args!(
+                            "expected at most {}, got {len}",
+                            plural(*n, "character", "characters")
+                        ),
+                    );
                 }
             }
         }
@@ -405,7 +469,10 @@ impl Validator {
             if let Ok(re) = cached_regex(p) {
                 if !re.is_match(text) {
                     let got = short_repr(&Value::str(text));
-                    self.fail(path, format_args!("expected a string matching /{p}/, got {got}"));
+                    self.fail(
+                        path,
+                        format_args!("expected a string matching /{p}/, got {got}"),
+                    );
                 }
             }
         }
@@ -414,12 +481,18 @@ impl Validator {
     fn check_number(&mut self, v: &Value, s: &DictMap, path: &str) {
         if let Some(min) = dict_get(s, "minimum") {
             if matches!(compare(v, min), Ok(Some(Ordering::Less))) {
-                self.fail(path, format_args!("expected at least {}, got {}", min.to_repr(), v.to_repr()));
+                self.fail(
+                    path,
+                    format_args!("expected at least {}, got {}", min.to_repr(), v.to_repr()),
+                );
             }
         }
         if let Some(max) = dict_get(s, "maximum") {
             if matches!(compare(v, max), Ok(Some(Ordering::Greater))) {
-                self.fail(path, format_args!("expected at most {}, got {}", max.to_repr(), v.to_repr()));
+                self.fail(
+                    path,
+                    format_args!("expected at most {}, got {}", max.to_repr(), v.to_repr()),
+                );
             }
         }
     }
@@ -428,12 +501,24 @@ impl Validator {
         let len = items.len() as i64;
         if let Some(Value::Int(n)) = dict_get(s, "minItems") {
             if len < *n {
-                self.fail(path, format_args!("expected at least {}, got {len}", plural(*n, "item", "items")));
+                self.fail(
+                    path,
+                    format_args!(
+                        "expected at least {}, got {len}",
+                        plural(*n, "item", "items")
+                    ),
+                );
             }
         }
         if let Some(Value::Int(n)) = dict_get(s, "maxItems") {
             if len > *n {
-                self.fail(path, format_args!("expected at most {}, got {len}", plural(*n, "item", "items")));
+                self.fail(
+                    path,
+                    format_args!(
+                        "expected at most {}, got {len}",
+                        plural(*n, "item", "items")
+                    ),
+                );
             }
         }
         if let Some(sub) = dict_get(s, "items") {
@@ -512,7 +597,10 @@ impl Validator {
             return;
         }
         let detail = Self::summarize(&branches, path);
-        self.fail(path, format_args!("does not match any anyOf schema ({detail})"));
+        self.fail(
+            path,
+            format_args!("does not match any anyOf schema ({detail})"),
+        );
     }
 
     fn check_one_of(&mut self, v: &Value, subs: &[Value], path: &mut String) {
@@ -527,11 +615,17 @@ impl Validator {
             1 => {}
             0 => {
                 let detail = Self::summarize(&branches, path);
-                self.fail(path, format_args!("does not match any oneOf schema ({detail})"));
+                self.fail(
+                    path,
+                    format_args!("does not match any oneOf schema ({detail})"),
+                );
             }
             n => self.fail(
                 path,
-                format_args!("matches {n} oneOf schemas ({}), expected exactly one", matched.join(", ")),
+                format_args!(
+                    "matches {n} oneOf schemas ({}), expected exactly one",
+                    matched.join(", ")
+                ),
             ),
         }
     }
@@ -559,10 +653,19 @@ mod tests {
         assert!(errs("1", r#"{"type": "integer"}"#).is_empty());
         assert!(errs("1", r#"{"type": "number"}"#).is_empty());
         assert!(errs("1.5", r#"{"type": "number"}"#).is_empty());
-        assert_eq!(errs("1.0", r#"{"type": "integer"}"#), ["$: expected integer, got float"]);
-        assert_eq!(errs("true", r#"{"type": ["string", "null"]}"#), ["$: expected string or null, got bool"]);
+        assert_eq!(
+            errs("1.0", r#"{"type": "integer"}"#),
+            ["$: expected integer, got float"]
+        );
+        assert_eq!(
+            errs("true", r#"{"type": ["string", "null"]}"#),
+            ["$: expected string or null, got bool"]
+        );
         assert!(errs("null", r#"{"type": ["string", "null"]}"#).is_empty());
-        assert_eq!(errs("[]", r#"{"type": "object"}"#), ["$: expected object, got list"]);
+        assert_eq!(
+            errs("[]", r#"{"type": "object"}"#),
+            ["$: expected object, got list"]
+        );
         assert!(errs("{}", r#"{}"#).is_empty());
     }
 
@@ -579,7 +682,8 @@ mod tests {
                 "tags": {"maxItems": 3}
             }
         }"#;
-        let value = r#"{"items": [{}, {"age": 1}, {"age": "x", "two words": 2}], "tags": [1,2,3,4,5]}"#;
+        let value =
+            r#"{"items": [{}, {"age": 1}, {"age": "x", "two words": 2}], "tags": [1,2,3,4,5]}"#;
         assert_eq!(
             errs(value, schema),
             [
@@ -594,7 +698,10 @@ mod tests {
     #[test]
     fn additional_properties() {
         let schema = r#"{"properties": {"a": {}}, "additionalProperties": false}"#;
-        assert_eq!(errs(r#"{"a": 1, "b": 2}"#, schema), ["$: unexpected property 'b'"]);
+        assert_eq!(
+            errs(r#"{"a": 1, "b": 2}"#, schema),
+            ["$: unexpected property 'b'"]
+        );
         assert!(errs(r#"{"a": 1}"#, schema).is_empty());
     }
 
@@ -606,15 +713,27 @@ mod tests {
         );
         assert!(errs("1.0", r#"{"enum": [1]}"#).is_empty());
         assert_eq!(errs("2", r#"{"const": 1}"#), ["$: expected 1, got 2"]);
-        assert_eq!(errs("-1", r#"{"minimum": 0}"#), ["$: expected at least 0, got -1"]);
-        assert_eq!(errs("2.5", r#"{"maximum": 2}"#), ["$: expected at most 2, got 2.5"]);
+        assert_eq!(
+            errs("-1", r#"{"minimum": 0}"#),
+            ["$: expected at least 0, got -1"]
+        );
+        assert_eq!(
+            errs("2.5", r#"{"maximum": 2}"#),
+            ["$: expected at most 2, got 2.5"]
+        );
         assert!(errs("2", r#"{"maximum": 2.0, "minimum": 2}"#).is_empty());
         assert_eq!(
             errs(r#""héé""#, r#"{"minLength": 4, "maxLength": 2}"#),
-            ["$: expected at least 4 characters, got 3", "$: expected at most 2 characters, got 3"]
+            [
+                "$: expected at least 4 characters, got 3",
+                "$: expected at most 2 characters, got 3"
+            ]
         );
         assert!(errs(r#""héé""#, r#"{"minLength": 3, "maxLength": 3}"#).is_empty());
-        assert_eq!(errs("[]", r#"{"minItems": 1}"#), ["$: expected at least 1 item, got 0"]);
+        assert_eq!(
+            errs("[]", r#"{"minItems": 1}"#),
+            ["$: expected at least 1 item, got 0"]
+        );
         // Keywords for other kinds are ignored.
         assert!(errs("5", r#"{"minLength": 3, "items": {"type": "string"}}"#).is_empty());
     }
@@ -639,12 +758,16 @@ mod tests {
         );
         let one = r#"{"oneOf": [{"type": "integer"}, {"type": "number"}]}"#;
         assert!(errs("1.5", one).is_empty());
-        assert_eq!(errs("1", one), ["$: matches 2 oneOf schemas (0, 1), expected exactly one"]);
+        assert_eq!(
+            errs("1", one),
+            ["$: matches 2 oneOf schemas (0, 1), expected exactly one"]
+        );
         assert_eq!(
             errs("null", one),
             ["$: does not match any oneOf schema ([0] expected integer, got nil; [1] expected number, got nil)"]
         );
-        let nested = r#"{"properties": {"a": {"anyOf": [{"required": ["x"]}, {"type": "string"}]}}}"#;
+        let nested =
+            r#"{"properties": {"a": {"anyOf": [{"required": ["x"]}, {"type": "string"}]}}}"#;
         assert_eq!(
             errs(r#"{"a": {"y": 1}}"#, nested),
             ["$.a: does not match any anyOf schema ([0] missing required property 'x'; [1] expected string, got dict)"]

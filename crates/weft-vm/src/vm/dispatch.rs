@@ -563,17 +563,32 @@ impl Vm {
                             if p.nparams as usize == argc && !p.has_rest && self.frames.len() < self.program.max_call_depth {
                                 let nslots = p.nslots as usize;
                                 let need = nslots + p.code.len() + 2;
-                                let c = c.clone();
-                                self.stack.reserve(need);
-                                if nslots > argc {
-                                    self.stack.resize(fpos + 1 + nslots, Value::Nil);
+                                // Move the callee into the frame: the slot
+                                // below the arguments is never read again.
+                                let Value::Func(c) = std::mem::replace(&mut self.stack[fpos], Value::Nil) else {
+                                    unreachable!("checked above")
+                                };
+                                if self.stack.capacity() - self.stack.len() < need {
+                                    self.stack.reserve(need);
                                 }
-                                self.frames.push(super::Frame {
+                                for _ in argc..nslots {
+                                    push!(Value::Nil);
+                                }
+                                if self.frames.len() == self.frames.capacity() {
+                                    self.frames.reserve(self.frames.len());
+                                }
+                                let frame = super::Frame {
                                     closure: c,
                                     ip: 0,
                                     base: fpos + 1,
                                     restore: None,
-                                });
+                                };
+                                // SAFETY: capacity for one more frame was ensured above.
+                                unsafe {
+                                    let n = self.frames.len();
+                                    std::ptr::write(self.frames.as_mut_ptr().add(n), frame);
+                                    self.frames.set_len(n + 1);
+                                }
                                 continue 'frames;
                             }
                         }
