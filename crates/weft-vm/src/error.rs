@@ -163,6 +163,7 @@ pub fn overflow() -> Box<RtError> {
 }
 
 /// Wraps an error for a `finally` block in flight.
+#[allow(clippy::boxed_local)] // errors travel boxed everywhere else
 pub fn pending(e: Box<RtError>) -> Value {
     Value::Pending(Rc::new(*e))
 }

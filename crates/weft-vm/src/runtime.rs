@@ -12,7 +12,7 @@ use std::sync::Arc;
 use weft_syntax::{parse_module, Diagnostic, SourceFile, Span};
 
 use crate::builtins::{core_builtins, BuiltinDef};
-use crate::compiler::{Compiler, GlobalInfo, GlobalKind, ModuleHost};
+use crate::compiler::{Compiler, Exports, GlobalInfo, GlobalKind, ModuleHost};
 use crate::stdlib::{std_module, STD_MODULES};
 use crate::value::Value;
 use crate::vm::{ModuleSlot, Program, Vm};
@@ -184,7 +184,7 @@ impl ModuleHost for Runtime {
         path: &str,
         importer: &Arc<SourceFile>,
         span: Span,
-    ) -> Result<(u32, Vec<(String, GlobalInfo)>), Vec<Diagnostic>> {
+    ) -> Result<(u32, Exports), Vec<Diagnostic>> {
         let err = |msg: String| vec![Diagnostic::new("import_error", msg, span).with_file(importer)];
         let (key, name, text) = if let Some(std_name) = path.strip_prefix("std/") {
             match std_module(std_name) {

@@ -48,7 +48,6 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         let try_depth = self.cur().tries.len();
         let start = self.here();
         self.cur().loops.push(LoopCtx {
-            start,
             breaks: Vec::new(),
             continues: Vec::new(),
             height_slot: None,

@@ -408,7 +408,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         self.emit(Op::StoreLocal(slot), lhs.span);
         match &rhs.kind {
             ExprKind::Call { callee, args } => {
-                if args.iter().any(|a| arg_has_placeholder(a)) {
+                if args.iter().any(arg_has_placeholder) {
                     self.pipe_slots.push(slot);
                     let srcs: Vec<ArgSrc> = args.iter().map(ArgSrc::Arg).collect();
                     self.compile_call(callee, &srcs, rhs.span);
@@ -433,7 +433,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                     let j = self.emit_jump(Op::JumpIfNil(0), *name_span);
                     self.chain_jumps.as_mut().expect("chain").push(j);
                 }
-                if args.iter().any(|a| arg_has_placeholder(a)) {
+                if args.iter().any(arg_has_placeholder) {
                     self.pipe_slots.push(slot);
                     let srcs: Vec<ArgSrc> = args.iter().map(ArgSrc::Arg).collect();
                     self.compile_method_call(name, *name_span, &srcs, rhs.span);

@@ -25,6 +25,9 @@ use crate::value::Value;
 pub use scope::{GlobalInfo, GlobalKind};
 use scope::FnState;
 
+/// A module's exported names and their global slots.
+pub type Exports = Vec<(String, GlobalInfo)>;
+
 /// What the compiler needs from the program being built: module loading,
 /// global slot allocation, builtins.
 pub trait ModuleHost {
@@ -35,7 +38,7 @@ pub trait ModuleHost {
         path: &str,
         importer: &Arc<SourceFile>,
         span: Span,
-    ) -> Result<(u32, Vec<(String, GlobalInfo)>), Vec<Diagnostic>>;
+    ) -> Result<(u32, Exports), Vec<Diagnostic>>;
     /// A fresh global slot (for `name`, for debugging).
     fn alloc_global(&mut self, name: &str) -> u32;
     /// The builtin with this name, if any.
@@ -127,8 +130,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         self.plan_top_level_locals(&module.stmts);
         self.declare_top_level(&module.stmts, &mut exports);
         self.hoist_functions(&module.stmts);
-        let value = self.compile_stmts(&module.stmts, true);
-        let _ = value;
+        self.compile_stmts(&module.stmts, true);
         self.emit(Op::Return, module.span.end_point());
         if !self.errors.is_empty() {
             return Err(std::mem::take(&mut self.errors));

@@ -57,8 +57,6 @@ pub(super) struct Upval {
 }
 
 pub(super) struct LoopCtx {
-    /// `continue` target.
-    pub start: usize,
     pub breaks: Vec<usize>,
     pub continues: Vec<usize>,
     /// Slot holding the stack height at loop entry, created on demand.

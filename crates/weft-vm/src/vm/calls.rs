@@ -121,7 +121,7 @@ impl Vm {
                     Err(e) => {
                         // Put the arguments back so a moved-out variable
                         // can be restored.
-                        self.stack.extend(buf.drain(..));
+                        self.stack.append(&mut buf);
                         self.arg_buf = buf;
                         Err(e)
                     }
