@@ -19,6 +19,6 @@ pub mod value;
 pub mod vm;
 
 pub use error::{RtError, RtResult};
-pub use runtime::{Runtime, RuntimeOptions};
+pub use runtime::{ReplOutcome, Runtime, RuntimeOptions};
 pub use value::Value;
 pub use weft_syntax::{Diagnostic, SourceFile};

@@ -25,6 +25,10 @@ pub struct RuntimeOptions {
     pub max_call_depth: usize,
     /// Where `print`/`println` write (default: buffered stdout).
     pub stdout: Box<dyn Write>,
+    /// Instruction budget: loop back-edges plus calls (`--max-steps`).
+    pub max_steps: Option<u64>,
+    /// Wall-clock limit for a run.
+    pub time_limit: Option<std::time::Duration>,
 }
 
 impl Default for RuntimeOptions {
@@ -33,8 +37,20 @@ impl Default for RuntimeOptions {
             argv: Vec::new(),
             max_call_depth: 10_000,
             stdout: Box::new(std::io::BufWriter::new(std::io::stdout())),
+            max_steps: None,
+            time_limit: None,
         }
     }
+}
+
+/// The outcome of one REPL input.
+pub enum ReplOutcome {
+    /// The input ended inside an open construct; read more lines.
+    Incomplete,
+    /// Compile or runtime errors.
+    Errors(Vec<Diagnostic>),
+    /// It ran; `Some(value)` when the input ended with an expression.
+    Value(Option<Value>),
 }
 
 struct ModuleRecord {
@@ -50,6 +66,11 @@ pub struct Runtime {
     /// Keys (and display names) of the modules being compiled, for cycles.
     loading: Vec<(String, String)>,
     prelude: HashMap<String, GlobalInfo>,
+    /// The REPL session's top-level names.
+    repl_globals: HashMap<String, GlobalInfo>,
+    repl_inputs: usize,
+    /// The task context REPL inputs run in (kept between inputs).
+    repl_vm: Option<Vm>,
 }
 
 impl Runtime {
@@ -70,6 +91,9 @@ impl Runtime {
             max_call_depth: options.max_call_depth,
             max_native_depth: 200,
             rng: RefCell::new(fastrand::Rng::new()),
+            interrupt: Default::default(),
+            max_steps: options.max_steps,
+            deadline: options.time_limit.map(|d| std::time::Instant::now() + d),
         });
         let mut rt = Runtime {
             program,
@@ -78,6 +102,9 @@ impl Runtime {
             module_by_key: HashMap::new(),
             loading: Vec::new(),
             prelude: HashMap::new(),
+            repl_globals: HashMap::new(),
+            repl_inputs: 0,
+            repl_vm: None,
         };
         let slot = rt.alloc_global("argv");
         rt.program.globals.borrow_mut()[slot as usize] =
@@ -119,6 +146,75 @@ impl Runtime {
         let id = self.load_main(path)?;
         let main = self.program.modules.borrow()[id as usize].main.clone();
         Ok(crate::disasm::disassemble(&main, &self.program.builtins))
+    }
+
+    /// A handle that stops the running evaluation when set (Ctrl-C).
+    pub fn interrupt_handle(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.program.interrupt.clone()
+    }
+
+    /// Names visible at the REPL's top level (for completion).
+    pub fn repl_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.repl_globals.keys().cloned().collect();
+        names.extend(self.prelude.keys().cloned());
+        names.sort();
+        names
+    }
+
+    /// Compiles one REPL input against the session's names (earlier inputs
+    /// are not re-run) and runs it.
+    pub async fn eval_repl(&mut self, source: &str) -> ReplOutcome {
+        let (main, ends_with_expr) = match self.compile_repl(source) {
+            Ok(r) => r,
+            Err(outcome) => return outcome,
+        };
+        let id = self.program.modules.borrow().len() as u32;
+        self.program.modules.borrow_mut().push(ModuleSlot { main, ran: false });
+        self.modules.push(ModuleRecord { exports: Vec::new() });
+        self.program.interrupt.store(false, std::sync::atomic::Ordering::Relaxed);
+        let mut vm = self.repl_vm.take().unwrap_or_else(|| Vm::new(self.program.clone()));
+        let result = vm.run_module(id).await;
+        self.repl_vm = Some(vm);
+        self.program.flush_out();
+        match result {
+            Ok(v) if ends_with_expr => ReplOutcome::Value(Some(v)),
+            Ok(_) => ReplOutcome::Value(None),
+            Err(e) => ReplOutcome::Errors(vec![e.to_diagnostic()]),
+        }
+    }
+
+    /// The bytecode of a REPL input, compiled against the session's names
+    /// (its declarations are not kept).
+    pub fn disassemble_repl(&mut self, source: &str) -> Result<String, Vec<Diagnostic>> {
+        let saved = self.repl_globals.clone();
+        let r = self.compile_repl(source);
+        self.repl_globals = saved;
+        match r {
+            Ok((main, _)) => Ok(crate::disasm::disassemble(&main, &self.program.builtins)),
+            Err(ReplOutcome::Errors(ds)) => Err(ds),
+            Err(_) => Err(vec![Diagnostic::new("syntax_error", "incomplete input", Span::default())]),
+        }
+    }
+
+    fn compile_repl(&mut self, source: &str) -> Result<(Rc<crate::bytecode::FnProto>, bool), ReplOutcome> {
+        self.repl_inputs += 1;
+        let file = SourceFile::new(format!("<repl:{}>", self.repl_inputs), source.to_string());
+        let ast = match parse_module(&file) {
+            Ok(a) => a,
+            Err(d) if d.incomplete => return Err(ReplOutcome::Incomplete),
+            Err(d) => return Err(ReplOutcome::Errors(vec![d])),
+        };
+        let ends_with_expr = matches!(
+            ast.stmts.last().map(|s| &s.kind),
+            Some(weft_syntax::ast::StmtKind::Expr(_))
+        );
+        let globals = self.repl_globals.clone();
+        let compiled = Compiler::new(file.clone(), self)
+            .with_globals(globals)
+            .compile_module(&ast, &file.name)
+            .map_err(ReplOutcome::Errors)?;
+        self.repl_globals = compiled.globals;
+        Ok((compiled.main, ends_with_expr))
     }
 
     fn load_main(&mut self, path: &Path) -> Result<u32, Vec<Diagnostic>> {

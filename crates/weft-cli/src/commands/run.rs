@@ -29,8 +29,7 @@ pub struct RunConfig {
     /// `WEFT_STATE_DIR`, else `--state-dir`, else `.weft/` (workers.md §6).
     /// Not passed to the VM yet: `RuntimeOptions` has no state directory.
     pub state_dir: PathBuf,
-    /// `--max-steps`. Not passed to the VM yet: `RuntimeOptions` has no
-    /// instruction budget.
+    /// `--max-steps`: the VM's instruction budget (loop iterations and calls).
     pub max_steps: Option<NonZeroU64>,
     pub max_workers: Option<NonZeroU32>,
     pub policy: Option<PathBuf>,
@@ -98,6 +97,7 @@ impl RunConfig {
     pub fn runtime_options(&self) -> RuntimeOptions {
         RuntimeOptions {
             argv: self.argv.clone(),
+            max_steps: self.max_steps.map(NonZeroU64::get),
             ..RuntimeOptions::default()
         }
     }

@@ -24,7 +24,7 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
 }
 
 /// The compiled pattern (argument 1); an invalid one raises `value_error`.
-fn pattern(args: &Args) -> RtResult<Regex> {
+fn pattern(args: &Args) -> RtResult<Rc<Regex>> {
     let p = args.str(0)?;
     cached_regex(p).map_err(|reason| {
         let mut shown = String::new();

@@ -20,6 +20,7 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::rc::Rc;
 
 use regex::Regex;
 use weft_syntax::suggest::did_you_mean;
@@ -79,8 +80,9 @@ pub fn check_schema(schema: &Value) -> Result<(), String> {
 
 thread_local! {
     /// Compiled regexes by pattern. A pure cache (no per-task state): a
-    /// bounded map, emptied when full.
-    static REGEX_CACHE: RefCell<HashMap<String, Regex, foldhash::fast::RandomState>> =
+    /// bounded map, emptied when full. Entries are shared (`Rc`) rather than
+    /// cloned because a cloned `Regex` starts with empty search caches.
+    static REGEX_CACHE: RefCell<HashMap<String, Rc<Regex>, foldhash::fast::RandomState>> =
         RefCell::new(HashMap::default());
 }
 
@@ -89,18 +91,18 @@ const REGEX_CACHE_MAX_PATTERN: usize = 4096;
 
 /// Compiles `pattern` (`regex` crate syntax), reusing a recent compilation.
 /// The error is the regex crate's reason, on one line (`unclosed group`).
-pub fn cached_regex(pattern: &str) -> Result<Regex, String> {
+pub fn cached_regex(pattern: &str) -> Result<Rc<Regex>, String> {
     if let Some(re) = REGEX_CACHE.with(|c| c.borrow().get(pattern).cloned()) {
         return Ok(re);
     }
-    let re = Regex::new(pattern).map_err(|e| regex_error_reason(&e))?;
+    let re = Rc::new(Regex::new(pattern).map_err(|e| regex_error_reason(&e))?);
     if pattern.len() <= REGEX_CACHE_MAX_PATTERN {
         REGEX_CACHE.with(|c| {
             let mut c = c.borrow_mut();
             if c.len() >= REGEX_CACHE_SIZE {
                 c.clear();
             }
-            c.insert(pattern.to_string(), re.clone());
+            c.insert(pattern.to_string(), Rc::clone(&re));
         });
     }
     Ok(re)
@@ -815,7 +817,10 @@ mod tests {
     #[test]
     fn regex_cache_reuses_and_reports() {
         assert!(cached_regex("a+").unwrap().is_match("caa"));
-        assert!(cached_regex("a+").is_ok());
+        assert!(Rc::ptr_eq(
+            &cached_regex("a+").unwrap(),
+            &cached_regex("a+").unwrap()
+        ));
         assert_eq!(cached_regex("[a").unwrap_err(), "unclosed character class");
     }
 }

@@ -24,6 +24,10 @@ impl Vm {
     /// arity, marks missing optional arguments, collects rest arguments,
     /// reserves the remaining slots.
     pub(crate) fn push_frame(&mut self, closure: Rc<Closure>, base: usize, argc: usize) -> RtResult<()> {
+        self.tick -= 1;
+        if self.tick == 0 {
+            self.check_budget()?;
+        }
         let p = &*closure.proto;
         let nparams = p.nparams as usize;
         self.stack.reserve(p.nslots as usize + p.code.len() + 2);

@@ -389,7 +389,16 @@ impl Vm {
                         *a = Value::Bool(!a.truthy());
                     }
 
-                    Op::Jump(off) => jump!(off),
+                    Op::Jump(off) => {
+                        if off < 0 {
+                            self.tick -= 1;
+                            if self.tick == 0 {
+                                self.frames[fi].ip = pos!();
+                                tri!(self.check_budget());
+                            }
+                        }
+                        jump!(off);
+                    }
                     Op::JumpIfFalse(off) => {
                         let t = top!().truthy();
                         self.drop_top();
@@ -554,6 +563,10 @@ impl Vm {
 
                     Op::Call(argc) => {
                         self.frames[fi].ip = pos!();
+                        self.tick -= 1;
+                        if self.tick == 0 {
+                            tri!(self.check_budget());
+                        }
                         let argc = argc as usize;
                         let fpos = self.stack.len() - argc - 1;
                         // Fast path: a script function called with exactly

@@ -36,7 +36,17 @@ pub struct Program {
     pub max_native_depth: usize,
     /// The program's random number generator (`random_seed` reseeds it).
     pub rng: RefCell<fastrand::Rng>,
+    /// Set from another thread (Ctrl-C in the REPL) to stop the running
+    /// evaluation at its next loop back-edge or call.
+    pub interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Instruction budget (`--max-steps`): loop back-edges and calls.
+    pub max_steps: Option<u64>,
+    /// Wall-clock limit.
+    pub deadline: Option<std::time::Instant>,
 }
+
+/// How many back-edges/calls run between budget checks.
+pub(crate) const TICK: u32 = 1024;
 
 /// A compiled module as the VM sees it.
 pub struct ModuleSlot {
@@ -105,11 +115,43 @@ pub struct Vm {
     /// Reused buffer for synchronous builtin arguments.
     pub(crate) arg_buf: Vec<Value>,
     pub(crate) native_depth: usize,
+    /// Countdown to the next budget check (see [`TICK`]).
+    pub(crate) tick: u32,
+    /// Back-edges and calls charged so far (in whole ticks).
+    pub(crate) steps: u64,
     /// This task's cwd, environment overlay and capability hook.
     pub ctx: crate::context::TaskContext,
 }
 
 impl Vm {
+    /// The periodic budget check: interrupts, `max_steps`, the deadline.
+    #[cold]
+    pub(crate) fn check_budget(&mut self) -> RtResult<()> {
+        self.steps += TICK as u64;
+        self.tick = TICK;
+        if self.program.interrupt.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            return Err(crate::error::RtError::new("cancelled", "interrupted"));
+        }
+        if let Some(max) = self.program.max_steps {
+            if self.steps >= max {
+                return Err(crate::error::RtError::new(
+                    "limit_exceeded",
+                    format!("instruction budget of {max} steps exhausted (loop iterations and calls)"),
+                ));
+            }
+            let left = max - self.steps;
+            if left < TICK as u64 {
+                self.tick = left as u32;
+            }
+        }
+        if let Some(deadline) = self.program.deadline {
+            if std::time::Instant::now() >= deadline {
+                return Err(crate::error::RtError::new("limit_exceeded", "wall-clock time limit exceeded"));
+            }
+        }
+        Ok(())
+    }
+
     /// Removes the top value without moving it out (scalars skip the
     /// drop glue entirely).
     #[inline(always)]
@@ -147,6 +189,8 @@ impl Vm {
             handlers: Vec::new(),
             arg_buf: Vec::with_capacity(8),
             native_depth: 0,
+            tick: TICK,
+            steps: 0,
             ctx: crate::context::TaskContext::from_process(),
         }
     }
