@@ -129,17 +129,49 @@ pub enum Op {
     JumpIfNotEq(i32),
     JumpIfNotNe(i32),
     /// Push local `slot` plus an immediate int. `[] -> [x + n]`
-    LoadLocalAddInt { slot: u16, n: i32 },
+    LoadLocalAddInt {
+        slot: u16,
+        n: i32,
+    },
     /// Compare local `slot` with an immediate int; jump when false.
     /// (`Cmp` selects `< <= > >= == !=`.) `[] -> []`
-    JumpIfNotLocalLtInt { slot: u8, n: i16, off: i32 },
-    JumpIfNotLocalLeInt { slot: u8, n: i16, off: i32 },
-    JumpIfNotLocalGtInt { slot: u8, n: i16, off: i32 },
-    JumpIfNotLocalGeInt { slot: u8, n: i16, off: i32 },
-    JumpIfNotLocalEqInt { slot: u8, n: i16, off: i32 },
-    JumpIfNotLocalNeInt { slot: u8, n: i16, off: i32 },
+    JumpIfNotLocalLtInt {
+        slot: u8,
+        n: i16,
+        off: i32,
+    },
+    JumpIfNotLocalLeInt {
+        slot: u8,
+        n: i16,
+        off: i32,
+    },
+    JumpIfNotLocalGtInt {
+        slot: u8,
+        n: i16,
+        off: i32,
+    },
+    JumpIfNotLocalGeInt {
+        slot: u8,
+        n: i16,
+        off: i32,
+    },
+    JumpIfNotLocalEqInt {
+        slot: u8,
+        n: i16,
+        off: i32,
+    },
+    JumpIfNotLocalNeInt {
+        slot: u8,
+        n: i16,
+        off: i32,
+    },
     /// Compare locals `a` and `b` with `cmp`; jump when false. `[] -> []`
-    JumpIfNotLocals { cmp: Cmp, a: u8, b: u8, off: i32 },
+    JumpIfNotLocals {
+        cmp: Cmp,
+        a: u8,
+        b: u8,
+        off: i32,
+    },
     /// `x += v` on local slot `s` (or the cell in it), in place. `[v] -> []`
     AddToLocal(u16),
     /// `x += v` on module global `g`, in place. `[v] -> []`
@@ -151,31 +183,55 @@ pub enum Op {
     /// `a * n` for an immediate int. `[a] -> [a * n]`
     MulInt(i32),
     /// `x += n` on local slot `slot` (or the cell in it). `[] -> []`
-    IncLocal { slot: u16, n: i32 },
+    IncLocal {
+        slot: u16,
+        n: i32,
+    },
     /// `x += n` on module global `g`. `[] -> []`
-    IncGlobal { g: u16, n: i32 },
+    IncGlobal {
+        g: u16,
+        n: i32,
+    },
     /// Function prologue: jump if argument slot `slot` was passed (skips
     /// the default value's code). `[] -> []`
-    JumpIfArgGiven { slot: u16, offset: i32 },
+    JumpIfArgGiven {
+        slot: u16,
+        offset: i32,
+    },
 
     /// Call with `argc` arguments. `[f, a1..an] -> [result]`
     Call(u8),
     /// Call with an argument list (spread calls). `[f, args] -> [result]`
     CallList,
     /// Call builtin `id` directly. `[a1..an] -> [result]`
-    CallBuiltin { id: u16, argc: u8 },
+    CallBuiltin {
+        id: u16,
+        argc: u8,
+    },
     /// Call builtin `id` with an argument list. `[args] -> [result]`
     CallBuiltinList(u16),
     /// Method call `recv.name(a1..an)` (language.md §4): the dict's own
     /// function field `consts[name]`, else builtin `builtin` (`u16::MAX` =
     /// none) as `builtin(recv, a1..an)`. `[recv, a1..an] -> [result]`
-    CallMethod { name: u32, argc: u8, builtin: u16 },
+    CallMethod {
+        name: u32,
+        argc: u8,
+        builtin: u16,
+    },
     /// As `CallMethod`, with a candidate function from scope tried after
     /// the dict field and before the builtin. `[recv, a1..an, cand] -> [result]`
-    CallMethodScoped { name: u32, argc: u8, builtin: u16 },
+    CallMethodScoped {
+        name: u32,
+        argc: u8,
+        builtin: u16,
+    },
     /// Method call with an argument list; `scoped` as above.
     /// `[recv, args, cand?] -> [result]`
-    CallMethodList { name: u32, builtin: u16, scoped: bool },
+    CallMethodList {
+        name: u32,
+        builtin: u16,
+        scoped: bool,
+    },
     /// Return from the current function. `[v] -> ` (caller gets `[v]`)
     Return,
     /// Create a closure of nested function `protos[k]`, capturing per its
@@ -202,24 +258,41 @@ pub enum Op {
     /// `obj.name` with `consts[k]` the name. `[obj] -> [v]`
     GetField(u32),
     /// `obj[start:end]`; absent bounds are not pushed. `[obj, start?, end?] -> [v]`
-    Slice { start: bool, end: bool },
+    Slice {
+        start: bool,
+        end: bool,
+    },
     /// Read the value at a path below a variable (for compound path
     /// assignment), leaving the keys. `[k1..kn] -> [k1..kn, v]`
-    GetPath { kind: LocKind, depth: u8, idx: u32 },
+    GetPath {
+        kind: LocKind,
+        depth: u8,
+        idx: u32,
+    },
     /// Assign at a path below a variable, copying shared collections on the
     /// way (copy-on-write). `[k1..kn, v] -> []`
-    SetPath { kind: LocKind, depth: u8, idx: u32 },
+    SetPath {
+        kind: LocKind,
+        depth: u8,
+        idx: u32,
+    },
 
     /// Start iterating: store the iterable in slot `s` and the cursor in
     /// slot `s + 1`. `[iterable] -> []`
     IterInit(u16),
     /// Push the next item of the iteration in slots `slot`, `slot + 1`, or
     /// jump by `exit` when exhausted. `[] -> [item] | []`
-    IterNext { slot: u16, exit: i32 },
+    IterNext {
+        slot: u16,
+        exit: i32,
+    },
 
     /// Install an error handler at `offset`; with `finally` the handler
     /// receives the error in flight, else the caught value. `[] -> []`
-    PushHandler { offset: i32, finally: bool },
+    PushHandler {
+        offset: i32,
+        finally: bool,
+    },
     /// Remove the innermost handler. `[] -> []`
     PopHandler,
     /// Raise the value as an error. `[v] -> !`
@@ -232,9 +305,15 @@ pub enum Op {
     RestoreHeight(u16),
 
     /// Pattern test: is it a list with `len` items (at least, with `rest`)? `[v] -> [bool]`
-    MatchList { len: u16, rest: bool },
+    MatchList {
+        len: u16,
+        rest: bool,
+    },
     /// Destructuring check: raise unless a list with enough items. `[v] -> [v]`
-    ExpectList { len: u16, rest: bool },
+    ExpectList {
+        len: u16,
+        rest: bool,
+    },
     /// Pattern test: is it a dict? `[v] -> [bool]`
     IsDict,
     /// Destructuring check: raise unless a dict. `[v] -> [v]`
@@ -408,7 +487,11 @@ impl FnProto {
     pub fn arity_text(&self) -> String {
         let plural = |n: u16| if n == 1 { "argument" } else { "arguments" };
         if self.has_rest {
-            format!("takes at least {} {}", self.nrequired, plural(self.nrequired))
+            format!(
+                "takes at least {} {}",
+                self.nrequired,
+                plural(self.nrequired)
+            )
         } else if self.nrequired == self.nparams {
             format!("takes {} {}", self.nparams, plural(self.nparams))
         } else {

@@ -169,10 +169,20 @@ impl Runtime {
             Err(outcome) => return outcome,
         };
         let id = self.program.modules.borrow().len() as u32;
-        self.program.modules.borrow_mut().push(ModuleSlot { main, ran: false });
-        self.modules.push(ModuleRecord { exports: Vec::new() });
-        self.program.interrupt.store(false, std::sync::atomic::Ordering::Relaxed);
-        let mut vm = self.repl_vm.take().unwrap_or_else(|| Vm::new(self.program.clone()));
+        self.program
+            .modules
+            .borrow_mut()
+            .push(ModuleSlot { main, ran: false });
+        self.modules.push(ModuleRecord {
+            exports: Vec::new(),
+        });
+        self.program
+            .interrupt
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        let mut vm = self
+            .repl_vm
+            .take()
+            .unwrap_or_else(|| Vm::new(self.program.clone()));
         let result = vm.run_module(id).await;
         self.repl_vm = Some(vm);
         self.program.flush_out();
@@ -192,11 +202,18 @@ impl Runtime {
         match r {
             Ok((main, _)) => Ok(crate::disasm::disassemble(&main, &self.program.builtins)),
             Err(ReplOutcome::Errors(ds)) => Err(ds),
-            Err(_) => Err(vec![Diagnostic::new("syntax_error", "incomplete input", Span::default())]),
+            Err(_) => Err(vec![Diagnostic::new(
+                "syntax_error",
+                "incomplete input",
+                Span::default(),
+            )]),
         }
     }
 
-    fn compile_repl(&mut self, source: &str) -> Result<(Rc<crate::bytecode::FnProto>, bool), ReplOutcome> {
+    fn compile_repl(
+        &mut self,
+        source: &str,
+    ) -> Result<(Rc<crate::bytecode::FnProto>, bool), ReplOutcome> {
         self.repl_inputs += 1;
         let file = SourceFile::new(format!("<repl:{}>", self.repl_inputs), source.to_string());
         let ast = match parse_module(&file) {
@@ -230,7 +247,11 @@ impl Runtime {
         self.compile_and_register(key, file)
     }
 
-    fn compile_and_register(&mut self, key: String, file: Arc<SourceFile>) -> Result<u32, Vec<Diagnostic>> {
+    fn compile_and_register(
+        &mut self,
+        key: String,
+        file: Arc<SourceFile>,
+    ) -> Result<u32, Vec<Diagnostic>> {
         let ast = parse_module(&file).map_err(|d| vec![d])?;
         self.loading.push((key.clone(), file.name.clone()));
         let compiled = Compiler::new(file.clone(), self).compile_module(&ast, &file.name);
@@ -281,12 +302,20 @@ impl ModuleHost for Runtime {
         importer: &Arc<SourceFile>,
         span: Span,
     ) -> Result<(u32, Exports), Vec<Diagnostic>> {
-        let err = |msg: String| vec![Diagnostic::new("import_error", msg, span).with_file(importer)];
+        let err =
+            |msg: String| vec![Diagnostic::new("import_error", msg, span).with_file(importer)];
         let (key, name, text) = if let Some(std_name) = path.strip_prefix("std/") {
             match std_module(std_name) {
-                Some(src) => (format!("std/{std_name}"), format!("std/{std_name}"), src.to_string()),
+                Some(src) => (
+                    format!("std/{std_name}"),
+                    format!("std/{std_name}"),
+                    src.to_string(),
+                ),
                 None => {
-                    let names: Vec<String> = STD_MODULES.iter().map(|(n, _)| format!("std/{n}")).collect();
+                    let names: Vec<String> = STD_MODULES
+                        .iter()
+                        .map(|(n, _)| format!("std/{n}"))
+                        .collect();
                     return Err(err(format!(
                         "unknown standard module \"{path}\" (available: {})",
                         names.join(", ")
@@ -306,7 +335,12 @@ impl ModuleHost for Runtime {
             }
             let text = match std::fs::read_to_string(&full) {
                 Ok(t) => t,
-                Err(e) => return Err(err(format!("cannot read module \"{path}\" ({}): {e}", full.display()))),
+                Err(e) => {
+                    return Err(err(format!(
+                        "cannot read module \"{path}\" ({}): {e}",
+                        full.display()
+                    )))
+                }
             };
             (key, full.display().to_string(), text)
         } else {
@@ -318,7 +352,8 @@ impl ModuleHost for Runtime {
             return Ok((id, self.modules[id as usize].exports.clone()));
         }
         if let Some(pos) = self.loading.iter().position(|(k, _)| *k == key) {
-            let mut chain: Vec<String> = self.loading[pos..].iter().map(|(_, n)| n.clone()).collect();
+            let mut chain: Vec<String> =
+                self.loading[pos..].iter().map(|(_, n)| n.clone()).collect();
             chain.push(name);
             return Err(err(format!("import cycle: {}", chain.join(" -> "))));
         }
@@ -330,7 +365,10 @@ impl ModuleHost for Runtime {
     fn alloc_global(&mut self, name: &str) -> u32 {
         let mut globals = self.program.globals.borrow_mut();
         globals.push(Value::Undef);
-        self.program.global_names.borrow_mut().push(name.to_string());
+        self.program
+            .global_names
+            .borrow_mut()
+            .push(name.to_string());
         globals.len() as u32 - 1
     }
 
@@ -347,7 +385,11 @@ impl ModuleHost for Runtime {
     }
 
     fn builtin_names(&self) -> Vec<String> {
-        self.program.builtins.iter().map(|b| b.name.to_string()).collect()
+        self.program
+            .builtins
+            .iter()
+            .map(|b| b.name.to_string())
+            .collect()
     }
 
     fn prelude_global(&self, name: &str) -> Option<GlobalInfo> {

@@ -18,5 +18,8 @@ pub const STD_MODULES: &[(&str, &str)] = &[
 
 /// The source of `std/NAME`.
 pub fn std_module(name: &str) -> Option<&'static str> {
-    STD_MODULES.iter().find(|(n, _)| *n == name).map(|(_, src)| *src)
+    STD_MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, src)| *src)
 }

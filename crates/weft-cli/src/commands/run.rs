@@ -120,7 +120,12 @@ pub fn execute(args: RunArgs) -> Exit {
         let options = config.runtime_options();
         async move {
             let mut runtime = Runtime::new(options);
-            runtime.run_file(&config.file).await.map_err(|ds| ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n\n"))
+            runtime.run_file(&config.file).await.map_err(|ds| {
+                ds.iter()
+                    .map(|d| d.render())
+                    .collect::<Vec<_>>()
+                    .join("\n\n")
+            })
         }
     });
     // Output of `print` without a newline must not be lost.

@@ -15,7 +15,11 @@ pub struct Args<'a> {
 }
 
 impl<'a> Args<'a> {
-    pub fn new(name: &'static str, params: &'static [&'static str], vals: &'a mut Vec<Value>) -> Args<'a> {
+    pub fn new(
+        name: &'static str,
+        params: &'static [&'static str],
+        vals: &'a mut Vec<Value>,
+    ) -> Args<'a> {
         Args { name, params, vals }
     }
 

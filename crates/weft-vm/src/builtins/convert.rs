@@ -8,14 +8,78 @@ use crate::vm::Vm;
 
 pub(super) fn defs() -> Vec<BuiltinDef> {
     vec![
-        sync("type_of", &["value"], 1, 1, "conversion", "The type name: nil bool int float string list dict function range.", type_of),
-        sync("to_string", &["value"], 1, 1, "conversion", "The display string of a value (an error dict shows its message).", to_string),
-        sync("repr", &["value"], 1, 1, "conversion", "The display string with strings quoted.", repr),
-        sync("to_int", &["value"], 1, 1, "conversion", "Parses a string or truncates a float to an int.", to_int),
-        sync("to_float", &["value"], 1, 1, "conversion", "Parses a string or widens an int to a float.", to_float),
-        sync("to_bool", &["value"], 1, 1, "conversion", "The truthiness of a value.", to_bool),
-        sync("to_list", &["iterable"], 1, 1, "conversion", "A list of the items of a list, range, string (characters) or dict (entries).", to_list),
-        sync("len", &["value"], 1, 1, "conversion", "Length of a string (Unicode scalars), list, dict or range.", len),
+        sync(
+            "type_of",
+            &["value"],
+            1,
+            1,
+            "conversion",
+            "The type name: nil bool int float string list dict function range.",
+            type_of,
+        ),
+        sync(
+            "to_string",
+            &["value"],
+            1,
+            1,
+            "conversion",
+            "The display string of a value (an error dict shows its message).",
+            to_string,
+        ),
+        sync(
+            "repr",
+            &["value"],
+            1,
+            1,
+            "conversion",
+            "The display string with strings quoted.",
+            repr,
+        ),
+        sync(
+            "to_int",
+            &["value"],
+            1,
+            1,
+            "conversion",
+            "Parses a string or truncates a float to an int.",
+            to_int,
+        ),
+        sync(
+            "to_float",
+            &["value"],
+            1,
+            1,
+            "conversion",
+            "Parses a string or widens an int to a float.",
+            to_float,
+        ),
+        sync(
+            "to_bool",
+            &["value"],
+            1,
+            1,
+            "conversion",
+            "The truthiness of a value.",
+            to_bool,
+        ),
+        sync(
+            "to_list",
+            &["iterable"],
+            1,
+            1,
+            "conversion",
+            "A list of the items of a list, range, string (characters) or dict (entries).",
+            to_list,
+        ),
+        sync(
+            "len",
+            &["value"],
+            1,
+            1,
+            "conversion",
+            "Length of a string (Unicode scalars), list, dict or range.",
+            len,
+        ),
     ]
 }
 
@@ -41,15 +105,19 @@ fn to_int(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
             if f.is_finite() && *f >= i64::MIN as f64 && *f < i64::MAX as f64 {
                 Ok(Value::Int(f.trunc() as i64))
             } else {
-                Err(value_error(format!("to_int: {} cannot be represented as an int", args.vals[0].to_display())))
+                Err(value_error(format!(
+                    "to_int: {} cannot be represented as an int",
+                    args.vals[0].to_display()
+                )))
             }
         }
         Value::Bool(b) => Ok(Value::Int(*b as i64)),
-        Value::Str(s) => s
-            .trim()
-            .parse::<i64>()
-            .map(Value::Int)
-            .map_err(|_| value_error(format!("to_int: cannot parse {} as an int", args.vals[0].to_repr()))),
+        Value::Str(s) => s.trim().parse::<i64>().map(Value::Int).map_err(|_| {
+            value_error(format!(
+                "to_int: cannot parse {} as an int",
+                args.vals[0].to_repr()
+            ))
+        }),
         _ => Err(args.type_err(0, "a string, number or bool")),
     }
 }
@@ -59,11 +127,12 @@ fn to_float(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
         Value::Int(i) => Ok(Value::Float(*i as f64)),
         Value::Float(f) => Ok(Value::Float(*f)),
         Value::Bool(b) => Ok(Value::Float(*b as i64 as f64)),
-        Value::Str(s) => s
-            .trim()
-            .parse::<f64>()
-            .map(Value::Float)
-            .map_err(|_| value_error(format!("to_float: cannot parse {} as a float", args.vals[0].to_repr()))),
+        Value::Str(s) => s.trim().parse::<f64>().map(Value::Float).map_err(|_| {
+            value_error(format!(
+                "to_float: cannot parse {} as a float",
+                args.vals[0].to_repr()
+            ))
+        }),
         _ => Err(args.type_err(0, "a string, number or bool")),
     }
 }
@@ -112,4 +181,3 @@ fn len(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     };
     Ok(Value::Int(n as i64))
 }
-

@@ -9,10 +9,42 @@ use crate::vm::Vm;
 
 pub(super) fn defs() -> Vec<BuiltinDef> {
     vec![
-        sync("print", &["values", "..."], 0, u8::MAX, "output", "Writes the values to stdout, separated by spaces, without a newline.", print),
-        sync("println", &["values", "..."], 0, u8::MAX, "output", "Writes the values to stdout, separated by spaces, then a newline.", println),
-        sync("eprintln", &["values", "..."], 0, u8::MAX, "output", "Writes the values to stderr, separated by spaces, then a newline.", eprintln),
-        sync("log", &["message"], 1, 1, "output", "Writes `[weft] message` to stderr.", log),
+        sync(
+            "print",
+            &["values", "..."],
+            0,
+            u8::MAX,
+            "output",
+            "Writes the values to stdout, separated by spaces, without a newline.",
+            print,
+        ),
+        sync(
+            "println",
+            &["values", "..."],
+            0,
+            u8::MAX,
+            "output",
+            "Writes the values to stdout, separated by spaces, then a newline.",
+            println,
+        ),
+        sync(
+            "eprintln",
+            &["values", "..."],
+            0,
+            u8::MAX,
+            "output",
+            "Writes the values to stderr, separated by spaces, then a newline.",
+            eprintln,
+        ),
+        sync(
+            "log",
+            &["message"],
+            1,
+            1,
+            "output",
+            "Writes `[weft] message` to stderr.",
+            log,
+        ),
     ]
 }
 

@@ -50,10 +50,7 @@ fn assert_ne(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     if !values_equal(&args.vals[0], &args.vals[1]) {
         return Ok(Value::Nil);
     }
-    let detail = format!(
-        "expected a value different from {}",
-        args.vals[1].to_repr()
-    );
+    let detail = format!("expected a value different from {}", args.vals[1].to_repr());
     Err(failure(args, 2, detail))
 }
 

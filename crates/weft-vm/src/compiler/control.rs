@@ -67,7 +67,13 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         }
     }
 
-    pub(super) fn compile_while(&mut self, cond: &'ast Expr, body: &'ast Block, want_value: bool, span: Span) {
+    pub(super) fn compile_while(
+        &mut self,
+        cond: &'ast Expr,
+        body: &'ast Block,
+        want_value: bool,
+        span: Span,
+    ) {
         let start = self.begin_loop(span);
         let exit = self.compile_cond_jump(cond);
         self.compile_block(body, false);
@@ -173,11 +179,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
 
     pub(super) fn compile_return(&mut self, value: Option<&'ast Expr>, span: Span) {
         if self.fns.len() == 1 {
-            self.error(
-                "compile_error",
-                "`return` outside of a function",
-                span,
-            );
+            self.error("compile_error", "`return` outside of a function", span);
             return;
         }
         match value {
@@ -190,7 +192,13 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         self.emit(Op::Return, span);
     }
 
-    pub(super) fn compile_match(&mut self, subject: &'ast Expr, arms: &'ast [MatchArm], want_value: bool, span: Span) {
+    pub(super) fn compile_match(
+        &mut self,
+        subject: &'ast Expr,
+        arms: &'ast [MatchArm],
+        want_value: bool,
+        span: Span,
+    ) {
         self.cur().begin_scope();
         self.compile_expr(subject);
         let src = self.hidden_slot();

@@ -1,7 +1,9 @@
 //! Expressions: literals, operators, pipes, calls and method calls,
 //! member/index/slice access with optional chaining, closures.
 
-use weft_syntax::ast::{Arg, BinOp, DictItem, DictKey, Expr, ExprKind, ListItem, TemplatePart, UnaryOp};
+use weft_syntax::ast::{
+    Arg, BinOp, DictItem, DictKey, Expr, ExprKind, ListItem, TemplatePart, UnaryOp,
+};
 use weft_syntax::Span;
 
 use super::scope::Resolved;
@@ -101,7 +103,13 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
     }
 
     /// `local CMP int` or `local CMP local` as one compare-and-jump.
-    fn fused_local_compare(&mut self, op: BinOp, lhs: &'ast Expr, rhs: &'ast Expr, span: Span) -> Option<usize> {
+    fn fused_local_compare(
+        &mut self,
+        op: BinOp,
+        lhs: &'ast Expr,
+        rhs: &'ast Expr,
+        span: Span,
+    ) -> Option<usize> {
         let a = self.small_local(lhs)?;
         if let ExprKind::Int(n) = rhs.kind {
             let n = i16::try_from(n).ok()?;
@@ -246,8 +254,14 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                 else_branch,
             } => self.compile_if(cond, then_block, else_branch.as_deref(), want_value, span),
             ExprKind::While { cond, body } => self.compile_while(cond, body, want_value, span),
-            ExprKind::For { pattern, iter, body } => self.compile_for(pattern, iter, body, want_value, span),
-            ExprKind::Match { subject, arms } => self.compile_match(subject, arms, want_value, span),
+            ExprKind::For {
+                pattern,
+                iter,
+                body,
+            } => self.compile_for(pattern, iter, body, want_value, span),
+            ExprKind::Match { subject, arms } => {
+                self.compile_match(subject, arms, want_value, span)
+            }
             ExprKind::Try {
                 body,
                 catch,
@@ -293,7 +307,10 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
     }
 
     fn compile_list(&mut self, items: &'ast [ListItem], span: Span) {
-        let plain = items.iter().take_while(|i| matches!(i, ListItem::Item(_))).count();
+        let plain = items
+            .iter()
+            .take_while(|i| matches!(i, ListItem::Item(_)))
+            .count();
         for item in &items[..plain] {
             if let ListItem::Item(e) = item {
                 self.compile_expr(e);
@@ -391,9 +408,21 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             return;
         }
         if let (BinOp::Add | BinOp::Sub, ExprKind::Int(n)) = (op, &rhs.kind) {
-            let n = if op == BinOp::Sub { n.checked_neg() } else { Some(*n) };
-            if let (Some(n), Some(slot)) = (n.and_then(|n| i32::try_from(n).ok()), self.small_local(lhs)) {
-                self.emit(Op::LoadLocalAddInt { slot: slot as u16, n }, span);
+            let n = if op == BinOp::Sub {
+                n.checked_neg()
+            } else {
+                Some(*n)
+            };
+            if let (Some(n), Some(slot)) =
+                (n.and_then(|n| i32::try_from(n).ok()), self.small_local(lhs))
+            {
+                self.emit(
+                    Op::LoadLocalAddInt {
+                        slot: slot as u16,
+                        n,
+                    },
+                    span,
+                );
                 return;
             }
         }
@@ -570,7 +599,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
     /// or `None` when they were collected into one list (spreads, or more
     /// than 255 arguments).
     fn compile_args(&mut self, args: &[ArgSrc<'ast>], span: Span) -> Option<u8> {
-        let spread = args.iter().any(|a| matches!(a, ArgSrc::Arg(Arg::Spread(_))));
+        let spread = args
+            .iter()
+            .any(|a| matches!(a, ArgSrc::Arg(Arg::Spread(_))));
         if !spread && args.len() <= u8::MAX as usize {
             for a in args {
                 self.compile_arg_value(*a);
@@ -621,7 +652,13 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
 
     /// With the receiver on the stack: arguments, the scope candidate, and
     /// the method-call instruction.
-    fn compile_method_call(&mut self, name: &str, name_span: Span, args: &[ArgSrc<'ast>], span: Span) {
+    fn compile_method_call(
+        &mut self,
+        name: &str,
+        name_span: Span,
+        args: &[ArgSrc<'ast>],
+        span: Span,
+    ) {
         let k = self.str_const(name);
         let builtin = self.host.builtin_id(name).unwrap_or(u16::MAX);
         let argc = self.compile_args(args, span);
@@ -630,9 +667,21 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             self.emit_load_name(name, false, name_span);
         }
         let op = match (argc, scoped) {
-            (Some(argc), false) => Op::CallMethod { name: k, argc, builtin },
-            (Some(argc), true) => Op::CallMethodScoped { name: k, argc, builtin },
-            (None, scoped) => Op::CallMethodList { name: k, builtin, scoped },
+            (Some(argc), false) => Op::CallMethod {
+                name: k,
+                argc,
+                builtin,
+            },
+            (Some(argc), true) => Op::CallMethodScoped {
+                name: k,
+                argc,
+                builtin,
+            },
+            (None, scoped) => Op::CallMethodList {
+                name: k,
+                builtin,
+                scoped,
+            },
         };
         self.emit(op, span);
     }
@@ -656,9 +705,12 @@ fn has_placeholder(e: &Expr, depth: usize) -> bool {
         ExprKind::Placeholder => true,
         ExprKind::Unary { expr, .. } => has_placeholder(expr, d),
         ExprKind::Binary { lhs, rhs, .. } => has_placeholder(lhs, d) || has_placeholder(rhs, d),
-        ExprKind::Call { callee, args } => has_placeholder(callee, d) || args.iter().any(|a| match a {
-            Arg::Positional(x) | Arg::Spread(x) => has_placeholder(x, d),
-        }),
+        ExprKind::Call { callee, args } => {
+            has_placeholder(callee, d)
+                || args.iter().any(|a| match a {
+                    Arg::Positional(x) | Arg::Spread(x) => has_placeholder(x, d),
+                })
+        }
         ExprKind::MethodCall { receiver, args, .. } => {
             has_placeholder(receiver, d)
                 || args.iter().any(|a| match a {
@@ -666,7 +718,9 @@ fn has_placeholder(e: &Expr, depth: usize) -> bool {
                 })
         }
         ExprKind::Member { object, .. } => has_placeholder(object, d),
-        ExprKind::Index { object, index, .. } => has_placeholder(object, d) || has_placeholder(index, d),
+        ExprKind::Index { object, index, .. } => {
+            has_placeholder(object, d) || has_placeholder(index, d)
+        }
         ExprKind::List(items) => items.iter().any(|i| match i {
             ListItem::Item(x) | ListItem::Spread(x) => has_placeholder(x, d),
         }),

@@ -22,8 +22,8 @@ use weft_syntax::{Diagnostic, SourceFile, Span};
 use crate::bytecode::{FnProto, Op};
 use crate::value::Value;
 
-pub use scope::{GlobalInfo, GlobalKind};
 use scope::FnState;
+pub use scope::{GlobalInfo, GlobalKind};
 
 /// A module's exported names and their global slots.
 pub type Exports = Vec<(String, GlobalInfo)>;
@@ -125,7 +125,8 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         module: &'ast ast::Module,
         name: &str,
     ) -> Result<CompiledModule, Vec<Diagnostic>> {
-        self.fns.push(FnState::new(name.to_string(), module.span, true));
+        self.fns
+            .push(FnState::new(name.to_string(), module.span, true));
         let mut exports = Vec::new();
         self.plan_top_level_locals(&module.stmts);
         self.declare_top_level(&module.stmts, &mut exports);
@@ -260,7 +261,11 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         self.compile_block_value(&def.body);
         self.emit(Op::Return, def.body.span.end_point());
         let state = self.fns.pop().expect("function state");
-        let nrequired = def.params.iter().take_while(|p| p.default.is_none()).count();
+        let nrequired = def
+            .params
+            .iter()
+            .take_while(|p| p.default.is_none())
+            .count();
         let proto = state.finish(
             self.file.clone(),
             def.params.len() as u16,

@@ -19,7 +19,12 @@ enum Binding {
 impl<'a, 'ast> Compiler<'a, 'ast> {
     /// Destructures the value on top of the stack (consuming it) into the
     /// names of `pattern`, declared as locals (or globals at module level).
-    pub(super) fn compile_destructure(&mut self, pattern: &'ast Pattern, mutable: bool, global: bool) {
+    pub(super) fn compile_destructure(
+        &mut self,
+        pattern: &'ast Pattern,
+        mutable: bool,
+        global: bool,
+    ) {
         let mut names = Vec::new();
         pattern_names(pattern, &mut names);
         let mut bindings = Vec::new();
@@ -191,7 +196,12 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
 
     /// Tests the value in local slot `src` against `pattern`, binding names
     /// as it goes; every failed test jumps to a position pushed to `fails`.
-    pub(super) fn compile_pattern_test(&mut self, pattern: &'ast Pattern, src: u16, fails: &mut Vec<usize>) {
+    pub(super) fn compile_pattern_test(
+        &mut self,
+        pattern: &'ast Pattern,
+        src: u16,
+        fails: &mut Vec<usize>,
+    ) {
         let span = pattern.span;
         match &pattern.kind {
             PatternKind::Wildcard => {}

@@ -430,12 +430,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         candidates.extend(self.globals.keys().cloned());
         candidates.extend(self.host.builtin_names());
         candidates.retain(|c| !c.starts_with('%'));
-        let mut d = weft_syntax::Diagnostic::new(
-            "undefined",
-            format!("undefined variable '{name}'"),
-            span,
-        )
-        .with_file(&self.file);
+        let mut d =
+            weft_syntax::Diagnostic::new("undefined", format!("undefined variable '{name}'"), span)
+                .with_file(&self.file);
         if let Some(s) = did_you_mean(name, candidates.iter().map(|s| s.as_str())) {
             d = d.with_note(format!("help: did you mean '{s}'?"));
         }
@@ -446,10 +443,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
     /// module global), as opposed to a builtin or nothing.
     pub(super) fn has_scoped_binding(&mut self, name: &str) -> bool {
         let top = self.fns.len() - 1;
-        self.fns[..=top]
-            .iter()
-            .any(|f| f.locals.iter().any(|l| l.name == name) || f.upvals.iter().any(|u| u.name == name))
-            || self.globals.contains_key(name)
+        self.fns[..=top].iter().any(|f| {
+            f.locals.iter().any(|l| l.name == name) || f.upvals.iter().any(|u| u.name == name)
+        }) || self.globals.contains_key(name)
             || self.host.prelude_global(name).is_some()
     }
 

@@ -53,18 +53,15 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                     let Some((_, info)) = names.iter().find(|(n, _)| *n == name) else {
                         let mut msg =
                             format!("module \"{}\" has no export named '{name}'", imp.path);
-                        if let Some(s) = did_you_mean(&name, names.iter().map(|(n, _)| n.as_str())) {
+                        if let Some(s) = did_you_mean(&name, names.iter().map(|(n, _)| n.as_str()))
+                        {
                             msg.push_str(&format!(" (did you mean '{s}'?)"));
                         }
                         self.error("import_error", msg, span);
                         continue;
                     };
                     if !imported.insert(local.clone()) {
-                        self.error(
-                            "import_error",
-                            format!("'{local}' is imported twice"),
-                            span,
-                        );
+                        self.error("import_error", format!("'{local}' is imported twice"), span);
                         continue;
                     }
                     let mut info = info.clone();
@@ -88,7 +85,11 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                     } => {
                         let mut names = Vec::new();
                         pattern_names(pattern, &mut names);
-                        let kind = if *mutable { GlobalKind::Var } else { GlobalKind::Let };
+                        let kind = if *mutable {
+                            GlobalKind::Var
+                        } else {
+                            GlobalKind::Let
+                        };
                         (*public, names, *mutable, kind)
                     }
                     StmtKind::Fn { public, def } => (
@@ -273,7 +274,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                     );
                 }
             }
-            StmtKind::Assign { target, op, value } => self.compile_assign(target, *op, value, stmt.span),
+            StmtKind::Assign { target, op, value } => {
+                self.compile_assign(target, *op, value, stmt.span)
+            }
         }
     }
 
@@ -325,7 +328,13 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
     }
 
     /// `target = value` and `target op= value`.
-    fn compile_assign(&mut self, target: &'ast Expr, op: Option<BinOp>, value: &'ast Expr, span: Span) {
+    fn compile_assign(
+        &mut self,
+        target: &'ast Expr,
+        op: Option<BinOp>,
+        value: &'ast Expr,
+        span: Span,
+    ) {
         // Collect the path: root identifier, then keys.
         let mut steps: Vec<&'ast Expr> = Vec::new();
         let mut cur = target;
@@ -346,7 +355,11 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                     cur = object;
                 }
                 _ => {
-                    self.error("syntax_error", "cannot assign to this expression", target.span);
+                    self.error(
+                        "syntax_error",
+                        "cannot assign to this expression",
+                        target.span,
+                    );
                     return;
                 }
             }
@@ -363,11 +376,21 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                 }
                 Some(bop) => {
                     if let (BinOp::Add | BinOp::Sub, ExprKind::Int(n)) = (bop, &value.kind) {
-                        let n = if bop == BinOp::Sub { n.checked_neg() } else { Some(*n) };
+                        let n = if bop == BinOp::Sub {
+                            n.checked_neg()
+                        } else {
+                            Some(*n)
+                        };
                         if let Some(n) = n.and_then(|n| i32::try_from(n).ok()) {
                             match kind {
                                 LocKind::Local | LocKind::Cell => {
-                                    self.emit(Op::IncLocal { slot: idx as u16, n }, span);
+                                    self.emit(
+                                        Op::IncLocal {
+                                            slot: idx as u16,
+                                            n,
+                                        },
+                                        span,
+                                    );
                                     return;
                                 }
                                 LocKind::Global if idx <= u16::MAX as u32 => {
@@ -383,7 +406,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                         // so `xs += [v]` appends without copying.
                         self.compile_expr(value);
                         let at = match kind {
-                            LocKind::Local | LocKind::Cell => self.emit(Op::AddToLocal(idx as u16), span),
+                            LocKind::Local | LocKind::Cell => {
+                                self.emit(Op::AddToLocal(idx as u16), span)
+                            }
                             LocKind::Global => self.emit(Op::AddToGlobal(idx), span),
                             LocKind::UpvalCell => self.emit(Op::AddToUpvalCell(idx as u16), span),
                         };
@@ -404,7 +429,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         }
         for step in &steps {
             match &step.kind {
-                ExprKind::Member { name, name_span, .. } => {
+                ExprKind::Member {
+                    name, name_span, ..
+                } => {
                     let k = self.str_const(name);
                     self.emit(Op::Const(k), *name_span);
                 }
@@ -438,7 +465,11 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                     self.immutable_error(name, span);
                     return None;
                 }
-                let kind = if l.is_cell { LocKind::Cell } else { LocKind::Local };
+                let kind = if l.is_cell {
+                    LocKind::Cell
+                } else {
+                    LocKind::Local
+                };
                 Some((kind, l.slot as u32, Some(idx)))
             }
             Some(Resolved::Upval(u)) => {
@@ -487,7 +518,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                 span,
             )
             .with_file(&self.file)
-            .with_note(format!("help: declare it with `var {name}` to make it mutable")),
+            .with_note(format!(
+                "help: declare it with `var {name}` to make it mutable"
+            )),
         );
     }
 
@@ -560,12 +593,13 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                     Some(id) if self.host.builtin_is_sync(id) => {}
                     _ => return None,
                 }
-                let others = args
-                    .iter()
-                    .map(|a| match a {
-                        weft_syntax::ast::Arg::Positional(e) | weft_syntax::ast::Arg::Spread(e) => e,
-                    })
-                    .collect();
+                let others =
+                    args.iter()
+                        .map(|a| match a {
+                            weft_syntax::ast::Arg::Positional(e)
+                            | weft_syntax::ast::Arg::Spread(e) => e,
+                        })
+                        .collect();
                 (&**receiver, others)
             }
             ExprKind::Binary {
@@ -584,7 +618,8 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
 
     /// For `name op= value`: may `name` be moved out while `value` runs?
     fn can_take_for(&mut self, name: &str, value: &'ast Expr) -> bool {
-        count_ident(value, name) == 0 && (self.is_private_local(name) || !self.may_run_user_code(value))
+        count_ident(value, name) == 0
+            && (self.is_private_local(name) || !self.may_run_user_code(value))
     }
 
     /// Conservatively: could evaluating `e` run script code (which might
@@ -600,7 +635,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                     found = true;
                 }
             }
-            ExprKind::MethodCall { .. } | ExprKind::Pipe { .. } | ExprKind::Spawn(_) => found = true,
+            ExprKind::MethodCall { .. } | ExprKind::Pipe { .. } | ExprKind::Spawn(_) => {
+                found = true
+            }
             _ => {}
         });
         found
@@ -609,8 +646,20 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
 
 /// Builtins that call script functions passed to them.
 const CALLBACK_BUILTINS: &[&str] = &[
-    "map", "filter", "reduce", "find", "find_index", "any", "all", "flat_map", "sort_by",
-    "group_by", "map_values", "filter_entries", "assert_throws", "parallel_map",
+    "map",
+    "filter",
+    "reduce",
+    "find",
+    "find_index",
+    "any",
+    "all",
+    "flat_map",
+    "sort_by",
+    "group_by",
+    "map_values",
+    "filter_entries",
+    "assert_throws",
+    "parallel_map",
     "parallel_settle",
 ];
 

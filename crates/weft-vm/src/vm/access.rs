@@ -32,7 +32,9 @@ fn char_at(s: &str, i: i64) -> RtResult<Value> {
 /// `obj[index]`.
 pub(crate) fn index(obj: &Value, idx: &Value) -> RtResult<Value> {
     match (obj, idx) {
-        (Value::List(items), Value::Int(i)) => Ok(items[resolve_index(*i, items.len(), "list")?].clone()),
+        (Value::List(items), Value::Int(i)) => {
+            Ok(items[resolve_index(*i, items.len(), "list")?].clone())
+        }
         (Value::Str(s), Value::Int(i)) => char_at(s, *i),
         (Value::Dict(d), Value::Str(k)) => Ok(d.get(k).cloned().unwrap_or(Value::Nil)),
         (Value::Range(r), Value::Int(i)) => {
@@ -87,7 +89,11 @@ pub(crate) fn slice(obj: &Value, start: Option<&Value>, end: Option<&Value>) -> 
             let len = items.len();
             let a = slice_bound(start, len, 0)?;
             let b = slice_bound(end, len, len)?;
-            Ok(Value::list(if a < b { items[a..b].to_vec() } else { Vec::new() }))
+            Ok(Value::list(if a < b {
+                items[a..b].to_vec()
+            } else {
+                Vec::new()
+            }))
         }
         Value::Str(s) => {
             if s.is_ascii() {
@@ -183,7 +189,9 @@ pub(crate) fn set_path(root: &mut Value, keys: &[Value], v: Value) -> RtResult<(
             Rc::make_mut(d).insert(k.clone(), v);
             Ok(())
         }
-        Value::Str(_) => Err(type_error("cannot assign into a string (strings are immutable)")),
+        Value::Str(_) => Err(type_error(
+            "cannot assign into a string (strings are immutable)",
+        )),
         other => Err(type_error(format!(
             "cannot assign to {} of {}",
             key_desc(last),
@@ -228,7 +236,10 @@ pub(crate) fn iter_next(iterable: &Value, cursor: i64) -> Option<(Value, i64)> {
         Value::List(items) => items.get(i).map(|v| (v.clone(), cursor + 1)),
         Value::Str(s) => s.get(i..).and_then(|rest| rest.chars().next()).map(|c| {
             let mut buf = [0u8; 4];
-            (Value::str(&*c.encode_utf8(&mut buf)), cursor + c.len_utf8() as i64)
+            (
+                Value::str(&*c.encode_utf8(&mut buf)),
+                cursor + c.len_utf8() as i64,
+            )
         }),
         Value::Dict(d) => d.get_index(i).map(|(k, v)| {
             let mut entry = DictMap::default();

@@ -23,7 +23,12 @@ impl Vm {
     /// Enters `closure` with `argc` arguments at `base..`: checks the
     /// arity, marks missing optional arguments, collects rest arguments,
     /// reserves the remaining slots.
-    pub(crate) fn push_frame(&mut self, closure: Rc<Closure>, base: usize, argc: usize) -> RtResult<()> {
+    pub(crate) fn push_frame(
+        &mut self,
+        closure: Rc<Closure>,
+        base: usize,
+        argc: usize,
+    ) -> RtResult<()> {
         self.tick -= 1;
         if self.tick == 0 {
             self.check_budget()?;
@@ -45,7 +50,12 @@ impl Vm {
             return Ok(());
         }
         if argc < p.nrequired as usize || (!p.has_rest && argc > nparams) {
-            return Err(type_error(format!("{}() {}, got {}", p.name, p.arity_text(), argc)));
+            return Err(type_error(format!(
+                "{}() {}, got {}",
+                p.name,
+                p.arity_text(),
+                argc
+            )));
         }
         if self.frames.len() >= self.program.max_call_depth {
             return Err(RtError::new(
@@ -103,7 +113,12 @@ impl Vm {
 
     /// Calls builtin `def` with the arguments at `start..`; the result
     /// replaces everything from `result_pos` up.
-    pub(crate) fn call_builtin(&mut self, def: &Rc<BuiltinDef>, start: usize, result_pos: usize) -> RtResult<Step> {
+    pub(crate) fn call_builtin(
+        &mut self,
+        def: &Rc<BuiltinDef>,
+        start: usize,
+        result_pos: usize,
+    ) -> RtResult<Step> {
         let argc = self.stack.len() - start;
         def.check_arity(argc)?;
         match def.func {

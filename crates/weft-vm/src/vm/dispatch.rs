@@ -4,8 +4,8 @@
 use std::rc::Rc;
 
 use super::access::{
-    check_iterable, expect_dict, expect_list, get_field, get_path, index, interpolate, iter_next, list_fits,
-    set_path, slice,
+    check_iterable, expect_dict, expect_list, get_field, get_path, index, interpolate, iter_next,
+    list_fits, set_path, slice,
 };
 use super::calls::Step;
 use super::ops::{add_in_place, arith, contains, make_range, negate, ordered};
@@ -216,7 +216,10 @@ impl Vm {
                         self.program.globals.borrow_mut()[g as usize] = v;
                     }
                     Op::TakeGlobal(g) => {
-                        let v = std::mem::replace(&mut self.program.globals.borrow_mut()[g as usize], Value::Undef);
+                        let v = std::mem::replace(
+                            &mut self.program.globals.borrow_mut()[g as usize],
+                            Value::Undef,
+                        );
                         if let Value::Undef = v {
                             throw!(self.undefined_global(g));
                         }
@@ -304,7 +307,11 @@ impl Vm {
                                 None => Err(overflow()),
                             },
                             (a, code) => {
-                                let which = if matches!(code, Op::RemInt(_)) { Op::Rem } else { Op::Mul };
+                                let which = if matches!(code, Op::RemInt(_)) {
+                                    Op::Rem
+                                } else {
+                                    Op::Mul
+                                };
                                 arith(which, a, &Value::Int(n as i64)).map(|v| *a = v)
                             }
                         };
@@ -510,7 +517,10 @@ impl Vm {
                         }
                     }
                     Op::JumpIfNotLocals { cmp, a, b, off } => {
-                        let r = match (&self.stack[base + a as usize], &self.stack[base + b as usize]) {
+                        let r = match (
+                            &self.stack[base + a as usize],
+                            &self.stack[base + b as usize],
+                        ) {
                             (Value::Int(x), Value::Int(y)) => int_cmp(cmp, *x, *y),
                             (x, y) => tri!(slow_cmp(cmp, x, y)),
                         };
@@ -528,7 +538,9 @@ impl Vm {
                                 }
                                 None => Err(overflow()),
                             },
-                            Value::Cell(c) => add_in_place(&mut c.borrow_mut(), &Value::Int(n as i64)),
+                            Value::Cell(c) => {
+                                add_in_place(&mut c.borrow_mut(), &Value::Int(n as i64))
+                            }
                             other => add_in_place(other, &Value::Int(n as i64)),
                         };
                         tri!(r);
@@ -573,12 +585,17 @@ impl Vm {
                         // its parameters.
                         if let Value::Func(c) = &self.stack[fpos] {
                             let p = &*c.proto;
-                            if p.nparams as usize == argc && !p.has_rest && self.frames.len() < self.program.max_call_depth {
+                            if p.nparams as usize == argc
+                                && !p.has_rest
+                                && self.frames.len() < self.program.max_call_depth
+                            {
                                 let nslots = p.nslots as usize;
                                 let need = nslots + p.code.len() + 2;
                                 // Move the callee into the frame: the slot
                                 // below the arguments is never read again.
-                                let Value::Func(c) = std::mem::replace(&mut self.stack[fpos], Value::Nil) else {
+                                let Value::Func(c) =
+                                    std::mem::replace(&mut self.stack[fpos], Value::Nil)
+                                else {
                                     unreachable!("checked above")
                                 };
                                 if self.stack.capacity() - self.stack.len() < need {
@@ -626,23 +643,53 @@ impl Vm {
                         let start = self.stack.len() - argc;
                         after_call!(self.call_builtin(&def, start, start));
                     }
-                    Op::CallMethod { name, argc, builtin } => {
+                    Op::CallMethod {
+                        name,
+                        argc,
+                        builtin,
+                    } => {
                         self.frames[fi].ip = pos!();
                         let rpos = self.stack.len() - argc as usize - 1;
-                        after_call!(self.call_method(rpos, argc as usize, &consts[name as usize], builtin, None));
+                        after_call!(self.call_method(
+                            rpos,
+                            argc as usize,
+                            &consts[name as usize],
+                            builtin,
+                            None
+                        ));
                     }
-                    Op::CallMethodScoped { name, argc, builtin } => {
+                    Op::CallMethodScoped {
+                        name,
+                        argc,
+                        builtin,
+                    } => {
                         self.frames[fi].ip = pos!();
                         let cand = pop!();
                         let rpos = self.stack.len() - argc as usize - 1;
-                        after_call!(self.call_method(rpos, argc as usize, &consts[name as usize], builtin, Some(cand)));
+                        after_call!(self.call_method(
+                            rpos,
+                            argc as usize,
+                            &consts[name as usize],
+                            builtin,
+                            Some(cand)
+                        ));
                     }
-                    Op::CallMethodList { name, builtin, scoped } => {
+                    Op::CallMethodList {
+                        name,
+                        builtin,
+                        scoped,
+                    } => {
                         self.frames[fi].ip = pos!();
                         let cand = if scoped { Some(pop!()) } else { None };
                         let argc = tri!(self.spread_args());
                         let rpos = self.stack.len() - argc - 1;
-                        after_call!(self.call_method(rpos, argc, &consts[name as usize], builtin, cand));
+                        after_call!(self.call_method(
+                            rpos,
+                            argc,
+                            &consts[name as usize],
+                            builtin,
+                            cand
+                        ));
                     }
                     Op::Return => {
                         let v = pop!();
@@ -703,7 +750,8 @@ impl Vm {
                     }
                     Op::MakeDict(n) => {
                         let start = self.stack.len() - 2 * n as usize;
-                        let mut map = DictMap::with_capacity_and_hasher(n as usize, Default::default());
+                        let mut map =
+                            DictMap::with_capacity_and_hasher(n as usize, Default::default());
                         let mut drain = self.stack.drain(start..);
                         let mut bad = None;
                         while let (Some(k), Some(v)) = (drain.next(), drain.next()) {
@@ -728,7 +776,10 @@ impl Vm {
                         let v = pop!();
                         let k = pop!();
                         let Value::Str(k) = k else {
-                            throw!(type_error(format!("dict keys must be strings, got {}", k.type_name())));
+                            throw!(type_error(format!(
+                                "dict keys must be strings, got {}",
+                                k.type_name()
+                            )));
                         };
                         if let Value::Dict(d) = top!() {
                             Rc::make_mut(d).insert(k, v);
@@ -793,7 +844,9 @@ impl Vm {
                         let keys_start = n - depth as usize;
                         let keys: Vec<Value> = self.stack.drain(keys_start..).collect();
                         let r = match kind {
-                            LocKind::Local => set_path(&mut self.stack[base + idx as usize], &keys, v),
+                            LocKind::Local => {
+                                set_path(&mut self.stack[base + idx as usize], &keys, v)
+                            }
                             LocKind::Cell => match &self.stack[base + idx as usize] {
                                 Value::Cell(c) => set_path(&mut c.borrow_mut(), &keys, v),
                                 _ => Err(type_error("internal: cell expected")),
@@ -892,7 +945,9 @@ impl Vm {
                     }
                     Op::ListFrom(start) => {
                         let v = match top!() {
-                            Value::List(items) => Value::list(items.get(start as usize..).unwrap_or(&[]).to_vec()),
+                            Value::List(items) => {
+                                Value::list(items.get(start as usize..).unwrap_or(&[]).to_vec())
+                            }
                             _ => Value::list(Vec::new()),
                         };
                         *top!() = v;

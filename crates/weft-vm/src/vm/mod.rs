@@ -129,14 +129,20 @@ impl Vm {
     pub(crate) fn check_budget(&mut self) -> RtResult<()> {
         self.steps += TICK as u64;
         self.tick = TICK;
-        if self.program.interrupt.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        if self
+            .program
+            .interrupt
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
             return Err(crate::error::RtError::new("cancelled", "interrupted"));
         }
         if let Some(max) = self.program.max_steps {
             if self.steps >= max {
                 return Err(crate::error::RtError::new(
                     "limit_exceeded",
-                    format!("instruction budget of {max} steps exhausted (loop iterations and calls)"),
+                    format!(
+                        "instruction budget of {max} steps exhausted (loop iterations and calls)"
+                    ),
                 ));
             }
             let left = max - self.steps;
@@ -146,7 +152,10 @@ impl Vm {
         }
         if let Some(deadline) = self.program.deadline {
             if std::time::Instant::now() >= deadline {
-                return Err(crate::error::RtError::new("limit_exceeded", "wall-clock time limit exceeded"));
+                return Err(crate::error::RtError::new(
+                    "limit_exceeded",
+                    "wall-clock time limit exceeded",
+                ));
             }
         }
         Ok(())
@@ -247,7 +256,12 @@ impl Vm {
 
     /// Pushes a call of `closure` with `args`; returns the stop depth for
     /// the dispatch loop.
-    fn enter_function(&mut self, f: &Value, closure: &Rc<Closure>, args: &[Value]) -> RtResult<usize> {
+    fn enter_function(
+        &mut self,
+        f: &Value,
+        closure: &Rc<Closure>,
+        args: &[Value],
+    ) -> RtResult<usize> {
         if self.native_depth >= self.program.max_native_depth {
             return Err(crate::error::RtError::new(
                 "stack_overflow",
@@ -270,7 +284,12 @@ impl Vm {
     }
 
     /// Awaits an async builtin met by a synchronous run, then continues.
-    async fn resume_after_await(&mut self, stop: usize, func: AsyncFn, args: Vec<Value>) -> RtResult<Value> {
+    async fn resume_after_await(
+        &mut self,
+        stop: usize,
+        func: AsyncFn,
+        args: Vec<Value>,
+    ) -> RtResult<Value> {
         let result = func(self, args).await;
         match result {
             Ok(v) => self.stack.push(v),
@@ -312,7 +331,10 @@ impl Vm {
             } else {
                 format!("in {}", proto.name)
             };
-            let line = format!("note: called from {}:{}:{} ({place})", proto.file.name, l, c);
+            let line = format!(
+                "note: called from {}:{}:{} ({place})",
+                proto.file.name, l, c
+            );
             match lines.last_mut() {
                 Some((last, n)) if *last == line => *n += 1,
                 _ => lines.push((line, 1)),

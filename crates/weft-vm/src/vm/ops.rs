@@ -21,7 +21,12 @@ fn verb(op: Op) -> &'static str {
 }
 
 fn mismatch(op: Op, a: &Value, b: &Value) -> Box<RtError> {
-    type_error(format!("cannot {} {} and {}", verb(op), a.type_name(), b.type_name()))
+    type_error(format!(
+        "cannot {} {} and {}",
+        verb(op),
+        a.type_name(),
+        b.type_name()
+    ))
 }
 
 pub(crate) fn division_by_zero() -> Box<RtError> {
@@ -117,8 +122,7 @@ pub(crate) fn ordered(op: Op, a: &Value, b: &Value) -> RtResult<bool> {
             _ => x >= y,
         });
     }
-    let ord = compare(a, b)
-        .map_err(|(x, y)| type_error(format!("cannot compare {x} and {y}")))?;
+    let ord = compare(a, b).map_err(|(x, y)| type_error(format!("cannot compare {x} and {y}")))?;
     Ok(match ord {
         None => false,
         Some(o) => match op {
