@@ -27,6 +27,8 @@ pub enum Command {
     Test(TestArgs),
     /// Print the compiled bytecode of a file (for developers of Weft)
     Disasm(DisasmArgs),
+    /// Start an interactive session (read-eval-print loop)
+    Repl,
 }
 
 #[derive(Debug, Args)]

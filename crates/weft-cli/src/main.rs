@@ -1,10 +1,11 @@
 //! `weft`, the command-line tool of the Weft language (embedding.md §1):
-//! `run`, `check`, `test` and `disasm`. Exit status: 0 success, 1 an
+//! `run`, `check`, `test`, `disasm` and `repl`. Exit status: 0 success, 1 an
 //! uncaught error / diagnostics / failed tests, 2 a usage error.
 
 mod capability;
 mod cli;
 mod commands;
+mod repl;
 mod testing;
 mod vm_thread;
 
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::execute(args),
         Command::Test(args) => testing::execute(args),
         Command::Disasm(args) => commands::disasm::execute(args),
+        Command::Repl => repl::execute(),
     };
     exit.into()
 }

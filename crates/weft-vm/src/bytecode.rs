@@ -403,6 +403,9 @@ pub fn strip_nops(code: &mut Vec<Op>, spans: &mut Vec<Span>) {
             }
             if code.get(t) == Some(&Op::Return) {
                 code[i] = Op::Return;
+            } else if t == i + 1 {
+                // A jump to the next instruction (an empty `else`).
+                code[i] = Op::Nop;
             }
         }
     }

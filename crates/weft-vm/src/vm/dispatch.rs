@@ -840,26 +840,28 @@ impl Vm {
                     }
                     Op::SetPath { kind, depth, idx } => {
                         let v = pop!();
-                        let n = self.stack.len();
-                        let keys_start = n - depth as usize;
-                        let keys: Vec<Value> = self.stack.drain(keys_start..).collect();
-                        let r = match kind {
-                            LocKind::Local => {
-                                set_path(&mut self.stack[base + idx as usize], &keys, v)
-                            }
-                            LocKind::Cell => match &self.stack[base + idx as usize] {
-                                Value::Cell(c) => set_path(&mut c.borrow_mut(), &keys, v),
-                                _ => Err(type_error("internal: cell expected")),
-                            },
-                            LocKind::UpvalCell => match &closure.upvalues[idx as usize] {
-                                Value::Cell(c) => set_path(&mut c.borrow_mut(), &keys, v),
-                                _ => Err(type_error("internal: cell expected")),
-                            },
-                            LocKind::Global => {
-                                let mut globals = self.program.globals.borrow_mut();
-                                set_path(&mut globals[idx as usize], &keys, v)
+                        let keys_start = self.stack.len() - depth as usize;
+                        let r = {
+                            let (lower, keys) = self.stack.split_at_mut(keys_start);
+                            match kind {
+                                LocKind::Local => set_path(&mut lower[base + idx as usize], keys, v),
+                                LocKind::Cell => match &lower[base + idx as usize] {
+                                    Value::Cell(c) => set_path(&mut c.borrow_mut(), keys, v),
+                                    _ => Err(type_error("internal: cell expected")),
+                                },
+                                LocKind::UpvalCell => match &closure.upvalues[idx as usize] {
+                                    Value::Cell(c) => set_path(&mut c.borrow_mut(), keys, v),
+                                    _ => Err(type_error("internal: cell expected")),
+                                },
+                                LocKind::Global => {
+                                    let mut globals = self.program.globals.borrow_mut();
+                                    set_path(&mut globals[idx as usize], keys, v)
+                                }
                             }
                         };
+                        for _ in 0..depth {
+                            self.drop_top();
+                        }
                         tri!(r);
                     }
 

@@ -1,0 +1,46 @@
+//! Ctrl-C while an evaluation runs (embedding.md §2). While rustyline
+//! reads a line the terminal is in raw mode and Ctrl-C reaches the editor as
+//! a key (`ReadlineError::Interrupted`); while the VM runs, the terminal is
+//! back in cooked mode and Ctrl-C arrives as SIGINT. One process-wide
+//! handler (the `ctrlc` crate, installed once) sets the interrupt flag of
+//! the evaluation that is armed, so it stops at its next loop iteration or
+//! call with `error[cancelled]: interrupted`.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once};
+
+/// The interrupt flag of the evaluation running now, if any.
+static ARMED: Mutex<Option<Arc<AtomicBool>>> = Mutex::new(None);
+static INSTALL: Once = Once::new();
+
+/// Installs the SIGINT handler (once per process). A SIGINT that arrives
+/// while no evaluation runs is ignored on a terminal (rustyline reports the
+/// key itself); with input from a pipe it ends the session (status 130).
+pub fn install() {
+    INSTALL.call_once(|| {
+        let installed = ctrlc::set_handler(|| {
+            let armed = ARMED.lock().unwrap_or_else(|e| e.into_inner());
+            match armed.as_ref() {
+                Some(flag) => flag.store(true, Ordering::Relaxed),
+                None if !std::io::stdin().is_terminal() => std::process::exit(130),
+                None => {}
+            }
+        });
+        if let Err(e) = installed {
+            eprintln!("warning: Ctrl-C cannot interrupt evaluations: {e}");
+        }
+    });
+}
+
+/// Arms `flag` for the duration of `job`: a SIGINT during it sets the flag.
+pub fn while_armed<T>(flag: Arc<AtomicBool>, job: impl FnOnce() -> T) -> T {
+    set(Some(flag));
+    let result = job();
+    set(None);
+    result
+}
+
+fn set(flag: Option<Arc<AtomicBool>>) {
+    *ARMED.lock().unwrap_or_else(|e| e.into_inner()) = flag;
+}
