@@ -11,14 +11,14 @@ use crate::value::{DictMap, Value};
 pub struct Args<'a> {
     pub name: &'static str,
     params: &'static [&'static str],
-    pub vals: &'a mut Vec<Value>,
+    pub vals: &'a mut [Value],
 }
 
 impl<'a> Args<'a> {
     pub fn new(
         name: &'static str,
         params: &'static [&'static str],
-        vals: &'a mut Vec<Value>,
+        vals: &'a mut [Value],
     ) -> Args<'a> {
         Args { name, params, vals }
     }

@@ -123,28 +123,21 @@ impl Vm {
         def.check_arity(argc)?;
         match def.func {
             BuiltinFn::Sync(func) => {
-                let mut buf = std::mem::take(&mut self.arg_buf);
-                buf.extend(self.stack.drain(start..));
+                // The arguments stay where they are: the builtin sees a
+                // slice of the (temporarily detached) stack. Sync builtins
+                // never run script code, so nothing else needs the stack.
+                let mut stack = std::mem::take(&mut self.stack);
                 let result = {
-                    let mut args = Args::new(def.name, def.params, &mut buf);
+                    let mut args = Args::new(def.name, def.params, &mut stack[start..]);
                     func(self, &mut args)
                 };
-                match result {
-                    Ok(v) => {
-                        buf.clear();
-                        self.arg_buf = buf;
-                        self.stack.truncate(result_pos);
-                        self.stack.push(v);
-                        Ok(Step::Done)
-                    }
-                    Err(e) => {
-                        // Put the arguments back so a moved-out variable
-                        // can be restored.
-                        self.stack.append(&mut buf);
-                        self.arg_buf = buf;
-                        Err(e)
-                    }
+                self.stack = stack;
+                let v = result?;
+                while self.stack.len() > result_pos {
+                    self.drop_top();
                 }
+                self.stack.push(v);
+                Ok(Step::Done)
             }
             BuiltinFn::Async(func) => {
                 let args: Vec<Value> = self.stack.drain(start..).collect();

@@ -112,8 +112,6 @@ pub struct Vm {
     pub(crate) stack: Vec<Value>,
     pub(crate) frames: Vec<Frame>,
     pub(crate) handlers: Vec<Handler>,
-    /// Reused buffer for synchronous builtin arguments.
-    pub(crate) arg_buf: Vec<Value>,
     pub(crate) native_depth: usize,
     /// Countdown to the next budget check (see [`TICK`]).
     pub(crate) tick: u32,
@@ -196,7 +194,6 @@ impl Vm {
             stack: Vec::with_capacity(1024),
             frames: Vec::with_capacity(64),
             handlers: Vec::new(),
-            arg_buf: Vec::with_capacity(8),
             native_depth: 0,
             tick: TICK,
             steps: 0,
