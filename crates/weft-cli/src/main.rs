@@ -15,6 +15,11 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 
+/// Weft programs allocate many small strings, lists and dicts; mimalloc
+/// handles that pattern markedly faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // Usage errors exit 2 (clap's default); --help and --version exit 0.
     let cli = Cli::parse();
