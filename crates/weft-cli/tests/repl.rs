@@ -84,7 +84,7 @@ impl Repl {
     }
 
     /// Waits for the process to end and returns its exit status.
-    fn exit_status(mut self) -> i32 {
+    fn exit_status(&mut self) -> i32 {
         self.pty.exp_eof().unwrap();
         match self.pty.process().wait().unwrap() {
             WaitStatus::Exited(_, code) => code,

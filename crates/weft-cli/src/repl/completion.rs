@@ -128,7 +128,10 @@ mod tests {
             (8, vec!["price".into(), "print".into(), "println".into()])
         );
         assert_eq!(h.complete_before("wh"), (0, vec!["while".into()]));
-        assert_eq!(h.complete_before("f(le"), (2, vec!["len".into(), "let".into()]));
+        assert_eq!(
+            h.complete_before("f(le"),
+            (2, vec!["len".into(), "let".into()])
+        );
     }
 
     #[test]

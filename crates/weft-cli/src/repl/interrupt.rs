@@ -5,6 +5,12 @@
 //! handler (the `ctrlc` crate, installed once) sets the interrupt flag of
 //! the evaluation that is armed, so it stops at its next loop iteration or
 //! call with `error[cancelled]: interrupted`.
+//!
+//! Order matters: creating the rustyline `Editor` installs rustyline's own
+//! SIGINT handler (restored when the editor is dropped), so [`install`] must
+//! run after it. (rustyline's `signal-hook` feature would leave SIGINT alone,
+//! but with it, input that arrives faster than it is typed, e.g. a paste,
+//! stalls the editor.)
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,7 +20,8 @@ use std::sync::{Arc, Mutex, Once};
 static ARMED: Mutex<Option<Arc<AtomicBool>>> = Mutex::new(None);
 static INSTALL: Once = Once::new();
 
-/// Installs the SIGINT handler (once per process). A SIGINT that arrives
+/// Installs the SIGINT handler (once per process; after the `Editor` is
+/// created). A SIGINT that arrives
 /// while no evaluation runs is ignored on a terminal (rustyline reports the
 /// key itself); with input from a pipe it ends the session (status 130).
 pub fn install() {

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
-use rustyline::{Config, Editor};
+use rustyline::{CompletionType, Config, Editor};
 use weft_vm::ReplOutcome;
 
 use crate::commands::{vm_thread_failure, Exit};
@@ -36,7 +36,6 @@ const CONTINUATION: &str = "  ... ";
 
 /// Runs `weft repl`.
 pub fn execute() -> Exit {
-    interrupt::install();
     on_vm_thread(session_loop).unwrap_or_else(vm_thread_failure)
 }
 
@@ -50,11 +49,11 @@ fn session_loop() -> Exit {
     };
     let config = Config::builder()
         .auto_add_history(false)
+        .completion_type(CompletionType::List)
         .max_history_size(1000)
         .and_then(|b| b.history_ignore_dups(true))
         .map(|b| b.build());
-    let mut editor: Editor<WeftHelper, FileHistory> = match config.and_then(Editor::with_config)
-    {
+    let mut editor: Editor<WeftHelper, FileHistory> = match config.and_then(Editor::with_config) {
         Ok(editor) => editor,
         Err(e) => {
             eprintln!("error: cannot start the line editor: {e}");
@@ -62,6 +61,8 @@ fn session_loop() -> Exit {
         }
     };
     editor.set_helper(Some(WeftHelper::new()));
+    // After the editor: creating it replaces the SIGINT handler.
+    interrupt::install();
     refresh_names(&mut editor, &session);
     let mut history = History::new(history_path(
         std::env::var_os("WEFT_HISTORY"),

@@ -47,6 +47,12 @@ pub const SCHEMA_KEYWORDS: &[&str] = &[
     "anyOf",
     "oneOf",
     "description",
+    "title",
+    "default",
+    "examples",
+    "format",
+    "$schema",
+    "$comment",
 ];
 
 /// The names `type` accepts.
@@ -306,11 +312,14 @@ fn check_schema_at(schema: &Value, ptr: &mut String, depth: usize) -> Result<(),
                     ptr.truncate(len);
                 }
             }
-            "description" => {
+            "description" | "title" | "$comment" => {
                 if !matches!(v, Value::Str(_)) {
                     return Err(kw_type_err(ptr, kw, "a string", v));
                 }
             }
+            // Annotations common in tool schemas written for other systems:
+            // accepted and ignored.
+            "default" | "examples" | "format" | "$schema" => {}
             _ => {
                 let mut msg = format!("unknown keyword '{kw}'");
                 if let Some(s) = did_you_mean(kw, SCHEMA_KEYWORDS.iter().copied()) {
