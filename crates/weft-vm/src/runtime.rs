@@ -29,6 +29,8 @@ pub struct RuntimeOptions {
     pub max_steps: Option<u64>,
     /// Wall-clock limit for a run.
     pub time_limit: Option<std::time::Duration>,
+    /// Builtins added by extension crates (registered after the core ones).
+    pub extra_builtins: Vec<BuiltinDef>,
 }
 
 impl Default for RuntimeOptions {
@@ -39,6 +41,7 @@ impl Default for RuntimeOptions {
             stdout: Box::new(std::io::BufWriter::new(std::io::stdout())),
             max_steps: None,
             time_limit: None,
+            extra_builtins: Vec::new(),
         }
     }
 }
@@ -75,7 +78,8 @@ pub struct Runtime {
 
 impl Runtime {
     pub fn new(options: RuntimeOptions) -> Runtime {
-        let defs = core_builtins();
+        let mut defs = core_builtins();
+        defs.extend(options.extra_builtins);
         let mut builtin_index = HashMap::new();
         let mut builtins = Vec::with_capacity(defs.len());
         for (i, d) in defs.into_iter().enumerate() {
@@ -94,6 +98,7 @@ impl Runtime {
             interrupt: Default::default(),
             max_steps: options.max_steps,
             deadline: options.time_limit.map(|d| std::time::Instant::now() + d),
+            extensions: RefCell::new(HashMap::new()),
         });
         let mut rt = Runtime {
             program,
@@ -118,6 +123,12 @@ impl Runtime {
             },
         );
         rt
+    }
+
+    /// The shared program state (for hosts and extension crates to seed
+    /// extension state before running).
+    pub fn program(&self) -> &Rc<Program> {
+        &self.program
     }
 
     /// The builtins, in registry order.

@@ -214,7 +214,7 @@ fn omit(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
 }
 
 /// Validates the dict argument 0 and function argument 1, then moves both out.
-fn dict_and_fn(name: &'static str, vals: &mut Vec<Value>) -> RtResult<(Rc<DictMap>, Value)> {
+fn dict_and_fn(name: &'static str, vals: &mut [Value]) -> RtResult<(Rc<DictMap>, Value)> {
     let a = Args::new(name, DICT_FN, vals);
     a.dict(0)?;
     a.func(1)?;

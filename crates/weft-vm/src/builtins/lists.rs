@@ -137,7 +137,7 @@ impl Seq {
 fn seq_and_fn(
     name: &'static str,
     params: &'static [&'static str],
-    vals: &mut Vec<Value>,
+    vals: &mut [Value],
     fn_index: usize,
 ) -> RtResult<(Seq, Option<Value>)> {
     let a = Args::new(name, params, vals);
@@ -165,7 +165,7 @@ fn seq_and_fn(
 fn seq_and_required_fn(
     name: &'static str,
     params: &'static [&'static str],
-    vals: &mut Vec<Value>,
+    vals: &mut [Value],
     fn_index: usize,
 ) -> RtResult<(Seq, Value)> {
     if vals.len() <= fn_index {
@@ -496,7 +496,8 @@ fn kind_rank(v: &Value) -> u8 {
         Value::Dict(_) => 5,
         Value::Range(_) => 6,
         Value::Func(_) | Value::Builtin(_) => 7,
-        Value::Cell(_) | Value::Pending(_) => 8,
+        Value::Task(_) | Value::Channel(_) => 8,
+        Value::Cell(_) | Value::Pending(_) => 9,
     }
 }
 
@@ -652,6 +653,14 @@ fn hash_value<H: Hasher>(v: &Value, h: &mut H) {
             7u8.hash(h);
             r.start.hash(h);
             r.end.hash(h);
+        }
+        Value::Task(t) => {
+            9u8.hash(h);
+            t.id.hash(h);
+        }
+        Value::Channel(c) => {
+            10u8.hash(h);
+            c.id.hash(h);
         }
         Value::Cell(c) => hash_value(&c.borrow(), h),
         Value::Pending(_) => 8u8.hash(h),

@@ -68,6 +68,12 @@ pub fn write_repr(out: &mut String, v: &Value) {
                 let _ = write!(out, "{}..{}", r.start, r.end);
             }
         }
+        Value::Task(t) => {
+            let _ = write!(out, "<task {}>", t.id);
+        }
+        Value::Channel(c) => {
+            let _ = write!(out, "<channel {}>", c.id);
+        }
         Value::Cell(c) => write_repr(out, &c.borrow()),
         Value::Pending(_) => out.push_str("<error>"),
     }

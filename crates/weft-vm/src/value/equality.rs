@@ -28,6 +28,8 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
         (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
         (Value::Builtin(x), Value::Builtin(y)) => Rc::ptr_eq(x, y),
         (Value::Range(x), Value::Range(y)) => x == y,
+        (Value::Task(x), Value::Task(y)) => Rc::ptr_eq(x, y),
+        (Value::Channel(x), Value::Channel(y)) => Rc::ptr_eq(x, y),
         (Value::Cell(x), _) => values_equal(&x.borrow(), b),
         (_, Value::Cell(y)) => values_equal(a, &y.borrow()),
         _ => false,

@@ -10,6 +10,7 @@ mod display;
 mod equality;
 pub mod json;
 pub mod schema;
+pub mod task;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -48,6 +49,10 @@ pub enum Value {
     Builtin(Rc<BuiltinDef>),
     /// A lazy integer range `a..b` / `a..=b`.
     Range(Rc<RangeVal>),
+    /// A task started by `spawn`.
+    Task(Rc<task::TaskHandle>),
+    /// A channel (`channel()`).
+    Channel(Rc<task::Channel>),
     /// Internal: a shared mutable variable captured by closures. Never
     /// visible to scripts (loads unwrap it).
     Cell(Rc<RefCell<Value>>),
@@ -83,6 +88,8 @@ impl Value {
             Value::Func(f) => Value::Func(Rc::clone(f)),
             Value::Builtin(b) => Value::Builtin(Rc::clone(b)),
             Value::Range(r) => Value::Range(Rc::clone(r)),
+            Value::Task(t) => Value::Task(Rc::clone(t)),
+            Value::Channel(c) => Value::Channel(Rc::clone(c)),
             Value::Cell(c) => Value::Cell(Rc::clone(c)),
             Value::Pending(p) => Value::Pending(Rc::clone(p)),
             // SAFETY: as above, scalars own nothing.
@@ -146,6 +153,8 @@ impl Value {
             Value::Dict(_) => "dict",
             Value::Func(_) | Value::Builtin(_) => "function",
             Value::Range(_) => "range",
+            Value::Task(_) => "task",
+            Value::Channel(_) => "channel",
             Value::Cell(c) => c.borrow().type_name(),
             Value::Pending(_) => "error",
         }

@@ -844,7 +844,9 @@ impl Vm {
                         let r = {
                             let (lower, keys) = self.stack.split_at_mut(keys_start);
                             match kind {
-                                LocKind::Local => set_path(&mut lower[base + idx as usize], keys, v),
+                                LocKind::Local => {
+                                    set_path(&mut lower[base + idx as usize], keys, v)
+                                }
                                 LocKind::Cell => match &lower[base + idx as usize] {
                                     Value::Cell(c) => set_path(&mut c.borrow_mut(), keys, v),
                                     _ => Err(type_error("internal: cell expected")),

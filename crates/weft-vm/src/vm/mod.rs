@@ -43,6 +43,9 @@ pub struct Program {
     pub max_steps: Option<u64>,
     /// Wall-clock limit.
     pub deadline: Option<std::time::Instant>,
+    /// State owned by extension crates (LLM layer, workers), one value per
+    /// type; see [`Program::ext`].
+    pub extensions: RefCell<std::collections::HashMap<std::any::TypeId, Rc<dyn std::any::Any>>>,
 }
 
 /// How many back-edges/calls run between budget checks.
@@ -55,6 +58,22 @@ pub struct ModuleSlot {
 }
 
 impl Program {
+    /// The program-wide extension state of type `T`, created on first use.
+    /// Extension crates keep their per-run state here (not in statics or
+    /// thread-locals): e.g. the mock provider's queue.
+    pub fn ext<T: Default + 'static>(&self) -> Rc<T> {
+        let id = std::any::TypeId::of::<T>();
+        let mut map = self.extensions.borrow_mut();
+        let entry = map
+            .entry(id)
+            .or_insert_with(|| Rc::new(T::default()) as Rc<dyn std::any::Any>)
+            .clone();
+        drop(map);
+        entry
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("keyed by TypeId"))
+    }
+
     /// Writes program output (print/println).
     pub fn write_out(&self, s: &str) {
         let mut out = self.out.borrow_mut();
