@@ -2,15 +2,18 @@
 //! arguments. One file per family of stdlib.md.
 
 mod args;
+pub mod concurrency;
 mod convert;
 mod dicts;
 mod env;
 mod files;
+mod http;
 mod identity;
 mod json;
 mod lists;
 mod math;
 mod output;
+mod process;
 mod regex;
 mod schema;
 mod strings;
@@ -82,7 +85,7 @@ impl BuiltinDef {
 }
 
 /// Shorthand for defining a synchronous builtin.
-pub(crate) const fn sync(
+pub const fn sync(
     name: &'static str,
     params: &'static [&'static str],
     min: u8,
@@ -103,7 +106,7 @@ pub(crate) const fn sync(
 }
 
 /// Shorthand for defining an async builtin.
-pub(crate) const fn asynchronous(
+pub const fn asynchronous(
     name: &'static str,
     params: &'static [&'static str],
     min: u8,
@@ -138,7 +141,10 @@ pub fn core_builtins() -> Vec<BuiltinDef> {
     all.extend(time::defs());
     all.extend(env::defs());
     all.extend(files::defs());
+    all.extend(process::defs());
+    all.extend(http::defs());
     all.extend(identity::defs());
+    all.extend(concurrency::defs());
     all.extend(testing::defs());
     all
 }

@@ -287,12 +287,20 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                     self.emit(Op::Nil, span);
                 }
             }
-            ExprKind::Spawn(_) => {
-                self.error(
-                    "compile_error",
-                    "`spawn` is not supported by this build yet (concurrency arrives with the async runtime)",
-                    span,
-                );
+            ExprKind::Spawn(block) => {
+                // `spawn { body }` is `spawn(fn() { body })`: the builtin
+                // starts a task running the closure.
+                self.compile_function_parts("spawn", &[], None, block, span);
+                match self.host.builtin_id("spawn") {
+                    Some(id) => {
+                        self.emit(Op::CallBuiltin { id, argc: 1 }, span);
+                    }
+                    None => self.error(
+                        "compile_error",
+                        "`spawn` is not available in this build",
+                        span,
+                    ),
+                }
             }
         }
     }

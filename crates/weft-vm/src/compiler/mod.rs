@@ -226,18 +226,31 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
 
     /// Compiles a function body into a nested proto and emits the closure.
     fn compile_function(&mut self, def: &'ast ast::FnDef, name: &str) {
-        let mut state = FnState::new(name.to_string(), def.span, false);
+        self.compile_function_parts(name, &def.params, def.rest.as_ref(), &def.body, def.span);
+    }
+
+    /// Compiles a function from its parts (also used for `spawn { ... }`,
+    /// whose block becomes a function of no parameters).
+    fn compile_function_parts(
+        &mut self,
+        name: &str,
+        params: &'ast [ast::Param],
+        rest: Option<&'ast ast::Param>,
+        body: &'ast Block,
+        span: Span,
+    ) {
+        let mut state = FnState::new(name.to_string(), span, false);
         state.begin_scope();
         self.fns.push(state);
         // Parameters occupy the first slots, in order.
-        for p in &def.params {
+        for p in params {
             self.declare_param(&p.name, p.span);
         }
-        if let Some(rest) = &def.rest {
+        if let Some(rest) = rest {
             self.declare_param(&rest.name, rest.span);
         }
         // Defaults: evaluated when the argument was not passed.
-        for (i, p) in def.params.iter().enumerate() {
+        for (i, p) in params.iter().enumerate() {
             if let Some(default) = &p.default {
                 let jump = self.emit_jump(
                     Op::JumpIfArgGiven {
@@ -253,31 +266,27 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             }
         }
         // Placeholders for parameters captured (as cells) by closures.
-        let nparams = def.params.len() + def.rest.is_some() as usize;
+        let nparams = params.len() + rest.is_some() as usize;
         for i in 0..nparams {
-            let at = self.emit(Op::Nop, def.span);
+            let at = self.emit(Op::Nop, span);
             self.cur().locals[i].cell_site = Some(at);
         }
-        self.compile_block_value(&def.body);
-        self.emit(Op::Return, def.body.span.end_point());
+        self.compile_block_value(body);
+        self.emit(Op::Return, body.span.end_point());
         let state = self.fns.pop().expect("function state");
-        let nrequired = def
-            .params
-            .iter()
-            .take_while(|p| p.default.is_none())
-            .count();
+        let nrequired = params.iter().take_while(|p| p.default.is_none()).count();
         let proto = state.finish(
             self.file.clone(),
-            def.params.len() as u16,
+            params.len() as u16,
             nrequired as u16,
-            def.rest.is_some(),
+            rest.is_some(),
         );
         let k = {
             let f = self.cur();
             f.protos.push(Rc::new(proto));
             f.protos.len() as u32 - 1
         };
-        self.emit(Op::Closure(k), def.span);
+        self.emit(Op::Closure(k), span);
     }
 
     fn compile_block_value(&mut self, block: &'ast Block) {

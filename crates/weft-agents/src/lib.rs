@@ -1,0 +1,26 @@
+//! Weft's agent runtime, registered into the VM as builtins: LLM providers
+//! (`mock`, `openai`, `anthropic`), `llm_call`, tools, `agent_loop`,
+//! transcripts and sessions (agents.md).
+//!
+//! Per-run state (the mock's queue, sessions, registered providers) lives in
+//! [`state::AgentState`], stored in the VM's `Program` extension map — never
+//! in statics or thread-locals.
+
+pub mod agent_loop;
+pub mod llm;
+pub mod llm_call;
+pub mod state;
+pub mod tools;
+pub mod transcript;
+
+use weft_vm::builtins::BuiltinDef;
+
+/// Every builtin this crate adds to the VM.
+pub fn builtins() -> Vec<BuiltinDef> {
+    let mut all = Vec::new();
+    all.extend(llm_call::defs());
+    all.extend(tools::defs());
+    all.extend(agent_loop::defs());
+    all.extend(transcript::defs());
+    all
+}

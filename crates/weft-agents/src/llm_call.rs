@@ -1,0 +1,7 @@
+//! llm_call (agents.md) — being filled in.
+
+use weft_vm::builtins::BuiltinDef;
+
+pub(crate) fn defs() -> Vec<BuiltinDef> {
+    Vec::new()
+}

@@ -1,0 +1,18 @@
+//! Per-program-run agent state, kept in the VM's `Program` extension map
+//! (`vm.program.ext::<AgentState>()`).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::llm::Provider;
+
+/// Agent-layer state of one program run.
+#[derive(Default)]
+pub struct AgentState {
+    /// Providers registered by the host, by name (in addition to the
+    /// built-in `mock`, `openai`, `anthropic`).
+    pub providers: RefCell<HashMap<String, Rc<dyn Provider>>>,
+    /// `agent_loop` sessions (`session_id` → transcript) of this run.
+    pub sessions: RefCell<HashMap<String, crate::transcript::Transcript>>,
+}
