@@ -1,7 +1,76 @@
-//! agent_loop (agents.md) — being filled in.
+//! `agent_loop(task, system?, options)` (agents.md §5): the model runs with
+//! tools until it answers without tool calls, says the done sentinel, or a
+//! limit is reached.
+//!
+//! The builtin is a thin wrapper around the reusable Rust API in [`run`]:
+//! [`run_agent_loop`] takes an [`AgentConfig`] and [`AgentHooks`]. The
+//! workers layer reuses it with hooks that checkpoint after every tool call
+//! and turn, poll for cancellation, and resume from a saved transcript plus
+//! the recorded tool calls ([`AgentConfig::resume`]).
+//!
+//! Sessions: with `session_id` the run starts from the transcript stored
+//! under that id in this program run (unless `transcript` is given) and
+//! stores its final transcript there.
 
-use weft_vm::builtins::BuiltinDef;
+pub mod calls;
+pub mod config;
+pub mod options;
+pub mod result;
+pub mod run;
+
+pub use config::{
+    AgentConfig, AgentHooks, AgentProgress, AgentRun, AgentStatus, NoHooks, ToolCallRecord,
+    TurnView,
+};
+pub use run::run_agent_loop;
+
+use weft_vm::builtins::{asynchronous, Args, BuiltinDef, LocalBoxFuture};
+use weft_vm::error::{value_error, RtResult};
+use weft_vm::value::{DictMap, Value};
+use weft_vm::vm::Vm;
+
+use crate::transcript::session_put;
+
+const WHO: &str = "agent_loop";
+const PARAMS: &[&str] = &["task", "system", "options"];
 
 pub(crate) fn defs() -> Vec<BuiltinDef> {
-    Vec::new()
+    vec![asynchronous(
+        "agent_loop",
+        PARAMS,
+        1,
+        3,
+        "agents",
+        "Runs the model with tools until it answers without tool calls or a limit is reached: `{status, text, visible_text, data, iterations, tool_calls, rejected, input_tokens, output_tokens, transcript}`. Options: `provider model tools policy max_iterations token_budget done_sentinel session_id transcript response_format schema schema_retries on_turn` plus every llm_call option.",
+        agent_loop,
+    )]
 }
+
+fn agent_loop(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Value>> {
+    Box::pin(async move {
+        let (system_at, opts_at) = options::split_args(&args);
+        let a = Args::new(WHO, PARAMS, &mut args);
+        let task = a.str(0)?.to_string();
+        if task.trim().is_empty() {
+            return Err(value_error(format!("{WHO}: the task must not be empty")));
+        }
+        let system = match system_at {
+            Some(i) if a.opt(i).is_some() => Some(a.str(i)?.to_string()),
+            _ => None,
+        };
+        let empty = DictMap::default();
+        let opts: &DictMap = match opts_at {
+            Some(i) if a.opt(i).is_some() => a.dict(i)?,
+            _ => &empty,
+        };
+        let call = options::parse_loop_options(vm, task, system, opts, WHO)?;
+        let run = run_agent_loop(vm, call.config, &mut NoHooks).await?;
+        if let Some(id) = &call.session_id {
+            session_put(vm, id, run.transcript.clone());
+        }
+        Ok(run.to_value())
+    })
+}
+
+#[cfg(test)]
+mod tests;

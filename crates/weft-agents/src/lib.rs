@@ -7,13 +7,17 @@
 //! in statics or thread-locals.
 
 pub mod agent_loop;
+pub mod config;
 pub mod llm;
 pub mod llm_call;
+pub mod mock_builtins;
 pub mod state;
 pub mod tools;
 pub mod transcript;
 
 use weft_vm::builtins::BuiltinDef;
+
+pub use config::{configure, load_fixture, AgentConfig};
 
 /// Every builtin this crate adds to the VM.
 pub fn builtins() -> Vec<BuiltinDef> {

@@ -15,4 +15,7 @@ pub struct AgentState {
     pub providers: RefCell<HashMap<String, Rc<dyn Provider>>>,
     /// `agent_loop` sessions (`session_id` → transcript) of this run.
     pub sessions: RefCell<HashMap<String, crate::transcript::Transcript>>,
+    /// The LLM layer's run state: the mock's queue and call log, fixture
+    /// and record settings, the HTTP client (see [`crate::llm::state`]).
+    pub llm: crate::llm::state::LlmState,
 }

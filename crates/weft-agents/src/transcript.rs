@@ -178,7 +178,8 @@ mod tests {
         t.messages.push(Message::tool_result("c", "read", "data"));
         t.event("note", serde_json::json!({"n": 1}));
         t.summary = Some("s".into());
-        let back = Transcript::from_value(&t.to_value(), "t").unwrap();
+        let back = Transcript::from_value(&t.to_value(), "t")
+            .unwrap_or_else(|e| panic!("{}", e.message()));
         assert_eq!(back, t);
         let forked = t.fork();
         assert_ne!(forked.id, t.id);

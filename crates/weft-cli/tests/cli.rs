@@ -113,11 +113,7 @@ fn flags_without_effect_yet_are_refused() {
         (&["--events"][..], "--events"),
         (&["--progress"], "--progress"),
         (&["--fresh"], "--fresh"),
-        (&["--deny", "network"], "--deny"),
         (&["--max-workers", "4"], "--max-workers"),
-        (&["--policy", "p.json"], "--policy"),
-        (&["--llm-fixture", "f.jsonl"], "--llm-fixture"),
-        (&["--llm-record", "r.jsonl"], "--llm-record"),
     ] {
         let mut all = vec!["run"];
         all.extend_from_slice(args);

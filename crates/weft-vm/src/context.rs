@@ -42,6 +42,8 @@ pub struct TaskContext {
     pub cwd: PathBuf,
     /// Variables layered over the process environment for this task.
     pub env: IndexMap<String, String>,
+    /// The effective capability policy of this task (workers.md §3).
+    pub policy: std::rc::Rc<crate::policy::CapabilityPolicy>,
 }
 
 impl TaskContext {
@@ -50,6 +52,7 @@ impl TaskContext {
         TaskContext {
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             env: IndexMap::new(),
+            policy: std::rc::Rc::new(crate::policy::CapabilityPolicy::allow_all()),
         }
     }
 
@@ -71,11 +74,25 @@ impl TaskContext {
         }
     }
 
-    /// The one hook every capability builtin calls before acting. `target`
-    /// describes what is accessed (a resolved path, a URL, a program). For
-    /// now every capability is allowed; capability policies plug in here.
+    /// The one hook every capability builtin calls before acting, checked
+    /// against this task's effective policy. `target` describes what is
+    /// accessed (a resolved absolute path for `fs.*`, a URL, a program).
     pub fn check_capability(&self, cap: Capability, target: &str) -> RtResult<()> {
-        let _ = (cap, target);
-        Ok(())
+        let (name, op) = match cap {
+            Capability::FsRead => ("fs", "read"),
+            Capability::FsWrite => ("fs", "write"),
+            Capability::ProcessExec => ("process", "exec"),
+            Capability::Network => ("network", "http"),
+            Capability::LlmCall => ("llm", "call"),
+            Capability::WorkersSpawn => ("workers", "spawn"),
+        };
+        let path =
+            matches!(cap, Capability::FsRead | Capability::FsWrite).then(|| Path::new(target));
+        self.policy.check(name, op, path).map_err(|d| {
+            crate::error::RtError::new(
+                "permission_denied",
+                format!("{} denied for {target}: {}", d.capability, d.reason),
+            )
+        })
     }
 }

@@ -31,6 +31,8 @@ pub struct RuntimeOptions {
     pub time_limit: Option<std::time::Duration>,
     /// Builtins added by extension crates (registered after the core ones).
     pub extra_builtins: Vec<BuiltinDef>,
+    /// The root ceiling: the effective policy of the program's main task.
+    pub root_policy: crate::policy::CapabilityPolicy,
 }
 
 impl Default for RuntimeOptions {
@@ -42,6 +44,7 @@ impl Default for RuntimeOptions {
             max_steps: None,
             time_limit: None,
             extra_builtins: Vec::new(),
+            root_policy: crate::policy::CapabilityPolicy::allow_all(),
         }
     }
 }
@@ -74,6 +77,7 @@ pub struct Runtime {
     repl_inputs: usize,
     /// The task context REPL inputs run in (kept between inputs).
     repl_vm: Option<Vm>,
+    root_policy: Rc<crate::policy::CapabilityPolicy>,
 }
 
 impl Runtime {
@@ -110,6 +114,7 @@ impl Runtime {
             repl_globals: HashMap::new(),
             repl_inputs: 0,
             repl_vm: None,
+            root_policy: Rc::new(options.root_policy),
         };
         let slot = rt.alloc_global("argv");
         rt.program.globals.borrow_mut()[slot as usize] =
@@ -146,7 +151,7 @@ impl Runtime {
     /// `error[thrown]` for a thrown non-error value).
     pub async fn run_file(&mut self, path: &Path) -> Result<(), Vec<Diagnostic>> {
         let id = self.load_main(path)?;
-        let mut vm = Vm::new(self.program.clone());
+        let mut vm = self.new_vm();
         let result = vm.run_module(id).await;
         self.program.flush_out();
         result.map(|_| ()).map_err(|e| vec![e.to_diagnostic()])
@@ -157,6 +162,13 @@ impl Runtime {
         let id = self.load_main(path)?;
         let main = self.program.modules.borrow()[id as usize].main.clone();
         Ok(crate::disasm::disassemble(&main, &self.program.builtins))
+    }
+
+    /// A VM for the program's main task, under the root policy.
+    pub fn new_vm(&self) -> Vm {
+        let mut vm = Vm::new(self.program.clone());
+        vm.ctx.policy = self.root_policy.clone();
+        vm
     }
 
     /// A handle that stops the running evaluation when set (Ctrl-C).

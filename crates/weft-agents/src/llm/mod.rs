@@ -2,7 +2,21 @@
 //! the providers (`mock`, `openai`, `anthropic`), retries, and fixture
 //! record/replay.
 
+pub mod anthropic;
+pub mod call;
+pub mod extract;
+pub mod fixture;
+mod http;
+pub mod mock;
+pub mod openai;
+pub mod resolve;
+pub mod retry;
+pub mod state;
+pub mod structured;
 pub mod types;
+
+pub use call::{complete, parse_llm_options, LlmOptions, LLM_OPTION_KEYS};
+pub use structured::complete_structured;
 
 use std::future::Future;
 use std::pin::Pin;

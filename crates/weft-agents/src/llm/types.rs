@@ -107,7 +107,7 @@ pub struct ToolSpec {
 }
 
 /// One chat request, fully resolved (provider, model, options).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChatRequest {
     pub model: String,
     pub system: Option<String>,
@@ -117,6 +117,9 @@ pub struct ChatRequest {
     pub max_tokens: Option<u32>,
     /// Ask for a JSON reply (`response_format: "json"` or a schema).
     pub json: bool,
+    /// The JSON schema the reply must match (as JSON), when given; HTTP
+    /// providers mention it in the system prompt.
+    pub schema: Option<serde_json::Value>,
     /// Bound on one request.
     pub timeout: Duration,
     /// Overrides the provider's base URL.

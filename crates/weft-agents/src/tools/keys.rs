@@ -87,3 +87,21 @@ pub fn str_list(v: &Value, who: &str, name: &str) -> RtResult<Vec<String>> {
         })
         .collect()
 }
+
+/// Fails on the first key of a data dict (a message, a transcript, a
+/// registry entry) that is not in `known`: `WHO: unknown key 'KEY' in a
+/// WHAT (did you mean 'X'?)`.
+pub fn check_fields(map: &DictMap, who: &str, what: &str, known: &[&str]) -> RtResult<()> {
+    for k in map.keys() {
+        if !known.contains(&k.as_str()) {
+            let hint = match did_you_mean(k, known.iter().copied()) {
+                Some(s) => format!("did you mean '{s}'?"),
+                None => format!("keys: {}", known.join(", ")),
+            };
+            return Err(value_error(format!(
+                "{who}: unknown key '{k}' in a {what} ({hint})"
+            )));
+        }
+    }
+    Ok(())
+}

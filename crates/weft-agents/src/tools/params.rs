@@ -96,7 +96,8 @@ mod tests {
     use serde_json::json;
 
     fn schema(j: serde_json::Value) -> Value {
-        parameters_schema(&from_json(j), "tool_define").unwrap()
+        parameters_schema(&from_json(j), "tool_define")
+            .unwrap_or_else(|e| panic!("{}", e.message()))
     }
 
     #[test]
@@ -115,7 +116,8 @@ mod tests {
     fn rejects_bad_specs() {
         let err = |j| {
             parameters_schema(&from_json(j), "tool_define")
-                .unwrap_err()
+                .err()
+                .expect("an error")
                 .message()
         };
         assert_eq!(
@@ -137,19 +139,23 @@ mod tests {
         assert!(check_arguments(&s, &json!({"path": "x"})).is_ok());
         assert!(check_arguments(&s, &json!({"path": "x", "n": 3})).is_ok());
         assert_eq!(
-            check_arguments(&s, &json!({"path": 1})).unwrap_err(),
+            check_arguments(&s, &json!({"path": 1}))
+                .err()
+                .expect("an error"),
             "$.path: expected string, got int"
         );
         assert!(check_arguments(&s, &json!({}))
-            .unwrap_err()
+            .err()
+            .expect("an error")
             .contains("path"));
         assert_eq!(
-            check_arguments(&s, &json!([1])).unwrap_err(),
+            check_arguments(&s, &json!([1])).err().expect("an error"),
             "arguments must be an object, got array"
         );
         assert!(check_arguments(&s, &json!("{\"path\": \"y\"}")).is_ok());
         assert!(check_arguments(&s, &json!("{oops"))
-            .unwrap_err()
+            .err()
+            .expect("an error")
             .starts_with("arguments are not valid JSON"));
         let empty = schema(json!({}));
         assert!(check_arguments(&empty, &serde_json::Value::Null).is_ok());

@@ -5,26 +5,22 @@
 //! `max_depth` are parsed and kept, but only workers act on them.
 //!
 //! A tool call is allowed when every policy in force allows it (the agent
-//! loop's own `policy`, plus whatever ceilings the caller adds — workers
-//! pass the effective policy of the worker) AND the task's capability hook
-//! (`vm.ctx.check_capability`) allows each capability the tool declares.
+//! loop's own `policy`, plus whatever the caller adds) AND the task's
+//! effective capability policy (`vm.ctx.policy`, which workers narrow for
+//! each worker) allows it — see [`check_active`].
 
 use indexmap::IndexMap;
-use weft_vm::context::Capability;
+use weft_syntax::suggest::did_you_mean;
 use weft_vm::error::{value_error, RtResult};
+pub use weft_vm::policy::SideEffectLevel;
+use weft_vm::policy::CAPABILITY_OPS;
 use weft_vm::value::{dict_from, dict_get, DictMap, Value};
 use weft_vm::vm::Vm;
 
 use super::keys::{check_keys, opt_type, str_list};
 
-/// Capability names and the operations each one has.
-pub const CAPABILITIES: &[(&str, &[&str])] = &[
-    ("fs", &["read", "write"]),
-    ("process", &["exec"]),
-    ("network", &["http"]),
-    ("llm", &["call"]),
-    ("workers", &["spawn"]),
-];
+/// Capability names and the operations each one has (the VM's list).
+pub const CAPABILITIES: &[(&str, &[&str])] = CAPABILITY_OPS;
 
 /// The keys of a policy dict.
 pub const POLICY_KEYS: &[&str] = &[
@@ -38,47 +34,16 @@ pub const POLICY_KEYS: &[&str] = &[
 /// The keys of a tool's own `policy` (what the tool needs).
 pub const TOOL_POLICY_KEYS: &[&str] = &["capabilities", "side_effect_level"];
 
-/// How far a tool's effects reach, in increasing order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SideEffectLevel {
-    None,
-    ReadOnly,
-    WorkspaceWrite,
-    ProcessExec,
-    Network,
-}
-
-impl SideEffectLevel {
-    pub const NAMES: &'static [&'static str] = &[
-        "none",
-        "read_only",
-        "workspace_write",
-        "process_exec",
-        "network",
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-
-    pub fn parse(s: &str) -> Option<SideEffectLevel> {
-        use SideEffectLevel::*;
-        [None, ReadOnly, WorkspaceWrite, ProcessExec, Network]
-            .into_iter()
-            .find(|l| l.as_str() == s)
-    }
-
-    fn from_value(v: &Value, who: &str) -> RtResult<SideEffectLevel> {
-        let Value::Str(s) = v else {
-            return Err(opt_type(who, "side_effect_level", "a string", v));
-        };
-        SideEffectLevel::parse(s).ok_or_else(|| {
-            value_error(format!(
-                "{who}: side_effect_level must be one of {}; got '{s}'",
-                SideEffectLevel::NAMES.join(", ")
-            ))
-        })
-    }
+fn parse_level(v: &Value, who: &str) -> RtResult<SideEffectLevel> {
+    let Value::Str(s) = v else {
+        return Err(opt_type(who, "side_effect_level", "a string", v));
+    };
+    SideEffectLevel::parse(s).ok_or_else(|| {
+        value_error(format!(
+            "{who}: side_effect_level must be one of {}; got '{s}'",
+            SideEffectLevel::NAMES.join(", ")
+        ))
+    })
 }
 
 /// Capability name → allowed (policy) or needed (tool) operations.
@@ -90,7 +55,15 @@ pub fn parse_capabilities(v: &Value, who: &str) -> RtResult<CapabilityMap> {
         return Err(opt_type(who, "capabilities", "a dict", v));
     };
     let names: Vec<&str> = CAPABILITIES.iter().map(|(n, _)| *n).collect();
-    check_keys(d, who, "capability", &names)?;
+    if let Some(k) = d.keys().find(|k| !names.contains(&k.as_str())) {
+        let hint = match did_you_mean(k, names.iter().copied()) {
+            Some(s) => format!("did you mean '{s}'?"),
+            None => format!("known: {}", names.join(", ")),
+        };
+        return Err(value_error(format!(
+            "{who}: unknown capability '{k}' ({hint})"
+        )));
+    }
     let mut out = CapabilityMap::new();
     for (cap, ops) in d.iter() {
         let known = CAPABILITIES
@@ -121,19 +94,6 @@ fn capabilities_value(caps: &CapabilityMap) -> Value {
     }))
 }
 
-/// The VM capability a tool's declared `cap.op` corresponds to.
-pub fn vm_capability(cap: &str, op: &str) -> Option<Capability> {
-    Some(match (cap, op) {
-        ("fs", "read") => Capability::FsRead,
-        ("fs", "write") => Capability::FsWrite,
-        ("process", "exec") => Capability::ProcessExec,
-        ("network", _) => Capability::Network,
-        ("llm", "call") => Capability::LlmCall,
-        ("workers", "spawn") => Capability::WorkersSpawn,
-        _ => return None,
-    })
-}
-
 /// What a tool declares it needs (`tool_define`'s `policy` option).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ToolPolicy {
@@ -152,7 +112,7 @@ impl ToolPolicy {
             p.capabilities = parse_capabilities(c, who)?;
         }
         if let Some(l) = dict_get(d, "side_effect_level").filter(|v| !v.is_nil()) {
-            p.side_effect_level = Some(SideEffectLevel::from_value(l, who)?);
+            p.side_effect_level = Some(parse_level(l, who)?);
         }
         Ok(p)
     }
@@ -160,7 +120,7 @@ impl ToolPolicy {
     pub fn to_value(&self) -> Value {
         let mut pairs = vec![("capabilities", capabilities_value(&self.capabilities))];
         if let Some(l) = self.side_effect_level {
-            pairs.push(("side_effect_level", Value::str(l.as_str())));
+            pairs.push(("side_effect_level", Value::str(l.name())));
         }
         dict_from(pairs)
     }
@@ -201,7 +161,7 @@ impl Policy {
             p.workspace_roots = Some(str_list(r, who, "policy.workspace_roots")?);
         }
         if let Some(l) = get("side_effect_level") {
-            p.side_effect_level = Some(SideEffectLevel::from_value(l, who)?);
+            p.side_effect_level = Some(parse_level(l, who)?);
         }
         match get("max_depth") {
             None => {}
@@ -229,7 +189,7 @@ impl Policy {
             pairs.push(("workspace_roots", strs(r)));
         }
         if let Some(l) = self.side_effect_level {
-            pairs.push(("side_effect_level", Value::str(l.as_str())));
+            pairs.push(("side_effect_level", Value::str(l.name())));
         }
         if let Some(n) = self.max_depth {
             pairs.push(("max_depth", Value::Int(n)));
@@ -273,8 +233,8 @@ impl Policy {
             if level > max {
                 return Err(format!(
                     "tool '{name}' has side_effect_level {}, above the policy's {}",
-                    level.as_str(),
-                    max.as_str()
+                    level.name(),
+                    max.name()
                 ));
             }
         }
@@ -282,17 +242,41 @@ impl Policy {
     }
 }
 
-/// Asks the task's capability hook about every capability a tool declares
-/// (target `tool:NAME`). `Err` is the denial reason.
-pub fn check_hook(vm: &Vm, name: &str, needs: &ToolPolicy) -> Result<(), String> {
-    let target = format!("tool:{name}");
+/// Checks a tool call against the task's effective capability policy
+/// (`vm.ctx.policy`, the one every capability builtin is checked against):
+/// its `tools` allow-list, then each capability the tool declares (its
+/// operations and the side-effect level they imply — but not
+/// `workspace_roots`, which apply to the paths the handler's builtins
+/// touch), then the tool's declared `side_effect_level`. `Err` is the
+/// denial reason.
+pub fn check_active(vm: &Vm, name: &str, needs: Option<&ToolPolicy>) -> Result<(), String> {
+    let active = &vm.ctx.policy;
+    if !active.allows_tool(name) {
+        let allowed: Vec<&str> = active.tools.iter().flatten().map(String::as_str).collect();
+        return Err(format!(
+            "tool '{name}' is not allowed by the capability policy (allowed tools: {})",
+            if allowed.is_empty() {
+                "none".to_string()
+            } else {
+                allowed.join(", ")
+            }
+        ));
+    }
+    let Some(needs) = needs else { return Ok(()) };
     for (cap, ops) in &needs.capabilities {
         for op in ops {
-            if let Some(c) = vm_capability(cap, op) {
-                vm.ctx
-                    .check_capability(c, &target)
-                    .map_err(|e| e.message())?;
-            }
+            active
+                .check(cap, op, None)
+                .map_err(|d| format!("tool '{name}' needs {}: {}", d.capability, d.reason))?;
+        }
+    }
+    if let Some(level) = needs.side_effect_level {
+        if level > active.side_effect_level {
+            return Err(format!(
+                "tool '{name}' has side_effect_level {}, above the capability policy's {}",
+                level.name(),
+                active.side_effect_level.name()
+            ));
         }
     }
     Ok(())
@@ -304,11 +288,11 @@ mod tests {
     use weft_vm::value::from_json;
 
     fn policy(j: serde_json::Value) -> Policy {
-        Policy::from_value(&from_json(j), "t").unwrap()
+        Policy::from_value(&from_json(j), "t").unwrap_or_else(|e| panic!("{}", e.message()))
     }
 
     fn needs(j: serde_json::Value) -> ToolPolicy {
-        ToolPolicy::from_value(&from_json(j), "t").unwrap()
+        ToolPolicy::from_value(&from_json(j), "t").unwrap_or_else(|e| panic!("{}", e.message()))
     }
 
     #[test]
@@ -317,9 +301,6 @@ mod tests {
         assert!(SideEffectLevel::ReadOnly < SideEffectLevel::WorkspaceWrite);
         assert!(SideEffectLevel::WorkspaceWrite < SideEffectLevel::ProcessExec);
         assert!(SideEffectLevel::ProcessExec < SideEffectLevel::Network);
-        for n in SideEffectLevel::NAMES {
-            assert_eq!(SideEffectLevel::parse(n).unwrap().as_str(), *n);
-        }
     }
 
     #[test]
@@ -425,6 +406,9 @@ mod tests {
         let p = policy(
             serde_json::json!({"tools": ["a"], "capabilities": {"fs": ["read"]}, "side_effect_level": "read_only", "max_depth": 2}),
         );
-        assert_eq!(Policy::from_value(&p.to_value(), "t").unwrap(), p);
+        assert_eq!(
+            Policy::from_value(&p.to_value(), "t").unwrap_or_else(|e| panic!("{}", e.message())),
+            p
+        );
     }
 }

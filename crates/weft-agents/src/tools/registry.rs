@@ -7,7 +7,7 @@ use weft_syntax::suggest::did_you_mean;
 use weft_vm::error::{type_error, value_error, RtResult};
 use weft_vm::value::{dict_from, dict_get, to_json, DictMap, Value};
 
-use super::keys::{check_keys, opt_bool, opt_type, opt_uint};
+use super::keys::{check_fields, opt_bool, opt_type, opt_uint};
 use super::params::parameters_schema;
 use super::policy::ToolPolicy;
 use crate::llm::ToolSpec;
@@ -218,7 +218,7 @@ impl ToolRegistry {
                     e.type_name()
                 )));
             };
-            check_keys(e, who, "tool entry", ENTRY_KEYS)?;
+            check_fields(e, who, "tool registry entry", ENTRY_KEYS)?;
             let name = dict_get(e, "name").and_then(Value::as_str).unwrap_or("");
             let desc = dict_get(e, "description")
                 .and_then(Value::as_str)

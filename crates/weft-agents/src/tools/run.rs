@@ -11,7 +11,7 @@ use weft_vm::value::{dict_from, to_json_string, Value};
 use weft_vm::vm::Vm;
 
 use super::params::check_arguments;
-use super::policy::{check_hook, Policy};
+use super::policy::{check_active, Policy};
 use super::registry::{Tool, ToolRegistry};
 
 /// Why a tool call produced no result.
@@ -89,6 +89,7 @@ pub fn authorize<'r>(
     for p in policies {
         p.check_name(name).map_err(denied)?;
     }
+    check_active(vm, name, None).map_err(denied)?;
     let Some(tool) = registry.get(name) else {
         let msg = if registry.tools.is_empty() {
             format!("unknown tool '{name}' (no tools are available)")
@@ -104,7 +105,7 @@ pub fn authorize<'r>(
         for p in policies {
             p.check_needs(name, needs).map_err(denied)?;
         }
-        check_hook(vm, name, needs).map_err(denied)?;
+        check_active(vm, name, Some(needs)).map_err(denied)?;
     }
     Ok(tool)
 }

@@ -8,7 +8,7 @@ use weft_vm::value::{dict_from, dict_get, from_json, to_json, DictMap, Value};
 
 use super::Transcript;
 use crate::llm::{Message, Role, ToolCall};
-use crate::tools::keys::check_keys;
+use crate::tools::keys::check_fields;
 
 const TRANSCRIPT_KEYS: &[&str] = &["_type", "id", "parent_id", "messages", "events", "summary"];
 const MESSAGE_KEYS: &[&str] = &["role", "content", "tool_calls", "tool_call_id", "name"];
@@ -60,7 +60,7 @@ fn tool_call_from_value(v: &Value, who: &str) -> RtResult<ToolCall> {
             v.type_name()
         )));
     };
-    check_keys(d, who, "tool call", CALL_KEYS)?;
+    check_fields(d, who, "tool call", CALL_KEYS)?;
     let arguments = match dict_get(d, "arguments") {
         None | Some(Value::Nil) => serde_json::json!({}),
         Some(a) => {
@@ -83,7 +83,7 @@ pub fn message_from_value(v: &Value, who: &str) -> RtResult<Message> {
             v.type_name()
         )));
     };
-    check_keys(d, who, "message", MESSAGE_KEYS)?;
+    check_fields(d, who, "message", MESSAGE_KEYS)?;
     let role = str_field(d, "role", who, "message")?
         .ok_or_else(|| value_error(format!("{who}: a message needs a 'role'")))?;
     let role = Role::parse(&role).ok_or_else(|| {
@@ -166,7 +166,7 @@ impl Transcript {
         if dict_get(d, "_type").and_then(Value::as_str) != Some("transcript") {
             return Err(bad());
         }
-        check_keys(d, who, "transcript", TRANSCRIPT_KEYS)?;
+        check_fields(d, who, "transcript", TRANSCRIPT_KEYS)?;
         let messages = match dict_get(d, "messages") {
             None | Some(Value::Nil) => Vec::new(),
             Some(m) => messages_from_value(m, who)?,

@@ -21,7 +21,10 @@ pub fn execute(args: CheckArgs) -> Exit {
         files
             .iter()
             .filter_map(|file| {
-                let mut runtime = Runtime::new(RuntimeOptions::default());
+                let mut runtime = Runtime::new(RuntimeOptions {
+                    extra_builtins: weft_agents::builtins(),
+                    ..RuntimeOptions::default()
+                });
                 runtime.check_file(file).err().map(|ds| render_all(&ds))
             })
             .collect::<Vec<String>>()

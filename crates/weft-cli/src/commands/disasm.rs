@@ -16,7 +16,10 @@ pub fn execute(args: DisasmArgs) -> Exit {
     }
     let file = args.file;
     let outcome = on_vm_thread(move || {
-        let mut runtime = Runtime::new(RuntimeOptions::default());
+        let mut runtime = Runtime::new(RuntimeOptions {
+            extra_builtins: weft_agents::builtins(),
+            ..RuntimeOptions::default()
+        });
         runtime
             .disassemble_file(&file)
             .map_err(|ds| render_all(&ds))

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod disasm;
+pub mod policy;
 pub mod run;
 
 use std::fs::File;

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::num::{NonZeroU32, NonZeroU64};
 use std::path::PathBuf;
 
+use weft_agents::AgentConfig;
 use weft_vm::{Runtime, RuntimeOptions};
 
 use super::{check_readable, usage_error, vm_thread_failure, Exit};
@@ -78,11 +79,7 @@ impl RunConfig {
     pub fn unavailable_flags(&self) -> Vec<&'static str> {
         let given = [
             ("--max-workers", self.max_workers.is_some()),
-            ("--policy", self.policy.is_some()),
             ("--fresh", self.fresh),
-            ("--deny", !self.deny.is_empty()),
-            ("--llm-fixture", self.llm_fixture.is_some()),
-            ("--llm-record", self.llm_record.is_some()),
             ("--events", self.events),
             ("--progress", self.progress),
         ];
@@ -94,12 +91,31 @@ impl RunConfig {
 
     /// The options handed to the VM. Called on the VM thread: the options
     /// hold a non-`Send` writer.
-    pub fn runtime_options(&self) -> RuntimeOptions {
+    pub fn runtime_options(
+        &self,
+        root_policy: weft_vm::policy::CapabilityPolicy,
+    ) -> RuntimeOptions {
         RuntimeOptions {
             argv: self.argv.clone(),
+            root_policy,
             max_steps: self.max_steps.map(NonZeroU64::get),
+            extra_builtins: weft_agents::builtins(),
             ..RuntimeOptions::default()
         }
+    }
+
+    /// The agent layer's settings: the parsed `--llm-fixture` (read here,
+    /// before the VM starts, so a bad file is a usage error) and the
+    /// `--llm-record` path.
+    pub fn agent_config(&self) -> Result<AgentConfig, String> {
+        let fixture = match &self.llm_fixture {
+            Some(path) => Some(weft_agents::load_fixture(path)?),
+            None => None,
+        };
+        Ok(AgentConfig {
+            fixture,
+            record: self.llm_record.clone(),
+        })
     }
 }
 
@@ -116,10 +132,19 @@ pub fn execute(args: RunArgs) -> Exit {
     if let Err(message) = check_readable(&config.file) {
         return usage_error(message);
     }
+    let root_policy = match super::policy::root_policy(config.policy.as_deref(), &config.deny) {
+        Ok(p) => p,
+        Err(message) => return usage_error(message),
+    };
+    let agent_config = match config.agent_config() {
+        Ok(c) => c,
+        Err(message) => return usage_error(message),
+    };
     let outcome = block_on_vm_thread(move || {
-        let options = config.runtime_options();
+        let options = config.runtime_options(root_policy);
         async move {
             let mut runtime = Runtime::new(options);
+            weft_agents::configure(runtime.program(), agent_config);
             runtime.run_file(&config.file).await.map_err(|ds| {
                 ds.iter()
                     .map(|d| d.render())
@@ -181,11 +206,22 @@ mod tests {
     fn unavailable_flags_are_listed() {
         let c = config(
             &[
-                "weft", "run", "--events", "--deny", "network", "--deny", "network", "a.wf",
+                "weft",
+                "run",
+                "--events",
+                "--deny",
+                "network",
+                "--deny",
+                "network",
+                "--llm-fixture",
+                "f.jsonl",
+                "--llm-record",
+                "r.jsonl",
+                "a.wf",
             ],
             None,
         );
         assert_eq!(c.deny, [Capability::Network]);
-        assert_eq!(c.unavailable_flags(), ["--deny", "--events"]);
+        assert_eq!(c.unavailable_flags(), ["--events"]);
     }
 }

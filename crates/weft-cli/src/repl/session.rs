@@ -62,6 +62,7 @@ impl Session {
 fn new_runtime() -> Runtime {
     Runtime::new(RuntimeOptions {
         stdout: Box::new(io::stdout()),
+        extra_builtins: weft_agents::builtins(),
         ..RuntimeOptions::default()
     })
 }

@@ -51,7 +51,9 @@ pub(super) fn option_entries<'a>(
     let mut out = Vec::with_capacity(opts.len());
     for (k, v) in opts.iter() {
         if !known.contains(&k.as_str()) {
-            let hint = match did_you_mean(k, known.iter().copied()) {
+            // A prefix (`timeout` for `timeout_ms`) is the likeliest slip.
+            let prefixed = known.iter().copied().find(|o| o.starts_with(k.as_str()));
+            let hint = match prefixed.or_else(|| did_you_mean(k, known.iter().copied())) {
                 Some(s) => format!("did you mean '{s}'?"),
                 None => format!("options: {}", known.join(", ")),
             };
@@ -584,13 +586,15 @@ mod tests {
         // `; true` keeps /bin/sh alive as the parent of `sleep`.
         let cmd = format!("sleep {m}; true");
         rt().block_on(async {
-            let fut = shell(&mut vm, shell_args(&cmd, None));
-            let r = tokio::time::timeout(Duration::from_millis(300), fut).await;
+            let mut fut = shell(&mut vm, shell_args(&cmd, None));
+            let r = tokio::time::timeout(Duration::from_millis(300), &mut fut).await;
             assert!(r.is_err(), "the command should still be running");
             assert!(
                 !live_with(&m).is_empty(),
-                "the shell and sleep should have been running before the drop"
+                "the shell and sleep should be running before the drop"
             );
+            // What cancelling the task does: the call's future is dropped.
+            drop(fut);
         });
         let left = wait_gone(&m);
         assert!(left.is_empty(), "still running after drop: {left:?}");
@@ -656,5 +660,29 @@ mod tests {
         assert_eq!(out, "/tmp\noverlay\n");
         // The process's own environment is untouched.
         assert!(std::env::var("WEFT_PROC_TEST").is_err());
+    }
+
+    #[test]
+    fn interleaved_tasks_keep_their_own_cwd_and_env() {
+        let runtime = Runtime::new(RuntimeOptions::default());
+        let mut a = Vm::new(runtime.program().clone());
+        let mut b = Vm::new(runtime.program().clone());
+        a.ctx.cwd = PathBuf::from("/tmp");
+        b.ctx.cwd = PathBuf::from("/");
+        a.ctx.env.insert("WEFT_WHO".to_string(), "a".to_string());
+        b.ctx.env.insert("WEFT_WHO".to_string(), "b".to_string());
+        let cmd = "sleep 0.1; pwd; echo $WEFT_WHO";
+        let (ra, rb) = rt().block_on(async {
+            tokio::join!(
+                shell(&mut a, shell_args(cmd, None)),
+                shell(&mut b, shell_args(cmd, None))
+            )
+        });
+        let out = |r: RtResult<Value>| match r {
+            Ok(Value::Dict(d)) => crate::value::dict_get(&d, "stdout").unwrap().to_display(),
+            _ => panic!("shell failed"),
+        };
+        assert_eq!(out(ra), "/tmp\na\n");
+        assert_eq!(out(rb), "/\nb\n");
     }
 }

@@ -1,0 +1,152 @@
+//! Settling one turn's tool calls (agents.md §5): each call is authorised
+//! (policies, registry, the task's capability policy), validated and run,
+//! and its result appended to the transcript as a `tool` message, with a
+//! record in the progress. Resuming runs the calls a saved turn left open.
+
+use std::time::Instant;
+
+use serde_json::json;
+use weft_vm::vm::Vm;
+
+use super::config::{AgentConfig, AgentHooks, AgentProgress, ToolCallRecord};
+use crate::llm::{Message, Role, ToolCall};
+use crate::tools::{authorize, run_tool, ToolError, ToolOutcome};
+use crate::transcript::Transcript;
+
+/// The error of a run ended by its hooks (or of a call never run).
+pub(super) fn cancelled_error() -> ToolError {
+    ToolError::new("cancelled", "the agent loop was cancelled")
+}
+
+/// The tool calls of the last assistant message that have no result yet.
+pub(super) fn open_calls(t: &Transcript) -> Option<Vec<ToolCall>> {
+    let at = t.messages.iter().rposition(|m| m.role == Role::Assistant)?;
+    let answered: Vec<&str> = t.messages[at + 1..]
+        .iter()
+        .filter_map(|m| m.tool_call_id.as_deref())
+        .collect();
+    let open: Vec<ToolCall> = t.messages[at]
+        .tool_calls
+        .iter()
+        .filter(|c| !answered.contains(&c.id.as_str()))
+        .cloned()
+        .collect();
+    (!open.is_empty()).then_some(open)
+}
+
+/// Settles one turn's tool calls in order, appending each result to the
+/// transcript and its record to the progress. With `resuming`, a call
+/// already recorded for this turn is not run again, and a non-idempotent
+/// one gets `interrupted`. Returns the error that cancelled the run, if any.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn settle(
+    vm: &mut Vm,
+    config: &AgentConfig,
+    hooks: &mut dyn AgentHooks,
+    t: &mut Transcript,
+    p: &mut AgentProgress,
+    calls: Vec<ToolCall>,
+    iteration: u64,
+    resuming: bool,
+) -> Option<ToolError> {
+    let mut cancelled: Option<ToolError> = None;
+    for call in calls {
+        if resuming {
+            let done = p
+                .tool_calls
+                .iter()
+                .rev()
+                .find(|r| r.id == call.id && r.iteration == iteration);
+            if let Some(rec) = done {
+                t.messages.push(Message::tool_result(
+                    &call.id,
+                    &call.name,
+                    rec.content.clone(),
+                ));
+                continue;
+            }
+        }
+        if cancelled.is_none() && hooks.cancelled() {
+            cancelled = Some(cancelled_error());
+        }
+        let start = Instant::now();
+        let outcome = if cancelled.is_some() {
+            ToolOutcome::Err(ToolError::new(
+                "cancelled",
+                "the agent loop was cancelled before this tool ran",
+            ))
+        } else {
+            match authorize(vm, &config.tools, &config.policies, &call.name) {
+                Err(e) => {
+                    if e.category == "permission_denied" && !p.rejected.contains(&call.name) {
+                        p.rejected.push(call.name.clone());
+                    }
+                    ToolOutcome::Err(e)
+                }
+                Ok(tool) if resuming && !tool.idempotent => ToolOutcome::Err(ToolError::new(
+                    "interrupted",
+                    "the process stopped while this tool was running; its effect is unknown",
+                )),
+                Ok(tool) => {
+                    hooks.tool_started(vm, &call);
+                    run_tool(vm, tool, &call.arguments).await
+                }
+            }
+        };
+        if let ToolOutcome::Err(e) = &outcome {
+            if e.category == "cancelled" && cancelled.is_none() {
+                cancelled = Some(e.clone());
+            }
+        }
+        let content = outcome.model_content(&call.name);
+        let duration_ms = start.elapsed().as_millis() as u64;
+        t.messages
+            .push(Message::tool_result(&call.id, &call.name, content.clone()));
+        let mut ev =
+            json!({"id": call.id, "name": call.name, "ok": true, "duration_ms": duration_ms});
+        if let ToolOutcome::Err(e) = &outcome {
+            ev["ok"] = false.into();
+            ev["error"] = e.category.clone().into();
+        }
+        t.event("tool_call", ev);
+        p.tool_calls.push(ToolCallRecord {
+            id: call.id,
+            name: call.name,
+            arguments: call.arguments,
+            outcome,
+            content,
+            duration_ms,
+            iteration,
+        });
+        hooks.tool_finished(vm, p, t);
+    }
+    cancelled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_calls_after_partial_turn() {
+        let mut t = Transcript::new();
+        t.messages.push(Message::user("go"));
+        let mut a = Message::assistant("");
+        for id in ["a", "b"] {
+            a.tool_calls.push(ToolCall {
+                id: id.into(),
+                name: "read".into(),
+                arguments: json!({}),
+            });
+        }
+        t.messages.push(a);
+        t.messages.push(Message::tool_result("a", "read", "x"));
+        let open = open_calls(&t).unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].id, "b");
+        t.messages.push(Message::tool_result("b", "read", "y"));
+        assert!(open_calls(&t).is_none());
+        t.messages.push(Message::assistant("done"));
+        assert!(open_calls(&t).is_none());
+    }
+}

@@ -1,0 +1,203 @@
+//! The agent loop's Rust API types: what a run is given ([`AgentConfig`]),
+//! what it has done so far ([`AgentProgress`], also the resume point), what
+//! it returns ([`AgentRun`]), and the hooks a host or the workers layer
+//! plugs in ([`AgentHooks`]).
+
+use weft_vm::builtins::LocalBoxFuture;
+use weft_vm::error::RtResult;
+use weft_vm::value::Value;
+use weft_vm::vm::Vm;
+
+use crate::llm::{LlmOptions, ToolCall};
+use crate::tools::{Policy, ToolError, ToolOutcome, ToolRegistry};
+use crate::transcript::Transcript;
+
+/// Default `max_iterations`.
+pub const DEFAULT_MAX_ITERATIONS: u64 = 10;
+
+/// Everything one agent-loop run needs.
+#[derive(Clone)]
+pub struct AgentConfig {
+    /// The new user message. `None` continues `transcript` as it is (a
+    /// resumed worker whose task is already in its transcript).
+    pub task: Option<String>,
+    pub system: Option<String>,
+    /// Model-call options (`response_format`/`schema`/`schema_retries`
+    /// apply to the final answer).
+    pub llm: LlmOptions,
+    pub tools: ToolRegistry,
+    /// Every policy in force; a tool call must satisfy all of them (the
+    /// loop's own `policy`; workers add the worker's effective policy).
+    /// The task's capability hook is consulted as well.
+    pub policies: Vec<Policy>,
+    /// Model calls allowed (schema-correction turns are not limited by it).
+    pub max_iterations: u64,
+    /// Hard limit: no model call once input + output tokens reach it.
+    pub token_budget: Option<u64>,
+    /// Text that ends the loop after the turn it appears in.
+    pub done_sentinel: Option<String>,
+    /// Where the conversation starts (a session's or a saved transcript).
+    pub transcript: Transcript,
+    /// `on_turn(turn)`: a script function called after every turn with
+    /// `{iteration, text, tool_calls}`; its errors propagate.
+    pub on_turn: Option<Value>,
+    /// Counters and tool calls of an interrupted run being resumed.
+    pub resume: Option<AgentProgress>,
+}
+
+impl AgentConfig {
+    /// A config with defaults: no tools, no policy, 10 iterations.
+    pub fn new(task: impl Into<String>) -> AgentConfig {
+        AgentConfig {
+            task: Some(task.into()),
+            system: None,
+            llm: LlmOptions::default(),
+            tools: ToolRegistry::default(),
+            policies: Vec::new(),
+            max_iterations: DEFAULT_MAX_ITERATIONS,
+            token_budget: None,
+            done_sentinel: None,
+            transcript: Transcript::new(),
+            on_turn: None,
+            resume: None,
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentStatus {
+    Done,
+    MaxIterations,
+    BudgetExhausted,
+    Failed,
+    Cancelled,
+}
+
+impl AgentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentStatus::Done => "done",
+            AgentStatus::MaxIterations => "max_iterations",
+            AgentStatus::BudgetExhausted => "budget_exhausted",
+            AgentStatus::Failed => "failed",
+            AgentStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One tool call the model asked for, and what came of it.
+#[derive(Clone)]
+pub struct ToolCallRecord {
+    pub id: String,
+    pub name: String,
+    pub arguments: serde_json::Value,
+    pub outcome: ToolOutcome,
+    /// The content of the `tool` message the model received.
+    pub content: String,
+    pub duration_ms: u64,
+    /// The turn (1-based model call) that asked for it.
+    pub iteration: u64,
+}
+
+impl ToolCallRecord {
+    pub fn ok(&self) -> bool {
+        matches!(self.outcome, ToolOutcome::Ok(_))
+    }
+
+    pub fn error(&self) -> Option<&ToolError> {
+        match &self.outcome {
+            ToolOutcome::Err(e) => Some(e),
+            ToolOutcome::Ok(_) => None,
+        }
+    }
+}
+
+/// What a run has done so far. Saved by checkpoints; passed back as
+/// [`AgentConfig::resume`] to continue counting where it stopped.
+#[derive(Clone, Default)]
+pub struct AgentProgress {
+    /// Model calls made.
+    pub iterations: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Every tool call, oldest first (including denied ones).
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// Names of denied tools, each once, in order of first denial.
+    pub rejected: Vec<String>,
+    /// Schema-correction turns used so far.
+    pub schema_retries_used: u32,
+}
+
+/// The result of a run.
+pub struct AgentRun {
+    pub status: AgentStatus,
+    /// Why it `failed` (or was `cancelled`).
+    pub error: Option<ToolError>,
+    /// The last reply's text (raw).
+    pub text: String,
+    /// `text` without `<think>` blocks and without the done sentinel.
+    pub visible_text: String,
+    /// Parsed JSON of the final answer (`response_format`/`schema`).
+    pub data: Value,
+    pub progress: AgentProgress,
+    pub transcript: Transcript,
+}
+
+/// What the hooks see after a turn.
+pub struct TurnView<'a> {
+    /// The model call this turn made (1-based, counting resumed ones).
+    pub iteration: u64,
+    /// The reply text of this turn.
+    pub text: &'a str,
+    /// This turn's tool calls (finished).
+    pub tool_calls: &'a [ToolCallRecord],
+    /// Everything so far (including this turn).
+    pub progress: &'a AgentProgress,
+    /// The conversation so far: the reply and every tool result of this
+    /// turn are in it.
+    pub transcript: &'a Transcript,
+}
+
+/// Extension points of a run, for hosts and the workers layer (snapshots
+/// after every turn, cancellation). All methods have no-op defaults.
+///
+/// Resuming: build the config with `transcript` = the saved transcript,
+/// `task: None` and `resume: Some(saved progress)`. If the transcript ends
+/// with an assistant message whose tool calls lack results, those calls are
+/// settled first: a call with a record in `progress.tool_calls` gets that
+/// record's content again (not re-run); otherwise an `idempotent` tool is run
+/// again and any other gets the tool error `interrupted`.
+pub trait AgentHooks {
+    /// Polled before every model call and tool call; `true` ends the run
+    /// with status `cancelled` (the pending tool calls of the turn get a
+    /// `cancelled` tool result so the transcript stays well formed).
+    fn cancelled(&self) -> bool {
+        false
+    }
+
+    /// A tool call passed its checks and its handler is about to run (a
+    /// checkpoint here tells "started but not finished" apart on resume).
+    fn tool_started(&mut self, _vm: &mut Vm, _call: &ToolCall) {}
+
+    /// A tool call finished: its record is the last of
+    /// `progress.tool_calls` and its result is in `transcript`.
+    fn tool_finished(&mut self, _vm: &mut Vm, _progress: &AgentProgress, _transcript: &Transcript) {
+    }
+
+    /// After each turn (the model's reply and all its tool calls), before
+    /// the loop decides whether to go on. An error ends the run and
+    /// propagates to the caller.
+    fn after_turn<'a>(
+        &'a mut self,
+        _vm: &'a mut Vm,
+        _turn: TurnView<'a>,
+    ) -> LocalBoxFuture<'a, RtResult<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Hooks that do nothing (the `agent_loop` builtin).
+pub struct NoHooks;
+
+impl AgentHooks for NoHooks {}

@@ -1,0 +1,686 @@
+//! Capability policies (workers.md §3): what a task may do, narrowed at
+//! every level of delegation and never widened.
+//!
+//! A [`CapabilityPolicy`] is parsed once from its dict/JSON form; the
+//! effective policy of a child is `request.intersect(ceiling)`, which fails
+//! with a report of everything the request asks beyond the ceiling.
+//! [`CapabilityPolicy::check`] enforces a policy for one capability use
+//! (the hook every capability builtin calls through the task context).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use weft_syntax::suggest::did_you_mean;
+
+use crate::value::{DictMap, Value};
+
+/// How much a task may change the world, lowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SideEffectLevel {
+    None,
+    ReadOnly,
+    WorkspaceWrite,
+    ProcessExec,
+    Network,
+}
+
+impl SideEffectLevel {
+    pub const NAMES: [&'static str; 5] = [
+        "none",
+        "read_only",
+        "workspace_write",
+        "process_exec",
+        "network",
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    pub fn parse(s: &str) -> Option<SideEffectLevel> {
+        Some(match s {
+            "none" => SideEffectLevel::None,
+            "read_only" => SideEffectLevel::ReadOnly,
+            "workspace_write" => SideEffectLevel::WorkspaceWrite,
+            "process_exec" => SideEffectLevel::ProcessExec,
+            "network" => SideEffectLevel::Network,
+            _ => return None,
+        })
+    }
+}
+
+/// The capabilities and their operations (`fs.read`, `network.http`, ...).
+pub const CAPABILITY_OPS: &[(&str, &[&str])] = &[
+    ("fs", &["read", "write"]),
+    ("process", &["exec"]),
+    ("network", &["http"]),
+    ("llm", &["call"]),
+    ("workers", &["spawn"]),
+];
+
+/// The root default for `max_depth`.
+pub const ROOT_MAX_DEPTH: u32 = 8;
+
+/// An effective capability policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapabilityPolicy {
+    /// Tool names allowed; `None` = any tool.
+    pub tools: Option<BTreeSet<String>>,
+    /// For each capability named: the operations allowed. A capability not
+    /// named is fully allowed.
+    pub capabilities: BTreeMap<String, BTreeSet<String>>,
+    /// Absolute, normalised roots file paths must fall inside; `None` =
+    /// anywhere.
+    pub workspace_roots: Option<Vec<PathBuf>>,
+    pub side_effect_level: SideEffectLevel,
+    /// Further levels of delegation allowed below this task.
+    pub max_depth: u32,
+}
+
+impl Default for CapabilityPolicy {
+    fn default() -> Self {
+        CapabilityPolicy::allow_all()
+    }
+}
+
+/// A policy request as written (every field optional), before it is
+/// intersected with a ceiling.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyRequest {
+    pub tools: Option<BTreeSet<String>>,
+    pub capabilities: Option<BTreeMap<String, BTreeSet<String>>>,
+    /// As written (relative paths resolve against the spawner's cwd).
+    pub workspace_roots: Option<Vec<String>>,
+    pub side_effect_level: Option<SideEffectLevel>,
+    pub max_depth: Option<u32>,
+}
+
+/// What a request asks beyond its ceiling.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Excess {
+    pub tools: Vec<String>,
+    pub capabilities: Vec<String>,
+    pub roots: Vec<String>,
+    pub side_effect_level: Option<(SideEffectLevel, SideEffectLevel)>,
+    pub max_depth: Option<(u32, u32)>,
+    /// Delegation is not allowed at all (the ceiling's depth is 0).
+    pub depth_exhausted: bool,
+}
+
+impl Excess {
+    pub fn is_empty(&self) -> bool {
+        *self == Excess::default()
+    }
+}
+
+impl fmt::Display for Excess {
+    /// `tools [write_file], capabilities [process.exec]`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.depth_exhausted {
+            return f.write_str("delegation depth exhausted");
+        }
+        let mut parts = Vec::new();
+        if !self.tools.is_empty() {
+            parts.push(format!("tools [{}]", self.tools.join(", ")));
+        }
+        if !self.capabilities.is_empty() {
+            parts.push(format!("capabilities [{}]", self.capabilities.join(", ")));
+        }
+        if !self.roots.is_empty() {
+            parts.push(format!("workspace_roots [{}]", self.roots.join(", ")));
+        }
+        if let Some((want, max)) = self.side_effect_level {
+            parts.push(format!(
+                "side_effect_level {} (ceiling {})",
+                want.name(),
+                max.name()
+            ));
+        }
+        if let Some((want, max)) = self.max_depth {
+            parts.push(format!("max_depth {want} (ceiling {max})"));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// Why a capability use was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Denial {
+    pub capability: String,
+    pub reason: String,
+}
+
+impl CapabilityPolicy {
+    /// Everything allowed (the default root ceiling of `weft run`).
+    pub fn allow_all() -> CapabilityPolicy {
+        CapabilityPolicy {
+            tools: None,
+            capabilities: BTreeMap::new(),
+            workspace_roots: None,
+            side_effect_level: SideEffectLevel::Network,
+            max_depth: ROOT_MAX_DEPTH,
+        }
+    }
+
+    /// A root ceiling from a request (`--policy FILE.json`): the request
+    /// narrows "allow everything"; `max_depth` defaults to 8 and is not
+    /// decremented (the root is not a delegation).
+    pub fn root_from(request: &PolicyRequest, cwd: &Path) -> Result<CapabilityPolicy, Excess> {
+        let mut unbounded = CapabilityPolicy::allow_all();
+        unbounded.max_depth = u32::MAX;
+        let mut p = unbounded.intersect(request, cwd)?;
+        p.max_depth = request.max_depth.unwrap_or(ROOT_MAX_DEPTH);
+        Ok(p)
+    }
+
+    /// This policy with `cap` (`fs.write`, `network`, ...) removed.
+    pub fn deny(&mut self, cap: &str) -> Result<(), String> {
+        let (name, op) = split_capability(cap)?;
+        let all: BTreeSet<String> = ops_of(name).iter().map(|s| s.to_string()).collect();
+        let entry = self.capabilities.entry(name.to_string()).or_insert(all);
+        match op {
+            Some(op) => {
+                entry.remove(op);
+            }
+            None => entry.clear(),
+        }
+        Ok(())
+    }
+
+    /// Whether operation `op` of capability `name` is allowed.
+    pub fn allows_op(&self, name: &str, op: &str) -> bool {
+        match self.capabilities.get(name) {
+            Some(ops) => ops.contains(op),
+            None => true,
+        }
+    }
+
+    /// Whether a tool name is allowed.
+    pub fn allows_tool(&self, name: &str) -> bool {
+        self.tools.as_ref().is_none_or(|t| t.contains(name))
+    }
+
+    /// Checks one capability use. `path` (already absolute) is checked
+    /// against `workspace_roots` after normalising `..` and symlinks.
+    pub fn check(&self, name: &str, op: &str, path: Option<&Path>) -> Result<(), Denial> {
+        let cap = if name == "network" {
+            "network".to_string()
+        } else {
+            format!("{name}.{op}")
+        };
+        if !self.allows_op(name, op) {
+            return Err(Denial {
+                capability: cap.clone(),
+                reason: format!("{cap} is not allowed by the capability policy"),
+            });
+        }
+        let level = level_of(name, op);
+        if level > self.side_effect_level {
+            return Err(Denial {
+                capability: cap.clone(),
+                reason: format!(
+                    "{cap} needs side_effect_level {}, the policy allows at most {}",
+                    level.name(),
+                    self.side_effect_level.name()
+                ),
+            });
+        }
+        if let (Some(roots), Some(path)) = (&self.workspace_roots, path) {
+            let real = resolve_real(path);
+            if !roots.iter().any(|r| real.starts_with(r)) {
+                let list: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+                return Err(Denial {
+                    capability: cap,
+                    reason: format!(
+                        "{} is outside the workspace roots [{}]",
+                        real.display(),
+                        list.join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The effective policy of a child that asks for `request`, with this
+    /// policy as its ceiling and `cwd` the spawner's directory (for
+    /// relative roots). Fails with everything that exceeds the ceiling.
+    pub fn intersect(
+        &self,
+        request: &PolicyRequest,
+        cwd: &Path,
+    ) -> Result<CapabilityPolicy, Excess> {
+        let mut excess = Excess::default();
+        if self.max_depth == 0 {
+            excess.depth_exhausted = true;
+            return Err(excess);
+        }
+        let tools = match (&request.tools, &self.tools) {
+            (None, ceiling) => ceiling.clone(),
+            (Some(want), None) => Some(want.clone()),
+            (Some(want), Some(have)) => {
+                excess.tools = want.difference(have).cloned().collect();
+                Some(want.intersection(have).cloned().collect())
+            }
+        };
+        let mut capabilities = self.capabilities.clone();
+        if let Some(req) = &request.capabilities {
+            for (name, ops) in req {
+                for op in ops {
+                    if !self.allows_op(name, op) {
+                        excess.capabilities.push(capability_label(name, op));
+                    }
+                }
+                let allowed: BTreeSet<String> = ops
+                    .iter()
+                    .filter(|op| self.allows_op(name, op))
+                    .cloned()
+                    .collect();
+                capabilities.insert(name.clone(), allowed);
+            }
+        }
+        let workspace_roots = match &request.workspace_roots {
+            None => self.workspace_roots.clone(),
+            Some(want) => {
+                let mut roots = Vec::new();
+                for r in want {
+                    let abs = resolve_real(&normalize(&cwd.join(r)));
+                    let inside = self
+                        .workspace_roots
+                        .as_ref()
+                        .is_none_or(|have| have.iter().any(|h| abs.starts_with(h)));
+                    if inside {
+                        roots.push(abs);
+                    } else {
+                        excess.roots.push(r.clone());
+                    }
+                }
+                Some(roots)
+            }
+        };
+        let side_effect_level = match request.side_effect_level {
+            None => self.side_effect_level,
+            Some(want) if want <= self.side_effect_level => want,
+            Some(want) => {
+                excess.side_effect_level = Some((want, self.side_effect_level));
+                self.side_effect_level
+            }
+        };
+        let limit = self.max_depth - 1;
+        let max_depth = match request.max_depth {
+            None => limit,
+            Some(want) if want <= limit => want,
+            Some(want) => {
+                excess.max_depth = Some((want, limit));
+                limit
+            }
+        };
+        if !excess.is_empty() {
+            return Err(excess);
+        }
+        Ok(CapabilityPolicy {
+            tools,
+            capabilities,
+            workspace_roots,
+            side_effect_level,
+            max_depth,
+        })
+    }
+
+    /// The dict form (as in workers.md §3; roots absolute).
+    pub fn to_value(&self) -> Value {
+        let mut d = DictMap::default();
+        if let Some(tools) = &self.tools {
+            d.insert(
+                key("tools"),
+                Value::list(tools.iter().map(Value::str).collect()),
+            );
+        }
+        let mut caps = DictMap::default();
+        for (name, ops) in &self.capabilities {
+            caps.insert(key(name), Value::list(ops.iter().map(Value::str).collect()));
+        }
+        d.insert(key("capabilities"), Value::dict(caps));
+        if let Some(roots) = &self.workspace_roots {
+            d.insert(
+                key("workspace_roots"),
+                Value::list(
+                    roots
+                        .iter()
+                        .map(|r| Value::str(r.display().to_string()))
+                        .collect(),
+                ),
+            );
+        }
+        d.insert(
+            key("side_effect_level"),
+            Value::str(self.side_effect_level.name()),
+        );
+        d.insert(key("max_depth"), Value::Int(self.max_depth as i64));
+        Value::dict(d)
+    }
+}
+
+fn key(s: &str) -> std::rc::Rc<String> {
+    std::rc::Rc::new(s.to_string())
+}
+
+fn capability_label(name: &str, op: &str) -> String {
+    if name == "network" {
+        "network".to_string()
+    } else {
+        format!("{name}.{op}")
+    }
+}
+
+fn ops_of(name: &str) -> &'static [&'static str] {
+    CAPABILITY_OPS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, ops)| *ops)
+        .unwrap_or(&[])
+}
+
+/// The side-effect level a capability use implies.
+pub fn level_of(name: &str, op: &str) -> SideEffectLevel {
+    match (name, op) {
+        ("fs", "read") => SideEffectLevel::ReadOnly,
+        ("fs", _) => SideEffectLevel::WorkspaceWrite,
+        ("process", _) => SideEffectLevel::ProcessExec,
+        ("network", _) => SideEffectLevel::Network,
+        _ => SideEffectLevel::None,
+    }
+}
+
+/// `fs.write` → (`fs`, Some(`write`)); `network` → (`network`, None).
+pub fn split_capability(cap: &str) -> Result<(&str, Option<&str>), String> {
+    let (name, op) = match cap.split_once('.') {
+        Some((n, o)) => (n, Some(o)),
+        None => (cap, None),
+    };
+    let all: Vec<String> = CAPABILITY_OPS
+        .iter()
+        .flat_map(|(n, ops)| ops.iter().map(move |o| capability_label(n, o)))
+        .collect();
+    let valid = CAPABILITY_OPS
+        .iter()
+        .any(|(n, ops)| *n == name && op.is_none_or(|o| ops.contains(&o)));
+    if !valid {
+        let mut msg = format!("unknown capability '{cap}'");
+        if let Some(s) = did_you_mean(cap, all.iter().map(|s| s.as_str())) {
+            msg.push_str(&format!(" (did you mean '{s}'?)"));
+        } else {
+            msg.push_str(&format!(" (known: {})", all.join(", ")));
+        }
+        return Err(msg);
+    }
+    Ok((name, op))
+}
+
+/// Lexically removes `.` and folds `..`.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The real location of `path`: symlinks resolved for the longest prefix
+/// that exists, `..` folded for the rest.
+pub fn resolve_real(path: &Path) -> PathBuf {
+    let path = normalize(path);
+    let mut existing = path.clone();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(&existing) {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return normalize(&out);
+        }
+        match (
+            existing.file_name().map(|f| f.to_os_string()),
+            existing.parent(),
+        ) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => return path,
+        }
+    }
+}
+
+/// Parses a policy request from its dict form (the `policy` option or a
+/// `--policy` JSON file). Unknown keys get a did-you-mean; wrong values
+/// list what is allowed.
+pub fn parse_policy_request(v: &Value, who: &str) -> Result<PolicyRequest, String> {
+    const KEYS: [&str; 5] = [
+        "tools",
+        "capabilities",
+        "workspace_roots",
+        "side_effect_level",
+        "max_depth",
+    ];
+    let Value::Dict(d) = v else {
+        return Err(format!(
+            "{who}: policy must be a dict, got {}",
+            v.type_name()
+        ));
+    };
+    let mut req = PolicyRequest::default();
+    for (k, val) in d.iter() {
+        match k.as_str() {
+            "tools" => req.tools = Some(string_set(val, who, "policy.tools")?),
+            "capabilities" => {
+                let Value::Dict(caps) = val else {
+                    return Err(format!(
+                        "{who}: policy.capabilities must be a dict, got {}",
+                        val.type_name()
+                    ));
+                };
+                let mut map = BTreeMap::new();
+                for (name, ops) in caps.iter() {
+                    let known = ops_of(name);
+                    if known.is_empty() {
+                        let names: Vec<&str> = CAPABILITY_OPS.iter().map(|(n, _)| *n).collect();
+                        let mut msg = format!("{who}: unknown capability '{name}'");
+                        match did_you_mean(name, names.iter().copied()) {
+                            Some(s) => msg.push_str(&format!(" (did you mean '{s}'?)")),
+                            None => msg.push_str(&format!(" (known: {})", names.join(", "))),
+                        }
+                        return Err(msg);
+                    }
+                    let set = string_set(ops, who, &format!("policy.capabilities.{name}"))?;
+                    for op in &set {
+                        if !known.contains(&op.as_str()) {
+                            return Err(format!(
+                                "{who}: policy.capabilities.{name} must list operations from [{}]; got '{op}'",
+                                known.join(", ")
+                            ));
+                        }
+                    }
+                    map.insert(name.to_string(), set);
+                }
+                req.capabilities = Some(map);
+            }
+            "workspace_roots" => {
+                req.workspace_roots = Some(
+                    string_set(val, who, "policy.workspace_roots")?
+                        .into_iter()
+                        .collect(),
+                )
+            }
+            "side_effect_level" => {
+                let s = val
+                    .as_str()
+                    .and_then(SideEffectLevel::parse)
+                    .ok_or_else(|| {
+                        format!(
+                            "{who}: policy.side_effect_level must be one of {}; got {}",
+                            SideEffectLevel::NAMES.join(", "),
+                            val.to_repr()
+                        )
+                    })?;
+                req.side_effect_level = Some(s);
+            }
+            "max_depth" => match val {
+                Value::Int(n) if *n >= 0 && *n <= u32::MAX as i64 => {
+                    req.max_depth = Some(*n as u32)
+                }
+                other => {
+                    return Err(format!(
+                        "{who}: policy.max_depth must be an int >= 0, got {}",
+                        other.to_repr()
+                    ))
+                }
+            },
+            other => {
+                let mut msg = format!("{who}: unknown policy option '{other}'");
+                match did_you_mean(other, KEYS) {
+                    Some(s) => msg.push_str(&format!(" (did you mean '{s}'?)")),
+                    None => msg.push_str(&format!(" (known: {})", KEYS.join(", "))),
+                }
+                return Err(msg);
+            }
+        }
+    }
+    Ok(req)
+}
+
+fn string_set(v: &Value, who: &str, what: &str) -> Result<BTreeSet<String>, String> {
+    match v {
+        Value::List(items) => items
+            .iter()
+            .map(|i| {
+                i.as_str().map(str::to_string).ok_or_else(|| {
+                    format!(
+                        "{who}: {what} must be a list of strings, found {}",
+                        i.type_name()
+                    )
+                })
+            })
+            .collect(),
+        other => Err(format!(
+            "{who}: {what} must be a list of strings, got {}",
+            other.type_name()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(tools: Option<&[&str]>) -> PolicyRequest {
+        PolicyRequest {
+            tools: tools.map(|t| t.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn intersect_narrows_and_reports_excess() {
+        let mut root = CapabilityPolicy::allow_all();
+        root.tools = Some(["read".to_string(), "search".to_string()].into());
+        root.deny("process.exec").unwrap();
+        let child = root
+            .intersect(&req(Some(&["read"])), Path::new("/"))
+            .unwrap();
+        assert_eq!(child.tools, Some(["read".to_string()].into()));
+        assert_eq!(child.max_depth, ROOT_MAX_DEPTH - 1);
+        let mut bad = req(Some(&["read", "write_file"]));
+        bad.capabilities = Some([("process".to_string(), ["exec".to_string()].into())].into());
+        bad.side_effect_level = Some(SideEffectLevel::Network);
+        let err = root.intersect(&bad, Path::new("/")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "tools [write_file], capabilities [process.exec]"
+        );
+    }
+
+    #[test]
+    fn side_effect_level_and_depth_cannot_grow() {
+        let mut root = CapabilityPolicy::allow_all();
+        root.side_effect_level = SideEffectLevel::ReadOnly;
+        root.max_depth = 1;
+        let r = PolicyRequest {
+            side_effect_level: Some(SideEffectLevel::ProcessExec),
+            max_depth: Some(3),
+            ..Default::default()
+        };
+        let err = root.intersect(&r, Path::new("/")).unwrap_err();
+        assert_eq!(
+            err.side_effect_level,
+            Some((SideEffectLevel::ProcessExec, SideEffectLevel::ReadOnly))
+        );
+        assert_eq!(err.max_depth, Some((3, 0)));
+        let child = root
+            .intersect(&PolicyRequest::default(), Path::new("/"))
+            .unwrap();
+        assert_eq!(child.max_depth, 0);
+        assert!(
+            child
+                .intersect(&PolicyRequest::default(), Path::new("/"))
+                .unwrap_err()
+                .depth_exhausted
+        );
+    }
+
+    #[test]
+    fn checks_ops_levels_and_roots() {
+        let dir = tempfile::tempdir().unwrap();
+        let root_dir = dir.path().join("work");
+        std::fs::create_dir_all(root_dir.join("src")).unwrap();
+        let outside = dir.path().join("secret");
+        std::fs::create_dir_all(&outside).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&outside, root_dir.join("src/escape")).unwrap();
+        let mut p = CapabilityPolicy::allow_all();
+        let r = PolicyRequest {
+            workspace_roots: Some(vec!["work".to_string()]),
+            side_effect_level: Some(SideEffectLevel::WorkspaceWrite),
+            ..Default::default()
+        };
+        p = p.intersect(&r, dir.path()).unwrap();
+        assert!(p
+            .check("fs", "read", Some(&root_dir.join("src/a.txt")))
+            .is_ok());
+        assert!(p
+            .check("fs", "read", Some(&root_dir.join("src/../../secret/x")))
+            .is_err());
+        #[cfg(unix)]
+        assert!(p
+            .check("fs", "read", Some(&root_dir.join("src/escape/x")))
+            .is_err());
+        assert!(p.check("process", "exec", None).is_err());
+        p.deny("fs.write").unwrap();
+        assert!(p.check("fs", "write", Some(&root_dir.join("a"))).is_err());
+    }
+
+    #[test]
+    fn parses_requests_with_suggestions() {
+        let bad = crate::value::dict_from([("tols", Value::list(vec![]))]);
+        assert!(parse_policy_request(&bad, "spawn_worker")
+            .unwrap_err()
+            .contains("did you mean 'tools'"));
+        let lvl = crate::value::dict_from([("side_effect_level", Value::str("all"))]);
+        assert!(parse_policy_request(&lvl, "x")
+            .unwrap_err()
+            .contains("must be one of none, read_only"));
+        assert!(split_capability("fs.wirte")
+            .unwrap_err()
+            .contains("did you mean 'fs.write'"));
+    }
+}
