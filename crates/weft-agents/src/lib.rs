@@ -11,7 +11,9 @@ pub mod config;
 pub mod llm;
 pub mod llm_call;
 pub mod mock_builtins;
+pub mod profile;
 pub mod state;
+pub mod store;
 pub mod tools;
 pub mod transcript;
 

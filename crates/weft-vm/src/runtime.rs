@@ -103,6 +103,7 @@ impl Runtime {
             max_steps: options.max_steps,
             deadline: options.time_limit.map(|d| std::time::Instant::now() + d),
             extensions: RefCell::new(HashMap::new()),
+            shutdown_hooks: RefCell::new(Vec::new()),
         });
         let mut rt = Runtime {
             program,
@@ -153,6 +154,7 @@ impl Runtime {
         let id = self.load_main(path)?;
         let mut vm = self.new_vm();
         let result = vm.run_module(id).await;
+        self.program.run_shutdown_hooks().await;
         self.program.flush_out();
         result.map(|_| ()).map_err(|e| vec![e.to_diagnostic()])
     }

@@ -46,7 +46,14 @@ pub struct Program {
     /// State owned by extension crates (LLM layer, workers), one value per
     /// type; see [`Program::ext`].
     pub extensions: RefCell<std::collections::HashMap<std::any::TypeId, Rc<dyn std::any::Any>>>,
+    /// Run when the main module's top level has finished (also after an
+    /// uncaught error), in registration order: extension crates cancel what
+    /// is still running and flush durable state here.
+    pub shutdown_hooks: RefCell<Vec<ShutdownHook>>,
 }
+
+/// A program-end hook (see [`Program::shutdown_hooks`]).
+pub type ShutdownHook = Rc<dyn Fn(Rc<Program>) -> crate::builtins::LocalBoxFuture<'static, ()>>;
 
 /// How many back-edges/calls run between budget checks.
 pub(crate) const TICK: u32 = 1024;
@@ -58,6 +65,19 @@ pub struct ModuleSlot {
 }
 
 impl Program {
+    /// Registers a program-end hook.
+    pub fn on_shutdown(&self, hook: ShutdownHook) {
+        self.shutdown_hooks.borrow_mut().push(hook);
+    }
+
+    /// Runs (and removes) every program-end hook.
+    pub async fn run_shutdown_hooks(self: &Rc<Self>) {
+        let hooks: Vec<ShutdownHook> = std::mem::take(&mut *self.shutdown_hooks.borrow_mut());
+        for hook in hooks {
+            hook(self.clone()).await;
+        }
+    }
+
     /// The program-wide extension state of type `T`, created on first use.
     /// Extension crates keep their per-run state here (not in statics or
     /// thread-locals): e.g. the mock provider's queue.

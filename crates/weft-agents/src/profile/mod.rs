@@ -1,0 +1,2 @@
+//! Carry policies and execution profiles of delegated workers
+//! (workers.md §4–§5) — being filled in.
