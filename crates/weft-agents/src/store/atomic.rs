@@ -1,0 +1,148 @@
+//! Low-level file operations behind one group commit: temporary files next
+//! to their target, `syncfs`/`fsync`, and the directory `fsync` that makes a
+//! rename durable.
+//!
+//! The protocol (run by `commit.rs` for a whole batch at once): write every
+//! temporary file (`<name>.tmp-<uuid>` in the target's directory) → make the
+//! data durable ([`syncfs`] once per filesystem, or [`fsync_file`] per file)
+//! → `rename` each temporary over its target → [`fsync_dir`] each affected
+//! directory once. A crash at any point leaves the old or the new file,
+//! never a torn one; a crash before the rename leaves a `*.tmp-*` leftover
+//! that readers ignore ([`is_temp_name`]).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
+
+/// The marker between a target's file name and the uuid of a temporary file.
+const TEMP_MARKER: &str = ".tmp-";
+
+/// Whether a file name is a temporary file of an atomic write (a leftover
+/// when the process died between writing it and renaming it).
+pub fn is_temp_name(name: &str) -> bool {
+    name.contains(TEMP_MARKER)
+}
+
+/// A fresh temporary path next to `target`: `<name>.tmp-<uuid>`.
+pub(crate) fn temp_path(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!(
+        "{name}{TEMP_MARKER}{}",
+        uuid::Uuid::now_v7().simple()
+    ))
+}
+
+/// Checks that `rel` is a relative path that stays inside the state
+/// directory (only normal components; `.` is skipped) and joins it to `base`.
+pub(crate) fn resolve(base: &Path, rel: &str) -> io::Result<PathBuf> {
+    let mut out = base.to_path_buf();
+    let mut any = false;
+    for c in Path::new(rel).components() {
+        match c {
+            Component::Normal(part) => {
+                let part_str = part.to_string_lossy();
+                if is_temp_name(&part_str) {
+                    return Err(invalid(rel, "names a temporary file"));
+                }
+                out.push(part);
+                any = true;
+            }
+            Component::CurDir => {}
+            _ => return Err(invalid(rel, "must stay inside the state directory")),
+        }
+    }
+    if !any {
+        return Err(invalid(rel, "is empty"));
+    }
+    Ok(out)
+}
+
+fn invalid(rel: &str, why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("state path '{rel}' {why}"),
+    )
+}
+
+/// The directory holding `path` (`.` for a bare file name).
+pub(crate) fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Creates `path` (which must not exist) and writes all of `bytes`, then
+/// closes it. Not yet durable.
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
+    f.write_all(bytes)
+}
+
+/// Opens `path` for appending, creating it if needed.
+pub(crate) fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new().append(true).create(true).open(path)
+}
+
+/// `fsync` of a file that was already written and closed.
+pub(crate) fn fsync_file(path: &Path) -> io::Result<()> {
+    OpenOptions::new().write(true).open(path)?.sync_all()
+}
+
+/// `fsync` of a directory, making the renames and creations in it durable.
+/// A no-op where directories cannot be opened (non-unix).
+pub(crate) fn fsync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// `syncfs(2)` of the filesystem holding `dir`: one call makes every file
+/// written so far on that filesystem durable. `Unsupported` off Linux.
+pub(crate) fn syncfs(dir: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        let f = File::open(dir)?;
+        // SAFETY: `f` is an open file descriptor for the whole call.
+        let rc = unsafe { libc::syncfs(f.as_raw_fd()) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "syncfs is Linux-only",
+        ))
+    }
+}
+
+/// An id of the filesystem holding `dir` (the device number on unix), used
+/// to issue one `syncfs` per filesystem.
+pub(crate) fn device_of(dir: &Path) -> io::Result<u64> {
+    let meta = fs::metadata(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Ok(meta.dev())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Ok(0)
+    }
+}
