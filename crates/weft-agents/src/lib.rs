@@ -16,6 +16,7 @@ pub mod state;
 pub mod store;
 pub mod tools;
 pub mod transcript;
+pub mod workers;
 
 use weft_vm::builtins::BuiltinDef;
 
@@ -28,5 +29,6 @@ pub fn builtins() -> Vec<BuiltinDef> {
     all.extend(tools::defs());
     all.extend(agent_loop::defs());
     all.extend(transcript::defs());
+    all.extend(workers::builtins::defs());
     all
 }

@@ -18,4 +18,6 @@ pub struct AgentState {
     /// The LLM layer's run state: the mock's queue and call log, fixture
     /// and record settings, the HTTP client (see [`crate::llm::state`]).
     pub llm: crate::llm::state::LlmState,
+    /// Delegated workers of this run (workers.md).
+    pub workers: crate::workers::Registry,
 }

@@ -418,19 +418,26 @@ pub fn split_capability(cap: &str) -> Result<(&str, Option<&str>), String> {
     Ok((name, op))
 }
 
-/// Lexically removes `.` and folds `..`.
+/// `path` with `.` and `..` components removed lexically (`..` at the root
+/// stays at the root; a leading `..` of a relative path is kept). Symbolic
+/// links are not consulted (see [`resolve_real`]).
 pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
+    for comp in path.components() {
+        match comp {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir) | Some(Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
     }
     out
 }

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -303,23 +303,6 @@ fn canonical_key(path: &Path) -> String {
         .to_string()
 }
 
-/// `dir/rel` with `.` components dropped and `..` folded where possible.
-fn join_normalized(dir: &Path, rel: &str) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in dir.join(rel).components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 impl ModuleHost for Runtime {
     fn import(
         &mut self,
@@ -352,7 +335,7 @@ impl ModuleHost for Runtime {
             let full = if path.starts_with('/') {
                 PathBuf::from(path)
             } else {
-                join_normalized(dir, path)
+                crate::policy::normalize(&dir.join(path))
             };
             let key = canonical_key(&full);
             if let Some(&id) = self.module_by_key.get(&key) {

@@ -206,6 +206,7 @@ impl CarryPolicy {
 mod tests {
     use super::*;
     use crate::llm::Message;
+    use crate::profile::OrPanic;
     use weft_vm::value::from_json;
 
     fn parse(j: serde_json::Value) -> RtResult<CarryPolicy> {
@@ -231,14 +232,14 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let c = CarryPolicy::parse(&Value::Nil, "spawn_worker").unwrap();
+        let c = CarryPolicy::parse(&Value::Nil, "spawn_worker").or_panic();
         assert_eq!(c, CarryPolicy::default());
         assert_eq!(c.transcript, TranscriptMode::Inherit);
         assert_eq!(c.keep_last, 4);
         assert_eq!(c.artifacts, ArtifactsMode::Inherit);
         assert!(c.persist && !c.persistent && c.resume_workflow);
-        assert_eq!(parse(serde_json::json!({})).unwrap(), c);
-        assert_eq!(parse(serde_json::json!({"transcript": null})).unwrap(), c);
+        assert_eq!(parse(serde_json::json!({})).or_panic(), c);
+        assert_eq!(parse(serde_json::json!({"transcript": null})).or_panic(), c);
     }
 
     #[test]
@@ -247,7 +248,7 @@ mod tests {
             "transcript": "compact", "keep_last": 0, "artifacts": "none",
             "persist": false, "persistent": true, "resume_workflow": false
         }))
-        .unwrap();
+        .or_panic();
         assert_eq!(
             c,
             CarryPolicy {
@@ -260,7 +261,7 @@ mod tests {
             }
         );
         for (name, mode) in TranscriptMode::TABLE {
-            let c = parse(serde_json::json!({ "transcript": name })).unwrap();
+            let c = parse(serde_json::json!({ "transcript": name })).or_panic();
             assert_eq!(c.transcript, *mode);
         }
     }
@@ -332,9 +333,10 @@ mod tests {
 
     #[test]
     fn value_and_serde_round_trips() {
-        let c = parse(serde_json::json!({"transcript": "fork", "keep_last": 2, "persistent": true}))
-            .unwrap();
-        assert_eq!(CarryPolicy::parse(&c.to_value(), "x").unwrap(), c);
+        let c =
+            parse(serde_json::json!({"transcript": "fork", "keep_last": 2, "persistent": true}))
+                .or_panic();
+        assert_eq!(CarryPolicy::parse(&c.to_value(), "x").or_panic(), c);
         let json = serde_json::to_value(&c).unwrap();
         assert_eq!(json["transcript"], "fork");
         assert_eq!(json["artifacts"], "inherit");

@@ -94,3 +94,52 @@ pub(crate) fn parse_name(v: &Value, path: &str) -> RtResult<String> {
         other => Err(wrong_type(path, "a string", other)),
     }
 }
+
+/// Serde for an environment overlay (`IndexMap<String, String>`) as a JSON
+/// object in insertion order, without needing indexmap's `serde` feature.
+pub(crate) mod env_serde {
+    use indexmap::IndexMap;
+    use serde::de::{MapAccess, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        env: &IndexMap<String, String>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_map(env.iter())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<IndexMap<String, String>, D::Error> {
+        struct Env;
+        impl<'de> Visitor<'de> for Env {
+            type Value = IndexMap<String, String>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut env = IndexMap::new();
+                while let Some((k, v)) = m.next_entry::<String, String>()? {
+                    env.insert(k, v);
+                }
+                Ok(env)
+            }
+        }
+        d.deserialize_map(Env)
+    }
+}
+
+/// Test helper: unwraps an [`RtResult`] (`RtError` has no `Debug`),
+/// panicking with the error's category and message.
+#[cfg(test)]
+pub(crate) trait OrPanic<T> {
+    fn or_panic(self) -> T;
+}
+
+#[cfg(test)]
+impl<T> OrPanic<T> for RtResult<T> {
+    fn or_panic(self) -> T {
+        self.unwrap_or_else(|e| panic!("{}: {}", e.category(), e.message()))
+    }
+}

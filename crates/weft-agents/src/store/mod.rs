@@ -1,2 +1,343 @@
 //! The one module that writes durable state under the state directory
-//! (worker snapshots, run records, events) — being filled in.
+//! (architecture.md: "Durable state goes through one module"): worker
+//! snapshots (`<state>/workers/<id>.json`, workers.md §6), run records
+//! (`<state>/runs/<id>.json`, workflows.md §4) and events
+//! (`<state>/events.jsonl`, workers.md §7). Nothing else writes there.
+//!
+//! # API
+//!
+//! One [`Store`] per program run, shared as `Rc<Store>` on the run's
+//! single-threaded runtime:
+//!
+//! - [`Store::new`]`(state_dir, persist)` — with `persist = false` every
+//!   write is a no-op that completes at once (reads still work).
+//! - [`Store::write_json`]`(rel_path, &value).await` — returns when the new
+//!   content is atomically in place **and** durable (temp file, sync,
+//!   rename, directory fsync); a crash leaves the old or the new file.
+//! - [`Store::write_json_later`]`(rel_path, &value)` — enqueue without
+//!   waiting; [`Store::flush`]`().await` — everything enqueued is durable.
+//! - [`Store::append_line`]`(rel_path, line).await` /
+//!   [`Store::append_line_later`] — append one whole line (for
+//!   `events.jsonl`), durable with the same batching.
+//! - [`Store::read_json`], [`Store::list`], [`Store::load`] and the free
+//!   function [`load_record`]`(path, expected_type, supported_version)` —
+//!   reading back; every failure is a reason naming the path, never a panic.
+//! - [`secret_values`] — values of `*_API_KEY`/`*_TOKEN`/`*_SECRET`
+//!   environment variables; every write replaces them with `[redacted]`.
+//! - [`Store::stats`] (batches, files written, syncs, …) and
+//!   [`Store::last_error`] (failures of writes nobody awaited).
+//!
+//! `rel_path`s are relative to the state directory (`"workers/ID.json"`,
+//! `"runs/ID.json"`, `"events.jsonl"`); directories are created on demand;
+//! a path leaving the state directory is an `InvalidInput` error.
+//!
+//! # Group commit
+//!
+//! Writes go to one background committer thread (`commit.rs`): writes
+//! requested while a batch is being flushed join the next batch, and a batch
+//! costs one `syncfs` plus one `fsync` per affected directory however many
+//! files it holds (several writes of one path in a batch write only the
+//! newest content and wake all their waiters). File-level steps are in
+//! `atomic.rs`, reading in `load.rs`, secrets in `secrets.rs`.
+//!
+//! Reads go straight to the disk: content given to `write_json_later` is
+//! visible to [`Store::read_json`] only after [`Store::flush`].
+
+mod atomic;
+mod commit;
+mod load;
+mod secrets;
+#[cfg(test)]
+mod tests;
+
+use std::cell::RefCell;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub use atomic::is_temp_name;
+pub use load::{check_record, list_dir, load_record, read_json_file};
+pub use secrets::{secret_values, secret_values_from, REDACTED};
+
+use commit::{Msg, Shared};
+
+/// Counters of one store, for tests, benchmarks and `--events` diagnostics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Batches committed.
+    pub batches: u64,
+    /// Files atomically replaced (after coalescing same-path writes).
+    pub files_written: u64,
+    /// Append `write`s (one per file per batch, holding all its lines).
+    pub append_writes: u64,
+    /// `syncfs`/`fsync` calls, on files and directories.
+    pub syncs: u64,
+    /// Writes in which a secret was replaced with `[redacted]`.
+    pub redactions: u64,
+    /// Writes or appends that failed.
+    pub errors: u64,
+}
+
+/// The running committer thread.
+struct CommitterHandle {
+    tx: mpsc::Sender<Msg>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The durable-state store of one program run (module doc).
+pub struct Store {
+    state_dir: PathBuf,
+    persist: bool,
+    secrets: Vec<String>,
+    shared: Arc<Shared>,
+    committer: RefCell<Option<CommitterHandle>>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("state_dir", &self.state_dir)
+            .field("persist", &self.persist)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The error of a write whose committer thread is gone.
+fn stopped() -> io::Error {
+    io::Error::other("the state store's committer thread stopped")
+}
+
+impl Store {
+    /// A store writing under `state_dir` (made absolute now, so a later
+    /// change of the working directory does not move it), redacting the
+    /// current [`secret_values`].
+    pub fn new(state_dir: PathBuf, persist: bool) -> Rc<Store> {
+        Store::with_secrets(state_dir, persist, secret_values())
+    }
+
+    /// [`Store::new`] with an explicit list of secret values to redact.
+    pub fn with_secrets(state_dir: PathBuf, persist: bool, secrets: Vec<String>) -> Rc<Store> {
+        let state_dir = std::path::absolute(&state_dir).unwrap_or(state_dir);
+        let secrets = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        Rc::new(Store {
+            state_dir,
+            persist,
+            secrets,
+            shared: Arc::new(Shared::default()),
+            committer: RefCell::new(None),
+        })
+    }
+
+    /// The state directory.
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// Whether writes reach the disk.
+    pub fn persist(&self) -> bool {
+        self.persist
+    }
+
+    /// The absolute path of `rel_path`, checked to stay inside the state
+    /// directory.
+    pub fn path(&self, rel_path: &str) -> io::Result<PathBuf> {
+        atomic::resolve(&self.state_dir, rel_path)
+    }
+
+    /// Writes `value` (pretty JSON) to `rel_path` atomically; returns once
+    /// the new content is in place and durable. Concurrent calls share
+    /// syncs (group commit).
+    pub async fn write_json(&self, rel_path: &str, value: &Value) -> io::Result<()> {
+        if !self.persist {
+            return Ok(());
+        }
+        let target = self.path(rel_path)?;
+        let bytes = self.encode_json(value)?;
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::Write {
+            target,
+            bytes,
+            done: Some(tx),
+        })?;
+        rx.await.unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// Enqueues an atomic write of `value` to `rel_path` without waiting;
+    /// [`Store::flush`] waits for it. A failure shows in
+    /// [`Store::last_error`].
+    pub fn write_json_later(&self, rel_path: &str, value: &Value) {
+        if !self.persist {
+            return;
+        }
+        let r = self.path(rel_path).and_then(|target| {
+            let bytes = self.encode_json(value)?;
+            self.send(Msg::Write {
+                target,
+                bytes,
+                done: None,
+            })
+        });
+        if let Err(e) = r {
+            self.note_error(&e);
+        }
+    }
+
+    /// Returns once everything enqueued before is durable (or failed; see
+    /// [`Store::last_error`]).
+    pub async fn flush(&self) {
+        if !self.persist || self.committer.borrow().is_none() {
+            return;
+        }
+        let (tx, rx) = oneshot::channel();
+        if self.send(Msg::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Appends `line` (a newline is added if missing; it must not contain
+    /// other newlines) to `rel_path`; returns once it is durable. Lines are
+    /// written whole, so a reader never sees half a line from a running
+    /// process (after a crash, ignore an unterminated last line). A
+    /// failure shows in [`Store::last_error`].
+    pub async fn append_line(&self, rel_path: &str, line: &str) {
+        if !self.persist {
+            return;
+        }
+        let (tx, rx) = oneshot::channel();
+        match self.enqueue_append(rel_path, line, Some(tx)) {
+            Ok(()) => {
+                // The committer records failures itself.
+                let _ = rx.await;
+            }
+            Err(e) => self.note_error(&e),
+        }
+    }
+
+    /// [`Store::append_line`] without waiting; [`Store::flush`] waits.
+    pub fn append_line_later(&self, rel_path: &str, line: &str) {
+        if !self.persist {
+            return;
+        }
+        if let Err(e) = self.enqueue_append(rel_path, line, None) {
+            self.note_error(&e);
+        }
+    }
+
+    /// Reads and parses `rel_path` as JSON (no `_type` check).
+    pub fn read_json(&self, rel_path: &str) -> Result<Value, String> {
+        let path = self.path(rel_path).map_err(|e| e.to_string())?;
+        read_json_file(&path)
+    }
+
+    /// [`load_record`] of `rel_path`.
+    pub fn load(
+        &self,
+        rel_path: &str,
+        expected_type: &str,
+        supported_version: u64,
+    ) -> Result<Value, String> {
+        let path = self.path(rel_path).map_err(|e| e.to_string())?;
+        load_record(&path, expected_type, supported_version)
+    }
+
+    /// The files in `rel_dir` (absolute paths, sorted, without `*.tmp-*`
+    /// leftovers); empty if the directory does not exist.
+    pub fn list(&self, rel_dir: &str) -> Vec<PathBuf> {
+        match self.path(rel_dir) {
+            Ok(dir) => list_dir(&dir),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The store's counters so far.
+    pub fn stats(&self) -> StoreStats {
+        let s = &self.shared;
+        StoreStats {
+            batches: s.batches.load(Ordering::Relaxed),
+            files_written: s.files_written.load(Ordering::Relaxed),
+            append_writes: s.append_writes.load(Ordering::Relaxed),
+            syncs: s.syncs.load(Ordering::Relaxed),
+            redactions: s.redactions.load(Ordering::Relaxed),
+            errors: s.errors.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The most recent write or append failure, if any.
+    pub fn last_error(&self) -> Option<String> {
+        self.shared.last_error.lock().ok().and_then(|e| e.clone())
+    }
+
+    fn note_error(&self, e: &io::Error) {
+        self.shared.errors.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut last) = self.shared.last_error.lock() {
+            *last = Some(e.to_string());
+        }
+    }
+
+    /// Serialized `value`, with secrets redacted.
+    fn encode_json(&self, value: &Value) -> io::Result<Vec<u8>> {
+        let mut text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
+        text.push('\n');
+        Ok(self.redacted(text).into_bytes())
+    }
+
+    fn redacted(&self, mut text: String) -> String {
+        if !self.secrets.is_empty() && secrets::redact(&mut text, &self.secrets) > 0 {
+            self.shared.redactions.fetch_add(1, Ordering::Relaxed);
+        }
+        text
+    }
+
+    fn enqueue_append(
+        &self,
+        rel_path: &str,
+        line: &str,
+        done: Option<commit::Waiter>,
+    ) -> io::Result<()> {
+        let target = self.path(rel_path)?;
+        let mut text = self.redacted(line.to_string());
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        self.send(Msg::Append {
+            target,
+            bytes: text.into_bytes(),
+            done,
+        })
+    }
+
+    /// Sends to the committer thread, starting it on first use.
+    fn send(&self, msg: Msg) -> io::Result<()> {
+        let mut slot = self.committer.borrow_mut();
+        if slot.is_none() {
+            let (tx, thread) = commit::spawn(self.shared.clone())?;
+            *slot = Some(CommitterHandle {
+                tx,
+                thread: Some(thread),
+            });
+        }
+        let handle = slot.as_ref().expect("started above");
+        handle.tx.send(msg).map_err(|_| stopped())
+    }
+}
+
+impl Drop for Store {
+    /// Commits everything still queued (e.g. `write_json_later` without a
+    /// `flush`) before the store goes away.
+    fn drop(&mut self) {
+        if let Some(mut c) = self.committer.get_mut().take() {
+            drop(c.tx);
+            if let Some(t) = c.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+}

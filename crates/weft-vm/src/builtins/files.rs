@@ -9,7 +9,7 @@
 //! used for the file-system call, so what is checked is what is touched.
 
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use super::{sync, Args, BuiltinDef};
 use crate::context::Capability;
@@ -97,28 +97,7 @@ fn extension(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     Ok(Value::str(ext))
 }
 
-/// `path` with `.` and `..` components removed lexically (`..` at the root
-/// stays at the root). Symbolic links are not consulted.
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for comp in path.components() {
-        match comp {
-            Component::CurDir => {}
-            Component::ParentDir => match out.components().next_back() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                Some(Component::RootDir) | Some(Component::Prefix(_)) => {}
-                _ => out.push(".."),
-            },
-            other => out.push(other.as_os_str()),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
-}
+pub(crate) use crate::policy::normalize;
 
 fn abs_path(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let resolved = normalize(&vm.ctx.resolve_path(args.str(0)?));

@@ -1,0 +1,200 @@
+//! Durable keys and resume (workers.md §6): the key index
+//! (`<state>/keys/<key>.json` → `{key, id}`), looking a keyed worker up
+//! when a program runs again, restoring a worker's record from its
+//! snapshot, and the checkpoint format (transcript + progress) the agent
+//! loop resumes from.
+
+use std::rc::Rc;
+
+use serde_json::json;
+use weft_vm::error::{value_error, RtResult};
+use weft_vm::value::from_json;
+
+use super::options::WorkerOptions;
+use super::registry::{Registry, Status, Usage, Worker};
+use crate::agent_loop::{AgentProgress, ToolCallRecord};
+use crate::tools::{ToolError, ToolOutcome};
+use crate::transcript::Transcript;
+
+/// The key index file of `key` (the key hex-encoded when it is not a
+/// plain file name).
+fn key_rel(key: &str) -> String {
+    let plain = key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if plain && key.len() <= 100 {
+        format!("keys/{key}.json")
+    } else {
+        let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+        format!("keys/x{}.json", &hex[..hex.len().min(200)])
+    }
+}
+
+/// Records `w`'s key in the index.
+pub fn index_key(reg: &Registry, w: &Worker) {
+    let (Some(k), Some(s)) = (&w.key, reg.store()) else {
+        return;
+    };
+    if s.persist() && w.options.borrow().carry.persist {
+        s.write_json_later(&key_rel(k), &json!({"key": k, "id": w.id}));
+    }
+}
+
+/// The stored snapshot of the worker with `opts.key`, if the state
+/// directory has one (and `--fresh` was not given). A key already used in
+/// this run, a different task/options, or an unreadable snapshot is an
+/// error.
+pub fn lookup(reg: &Registry, opts: &WorkerOptions, who: &str) -> RtResult<Option<serde_json::Value>> {
+    let Some(key) = &opts.key else {
+        return Ok(None);
+    };
+    if let Some(id) = reg.by_key.borrow().get(key) {
+        return Err(value_error(format!(
+            "{who}: worker key '{key}' is already used by {id} in this run"
+        )));
+    }
+    let Some(store) = reg.store() else {
+        return Ok(None);
+    };
+    if reg.fresh.get() || !store.persist() {
+        return Ok(None);
+    }
+    let rel = key_rel(key);
+    let Ok(path) = store.path(&rel) else {
+        return Ok(None);
+    };
+    if !path.exists() {
+        return Ok(None);
+    }
+    let index = store.read_json(&rel).map_err(value_error)?;
+    let Some(id) = index.get("id").and_then(|v| v.as_str()) else {
+        return Err(value_error(format!("{}: key index without an id", path.display())));
+    };
+    let snap_rel = format!("workers/{id}.json");
+    if !store.path(&snap_rel).map(|p| p.exists()).unwrap_or(false) {
+        return Ok(None);
+    }
+    let snap = store
+        .load(&snap_rel, "weft.worker", 1)
+        .map_err(value_error)?;
+    let same = snap.get("task").and_then(|t| t.as_str()) == Some(opts.task.as_str())
+        && snap.get("config") == Some(&opts.config_json);
+    if !same {
+        return Err(value_error(format!(
+            "worker key '{key}' was used for a different task"
+        )));
+    }
+    Ok(Some(snap))
+}
+
+/// Copies a snapshot's record into a freshly built worker.
+pub fn restore(w: &Worker, snap: &serde_json::Value) {
+    let s = |k: &str| snap.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    if let Some(st) = s("status").and_then(|x| Status::parse(&x)) {
+        w.status.set(st);
+    }
+    if let Some(h) = snap.get("history").and_then(|h| h.as_array()) {
+        *w.history.borrow_mut() = h.iter().filter_map(|x| x.as_str().map(str::to_string)).collect();
+    }
+    *w.result.borrow_mut() = from_json(snap.get("result").cloned().unwrap_or_default());
+    *w.error.borrow_mut() = from_json(snap.get("error").cloned().unwrap_or_default());
+    w.usage.set(Usage::from_json(snap.get("usage").unwrap_or(&json!({}))));
+    if let Some(t) = snap.get("transcript") {
+        if let Ok(t) = serde_json::from_value::<Transcript>(t.clone()) {
+            *w.transcript.borrow_mut() = t;
+        }
+    }
+    *w.checkpoint.borrow_mut() = snap.get("checkpoint").cloned().unwrap_or_default();
+    w.attempt.set(snap.get("attempt").and_then(|a| a.as_u64()).unwrap_or(1));
+    *w.started_at.borrow_mut() = s("started_at");
+    *w.finished_at.borrow_mut() = s("finished_at");
+}
+
+/// The checkpoint of a cycle in progress.
+pub fn checkpoint_json(p: &AgentProgress, t: &Transcript) -> serde_json::Value {
+    let calls: Vec<serde_json::Value> = p
+        .tool_calls
+        .iter()
+        .map(|c| {
+            let (ok, result, error) = match &c.outcome {
+                ToolOutcome::Ok(v) => (true, weft_vm::value::to_json(v).unwrap_or_default(), serde_json::Value::Null),
+                ToolOutcome::Err(e) => (false, serde_json::Value::Null, json!({"category": e.category, "message": e.message})),
+            };
+            json!({"id": c.id, "name": c.name, "arguments": c.arguments, "ok": ok, "result": result,
+                   "error": error, "content": c.content, "duration_ms": c.duration_ms, "iteration": c.iteration})
+        })
+        .collect();
+    json!({
+        "iterations": p.iterations, "input_tokens": p.input_tokens, "output_tokens": p.output_tokens,
+        "schema_retries_used": p.schema_retries_used, "rejected": p.rejected, "tool_calls": calls,
+        "transcript": serde_json::to_value(t).unwrap_or_default(),
+    })
+}
+
+/// The transcript and progress a checkpoint holds.
+pub fn progress_from_checkpoint(cp: &serde_json::Value) -> (Transcript, AgentProgress) {
+    let n = |k: &str| cp.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+    let t = cp
+        .get("transcript")
+        .and_then(|t| serde_json::from_value::<Transcript>(t.clone()).ok())
+        .unwrap_or_default();
+    let tool_calls = cp
+        .get("tool_calls")
+        .and_then(|c| c.as_array())
+        .map(|calls| {
+            calls
+                .iter()
+                .map(|c| {
+                    let s = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                    let outcome = if c.get("ok").and_then(|v| v.as_bool()).unwrap_or(false) {
+                        ToolOutcome::Ok(from_json(c.get("result").cloned().unwrap_or_default()))
+                    } else {
+                        let e = c.get("error").cloned().unwrap_or_default();
+                        let f = |k: &str| e.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                        ToolOutcome::Err(ToolError::new(f("category"), f("message")))
+                    };
+                    ToolCallRecord {
+                        id: s("id"),
+                        name: s("name"),
+                        arguments: c.get("arguments").cloned().unwrap_or_default(),
+                        outcome,
+                        content: s("content"),
+                        duration_ms: c.get("duration_ms").and_then(|v| v.as_u64()).unwrap_or(0),
+                        iteration: c.get("iteration").and_then(|v| v.as_u64()).unwrap_or(0),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let progress = AgentProgress {
+        iterations: n("iterations"),
+        input_tokens: n("input_tokens"),
+        output_tokens: n("output_tokens"),
+        tool_calls,
+        rejected: cp
+            .get("rejected")
+            .and_then(|r| r.as_array())
+            .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .unwrap_or_default(),
+        schema_retries_used: n("schema_retries_used") as u32,
+    };
+    (t, progress)
+}
+
+/// Loads a snapshot by id or path (`resume_worker`).
+pub fn load_snapshot(reg: &Registry, id_or_path: &str) -> RtResult<serde_json::Value> {
+    let path = if id_or_path.starts_with("w_") && !id_or_path.contains('/') {
+        match reg.store() {
+            Some(s) => s
+                .path(&format!("workers/{id_or_path}.json"))
+                .map_err(|e| value_error(e.to_string()))?,
+            None => std::path::PathBuf::from(format!(".weft/workers/{id_or_path}.json")),
+        }
+    } else {
+        std::path::PathBuf::from(id_or_path)
+    };
+    crate::store::load_record(&path, "weft.worker", 1).map_err(value_error)
+}
+
+/// Keeps `Rc` in scope for callers building workers from snapshots.
+pub type WorkerRc = Rc<Worker>;

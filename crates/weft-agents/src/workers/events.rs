@@ -1,0 +1,77 @@
+//! Worker events (workers.md §7) and snapshots (§6). An event is
+//! `{seq, at, kind, worker_id, name, parent_id, status, data}` with `seq`
+//! +1 per event in the program run; it goes to the worker's own list, the
+//! host sink, `<state>/events.jsonl` (when persisting) and stderr
+//! (`--events`). A snapshot is the worker's whole record as JSON, written
+//! through the store to `<state>/workers/<id>.json`.
+
+use serde_json::json;
+use weft_vm::value::to_json;
+
+use super::registry::{now, Registry, Worker};
+
+/// Records one event of `w`.
+pub fn emit(reg: &Registry, w: &Worker, kind: &str, data: serde_json::Value) {
+    let seq = reg.seq.get() + 1;
+    reg.seq.set(seq);
+    let ev = json!({
+        "seq": seq, "at": now(), "kind": kind, "worker_id": w.id, "name": w.name,
+        "parent_id": w.parent_id, "status": w.status().name(), "data": data,
+    });
+    let line = ev.to_string();
+    if reg.sinks.stderr.get() {
+        eprintln!("{line}");
+    }
+    if let Some(f) = reg.sinks.host.borrow().as_ref() {
+        f(&ev);
+    }
+    if let Some(s) = reg.store() {
+        if s.persist() {
+            s.append_line_later("events.jsonl", &line);
+        }
+    }
+    w.events.borrow_mut().push(ev);
+}
+
+/// The snapshot JSON of `w`.
+pub fn snapshot_json(w: &Worker) -> serde_json::Value {
+    let opts = w.options.borrow();
+    let j = |v: &weft_vm::value::Value| to_json(v).unwrap_or(serde_json::Value::Null);
+    let transcript = serde_json::to_value(&*w.transcript.borrow()).unwrap_or_default();
+    json!({
+        "_type": "weft.worker", "version": 1, "id": w.id, "key": w.key, "name": w.name,
+        "mode": w.mode, "status": w.status().name(), "task": w.task.borrow().clone(),
+        "history": w.history.borrow().clone(), "config": opts.config_json,
+        "policy": j(&w.policy.to_value()), "carry": j(&opts.carry.to_value()),
+        "execution": j(&w.execution.borrow()), "worktree": serde_json::to_value(&*w.worktree.borrow()).unwrap_or_default(),
+        "transcript": transcript, "artifacts": [], "result": j(&w.result.borrow()),
+        "error": j(&w.error.borrow()), "usage": w.usage.get().to_json(),
+        "parent_id": w.parent_id, "depth": w.depth, "children": w.children.borrow().clone(),
+        "checkpoint": w.checkpoint.borrow().clone(), "attempt": w.attempt.get(),
+        "created_at": w.created_at, "started_at": w.started_at.borrow().clone(),
+        "finished_at": w.finished_at.borrow().clone(), "updated_at": now(),
+    })
+}
+
+fn rel(w: &Worker) -> String {
+    format!("workers/{}.json", w.id)
+}
+
+fn persisting(reg: &Registry, w: &Worker) -> Option<std::rc::Rc<crate::store::Store>> {
+    let s = reg.store()?;
+    (s.persist() && w.options.borrow().carry.persist).then_some(s)
+}
+
+/// Enqueues a snapshot write (durable at the next flush).
+pub fn snapshot_later(reg: &Registry, w: &Worker) {
+    if let Some(s) = persisting(reg, w) {
+        s.write_json_later(&rel(w), &snapshot_json(w));
+    }
+}
+
+/// Writes a snapshot and waits until it is durable.
+pub async fn snapshot_now(reg: &Registry, w: &Worker) {
+    if let Some(s) = persisting(reg, w) {
+        let _ = s.write_json(&rel(w), &snapshot_json(w)).await;
+    }
+}

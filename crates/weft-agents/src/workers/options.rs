@@ -1,0 +1,182 @@
+//! `spawn_worker` / `sub_agent_run` options, parsed once into a typed
+//! [`WorkerOptions`] (workers.md §1–§2): the worker's own keys, the carry
+//! policy and execution profile, the capability policy request
+//! (`policy` + the `allowed_tools` shorthand), and every `agent_loop`
+//! option (parsed by `parse_loop_options`). Unknown keys are a
+//! `value_error` with a did-you-mean; `task` is required and non-empty.
+
+use weft_vm::error::{value_error, RtResult};
+use weft_vm::policy::{parse_policy_request, PolicyRequest};
+use weft_vm::value::{dict_get, to_json, DictMap, Value};
+use weft_vm::vm::Vm;
+
+use crate::agent_loop::options::{parse_loop_options, LOOP_KEYS};
+use crate::agent_loop::AgentConfig;
+use crate::llm::call::LLM_OPTION_KEYS;
+use crate::profile::{CarryPolicy, ExecutionProfile};
+use crate::tools::keys::{opt_bool, opt_str, opt_uint, str_list, unknown_key};
+
+/// The worker's own keys (besides the agent-loop and model-call ones).
+pub const WORKER_KEYS: &[&str] = &[
+    "task",
+    "name",
+    "key",
+    "system",
+    "policy",
+    "allowed_tools",
+    "carry",
+    "execution",
+    "returns",
+    "background",
+    "timeout_ms",
+    "wait",
+];
+
+/// Parsed options of one worker.
+#[derive(Clone)]
+pub struct WorkerOptions {
+    pub task: String,
+    pub name: String,
+    pub key: Option<String>,
+    pub policy: PolicyRequest,
+    pub carry: CarryPolicy,
+    pub execution: ExecutionProfile,
+    /// Worker timeout (whole cycle).
+    pub timeout_ms: Option<u64>,
+    pub wait: bool,
+    pub background: bool,
+    pub session_id: Option<String>,
+    /// The agent loop's config (task included).
+    pub agent: AgentConfig,
+    /// The options as JSON, closures by name (snapshot `config`, key check).
+    pub config_json: serde_json::Value,
+}
+
+/// Parses the options dict (`task` may come from `task_arg`).
+pub fn parse_worker_options(
+    vm: &Vm,
+    task_arg: Option<String>,
+    opts: &DictMap,
+    who: &str,
+) -> RtResult<WorkerOptions> {
+    for k in opts.keys() {
+        let k = k.as_str();
+        if !WORKER_KEYS.contains(&k) && !LOOP_KEYS.contains(&k) && !LLM_OPTION_KEYS.contains(&k) {
+            let mut known: Vec<&str> = WORKER_KEYS.to_vec();
+            known.extend(LOOP_KEYS.iter().filter(|k| **k != "policy"));
+            known.extend(LLM_OPTION_KEYS.iter().filter(|k| **k != "timeout_ms"));
+            return Err(unknown_key(who, "", k, &known));
+        }
+    }
+    let get = |k: &str| dict_get(opts, k).filter(|v| !v.is_nil());
+    let task = match task_arg {
+        Some(t) => t,
+        None => match get("task") {
+            Some(Value::Str(s)) => s.to_string(),
+            Some(other) => {
+                return Err(weft_vm::error::type_error(format!(
+                    "{who}: option 'task' must be a string, got {}",
+                    other.type_name()
+                )))
+            }
+            None => return Err(value_error(format!("{who}: option 'task' is required"))),
+        },
+    };
+    if task.trim().is_empty() {
+        return Err(value_error(format!("{who}: the task must not be empty")));
+    }
+    let name = opt_str(opts, who, "name")?.unwrap_or_else(|| "worker".to_string());
+    let key = opt_str(opts, who, "key")?;
+    if key.as_deref() == Some("") {
+        return Err(value_error(format!("{who}: option 'key' must not be empty")));
+    }
+    let mut policy = match get("policy") {
+        Some(p) => parse_policy_request(p, who).map_err(value_error)?,
+        None => PolicyRequest::default(),
+    };
+    if let Some(t) = get("allowed_tools") {
+        let names = str_list(t, who, "allowed_tools")?;
+        let set: std::collections::BTreeSet<String> = names.into_iter().collect();
+        policy.tools = Some(match policy.tools.take() {
+            Some(p) => p.intersection(&set).cloned().collect(),
+            None => set,
+        });
+    }
+    let carry = CarryPolicy::parse(get("carry").unwrap_or(&Value::Nil), who)?;
+    let execution = ExecutionProfile::parse(get("execution").unwrap_or(&Value::Nil), who)?;
+    let timeout_ms = opt_uint(opts, who, "timeout_ms", 1)?;
+    let wait = opt_bool(opts, who, "wait")?.unwrap_or(false);
+    let background = opt_bool(opts, who, "background")?.unwrap_or(false);
+    let system = opt_str(opts, who, "system")?;
+
+    // The agent loop's options: its own keys and the model-call ones.
+    let mut loop_opts = DictMap::default();
+    for (k, v) in opts.iter() {
+        let ks = k.as_str();
+        if ks == "policy" || ks == "timeout_ms" || WORKER_KEYS.contains(&ks) {
+            continue;
+        }
+        loop_opts.insert(k.clone(), v.clone());
+    }
+    if let Some(r) = get("returns") {
+        let Value::Dict(rd) = r else {
+            return Err(weft_vm::error::type_error(format!(
+                "{who}: option 'returns' must be a dict, got {}",
+                r.type_name()
+            )));
+        };
+        crate::tools::keys::check_keys(rd, who, "returns", &["schema"])?;
+        if let Some(s) = dict_get(rd, "schema").filter(|v| !v.is_nil()) {
+            loop_opts.insert(std::rc::Rc::new("schema".to_string()), s.clone());
+        }
+    }
+    let call = parse_loop_options(vm, task.clone(), system, &loop_opts, who)?;
+    Ok(WorkerOptions {
+        task,
+        name,
+        key,
+        policy,
+        carry,
+        execution,
+        timeout_ms,
+        wait,
+        background,
+        session_id: call.session_id,
+        agent: call.config,
+        config_json: config_json(opts),
+    })
+}
+
+/// The options as JSON: closures by name, tool registries as their tool
+/// names and handler names; `task` left out (it is stored separately).
+pub fn config_json(opts: &DictMap) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for (k, v) in opts.iter() {
+        if k.as_str() == "task" {
+            continue;
+        }
+        m.insert(k.to_string(), value_json(v));
+    }
+    serde_json::Value::Object(m)
+}
+
+fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        v if v.is_callable() => serde_json::Value::String(format!("<fn {}>", fn_name(v))),
+        Value::List(items) => serde_json::Value::Array(items.iter().map(value_json).collect()),
+        Value::Dict(d) => serde_json::Value::Object(
+            d.iter()
+                .map(|(k, v)| (k.to_string(), value_json(v)))
+                .collect(),
+        ),
+        other => to_json(other).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+fn fn_name(v: &Value) -> String {
+    let r = v.to_repr();
+    r.trim_start_matches("<fn ")
+        .trim_start_matches("<builtin ")
+        .trim_end_matches('>')
+        .to_string()
+}

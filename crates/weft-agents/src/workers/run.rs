@@ -1,0 +1,659 @@
+//! Running workers: spawning (policy narrowing, execution profile,
+//! registration), scheduling under the concurrency limit (FIFO queue),
+//! one cycle of a sub-agent worker on its own `Vm` in a `spawn_local` task,
+//! and finishing — exactly one terminal event per cycle, also when the task
+//! is aborted (cancel, shutdown) or panics ([`CycleGuard`]).
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde_json::json;
+use weft_vm::context::Capability;
+use weft_vm::error::{RtError, RtResult};
+use weft_vm::value::{dict_from, to_json, Value};
+use weft_vm::vm::{Program, Vm};
+
+use super::events::{emit, snapshot_later};
+use super::options::WorkerOptions;
+use super::registry::{now, Registry, Status, Usage, Worker};
+use crate::agent_loop::{run_agent_loop, AgentHooks, AgentRun, AgentStatus, TurnView};
+use crate::state::AgentState;
+use crate::transcript::{session_put, Transcript};
+
+/// The registry of the program `vm` runs.
+pub fn registry(program: &Program) -> Rc<AgentState> {
+    program.ext::<AgentState>()
+}
+
+/// Creates, registers and schedules a worker. `unlimited` workers start at
+/// once, outside the concurrency limit (foreground `sub_agent_run`).
+pub async fn spawn(
+    vm: &mut Vm,
+    opts: WorkerOptions,
+    who: &str,
+    unlimited: bool,
+) -> RtResult<Rc<Worker>> {
+    vm.ctx
+        .check_capability(Capability::WorkersSpawn, &opts.name)
+        .map_err(|e| RtError::new("permission_denied", format!("{who}: {}", e.message())))?;
+    let policy = vm
+        .ctx
+        .policy
+        .intersect(&opts.policy, &vm.ctx.cwd)
+        .map_err(|excess| {
+            if excess.depth_exhausted {
+                RtError::new("permission_denied", format!("{who}: {excess}"))
+            } else {
+                RtError::new(
+                    "permission_denied",
+                    format!("{who}: policy exceeds the parent's ceiling: {excess}"),
+                )
+            }
+        })?;
+    let state = registry(&vm.program);
+    let reg = &state.workers;
+    let stored = super::durable::lookup(reg, &opts, who)?;
+    let id = stored
+        .as_ref()
+        .and_then(|s| s.get("id").and_then(|v| v.as_str()).map(str::to_string))
+        .unwrap_or_else(|| format!("w_{}", uuid::Uuid::now_v7()));
+    let w = build(vm, opts, id, policy, unlimited).await?;
+    reg.insert(w.clone());
+    super::durable::index_key(reg, &w);
+    ensure_shutdown_hook(&vm.program, reg);
+    if let Some(snap) = stored {
+        super::durable::restore(&w, &snap);
+        match w.status() {
+            Status::Completed => {
+                w.finalized.set(true);
+                emit(reg, &w, "worker_resumed", json!({"from": "completed"}));
+                return Ok(w);
+            }
+            Status::Failed | Status::Cancelled => {
+                w.attempt.set(w.attempt.get() + 1);
+                *w.result.borrow_mut() = Value::Nil;
+                *w.error.borrow_mut() = Value::Nil;
+                w.usage.set(Usage::default());
+                *w.transcript.borrow_mut() = Transcript::new();
+                *w.checkpoint.borrow_mut() = serde_json::Value::Null;
+            }
+            Status::Awaiting => {
+                w.finalized.set(true);
+                emit(reg, &w, "worker_resumed", json!({"from": "awaiting"}));
+                return Ok(w);
+            }
+            st => {
+                let cp = w.checkpoint.borrow().clone();
+                if cp.is_object() {
+                    *w.resume_from.borrow_mut() = Some(cp);
+                }
+                emit(reg, &w, "worker_resumed", json!({"from": st.name()}));
+            }
+        }
+    }
+    schedule(&vm.program, reg, &w);
+    Ok(w)
+}
+
+/// Builds a worker record (not yet registered): execution profile applied,
+/// the narrowed policy in its context, linked to its parent.
+pub async fn build(
+    vm: &mut Vm,
+    opts: WorkerOptions,
+    id: String,
+    policy: weft_vm::policy::CapabilityPolicy,
+    unlimited: bool,
+) -> RtResult<Rc<Worker>> {
+    let state = registry(&vm.program);
+    let reg = &state.workers;
+    let parent = reg.current(&vm.ctx);
+    let (mut ctx, worktree) = opts.execution.apply(&vm.ctx, &id).await?;
+    let policy = Rc::new(policy);
+    ctx.policy = policy.clone();
+    let parent_session = current_session(vm);
+    let w = Rc::new(Worker {
+        id: id.clone(),
+        name: opts.name.clone(),
+        mode: "sub_agent",
+        key: opts.key.clone(),
+        parent_id: parent.as_ref().map(|p| p.id.clone()),
+        depth: parent.as_ref().map_or(1, |p| p.depth + 1),
+        policy,
+        ctx: std::cell::RefCell::new(ctx),
+        status: std::cell::Cell::new(Status::Queued),
+        task: std::cell::RefCell::new(opts.task.clone()),
+        history: std::cell::RefCell::new(vec![opts.task.clone()]),
+        result: std::cell::RefCell::new(Value::Nil),
+        error: std::cell::RefCell::new(Value::Nil),
+        usage: std::cell::Cell::new(Usage::default()),
+        created_at: now(),
+        started_at: Default::default(),
+        finished_at: Default::default(),
+        events: Default::default(),
+        children: Default::default(),
+        transcript: std::cell::RefCell::new(Transcript::new()),
+        checkpoint: std::cell::RefCell::new(serde_json::Value::Null),
+        cycles: Default::default(),
+        attempt: std::cell::Cell::new(1),
+        abort: Default::default(),
+        finalized: Default::default(),
+        holds_slot: Default::default(),
+        unlimited: std::cell::Cell::new(unlimited),
+        done: tokio::sync::Notify::new(),
+        execution: std::cell::RefCell::new(execution_value(&opts, worktree.as_ref())),
+        worktree: std::cell::RefCell::new(worktree),
+        resume_from: Default::default(),
+        parent_session: std::cell::RefCell::new(parent_session),
+        options: std::cell::RefCell::new(Rc::new(opts)),
+    });
+    if let Some(p) = &parent {
+        p.children.borrow_mut().push(id.clone());
+    }
+    Ok(w)
+}
+
+fn current_session(_vm: &Vm) -> Option<Transcript> {
+    None
+}
+
+/// The handle's `execution` value.
+pub fn execution_value(opts: &WorkerOptions, wt: Option<&crate::profile::Worktree>) -> Value {
+    let v = opts.execution.to_value();
+    match (wt, v) {
+        (Some(wt), Value::Dict(d)) => {
+            let mut d = (*d).clone();
+            d.insert(std::rc::Rc::new("worktree_path".to_string()), Value::str(wt.path.to_string_lossy().into_owned()));
+            Value::Dict(Rc::new(d))
+        }
+        (_, v) => v,
+    }
+}
+
+/// Starts `w` now if the limit allows, else queues it (`worker_queued`).
+pub fn schedule(program: &Rc<Program>, reg: &Registry, w: &Rc<Worker>) {
+    w.status.set(Status::Queued);
+    w.finalized.set(false);
+    if w.unlimited.get() || reg.running.get() < reg.limit() {
+        start(program, reg, w);
+    } else {
+        reg.queue.borrow_mut().push_back(w.id.clone());
+        emit(reg, w, "worker_queued", json!({}));
+        snapshot_later(reg, w);
+    }
+}
+
+/// Starts the next queued workers while there is room.
+pub fn start_queued(program: &Rc<Program>, reg: &Registry) {
+    if reg.shutting_down.get() {
+        return;
+    }
+    while reg.running.get() < reg.limit() {
+        let Some(id) = reg.queue.borrow_mut().pop_front() else {
+            return;
+        };
+        if let Some(w) = reg.get(&id) {
+            if w.status() == Status::Queued {
+                start(program, reg, &w);
+            }
+        }
+    }
+}
+
+fn start(program: &Rc<Program>, reg: &Registry, w: &Rc<Worker>) {
+    if !w.unlimited.get() {
+        reg.running.set(reg.running.get() + 1);
+        w.holds_slot.set(true);
+    }
+    w.status.set(Status::Running);
+    if w.started_at.borrow().is_none() {
+        *w.started_at.borrow_mut() = Some(now());
+    }
+    emit(reg, w, "worker_started", json!({"cycle": w.cycles.get() + 1}));
+    snapshot_later(reg, w);
+    let program2 = program.clone();
+    let w2 = w.clone();
+    let join = tokio::task::spawn_local(async move {
+        let guard = CycleGuard {
+            program: program2.clone(),
+            worker: w2.clone(),
+        };
+        let timeout = w2.options.borrow().timeout_ms;
+        let outcome = match timeout {
+            None => run_cycle(&program2, &w2).await,
+            Some(ms) => match tokio::time::timeout(Duration::from_millis(ms), run_cycle(&program2, &w2)).await {
+                Ok(o) => o,
+                Err(_) => Outcome::failed(
+                    Value::Nil,
+                    error_value("timeout", &format!("worker {} timed out after {ms} ms", w2.id), None),
+                ),
+            },
+        };
+        finish_worktree(&w2, outcome.status == Status::Completed || outcome.status == Status::Awaiting).await;
+        finalize(&program2, &w2, outcome);
+        drop(guard);
+    });
+    *w.abort.borrow_mut() = Some(join.abort_handle());
+}
+
+async fn finish_worktree(w: &Worker, success: bool) {
+    let wt = w.worktree.borrow().clone();
+    if let Some(wt) = wt {
+        if w.options.borrow().carry.persistent && success {
+            return;
+        }
+        let kept = wt.finish(success).await;
+        if let Some(reason) = kept {
+            let mut exec = w.execution.borrow().clone();
+            if let Value::Dict(d) = &mut exec {
+                let mut m = (**d).clone();
+                m.insert(std::rc::Rc::new("worktree_kept".to_string()), Value::str(reason));
+                *d = Rc::new(m);
+            }
+            *w.execution.borrow_mut() = exec;
+        }
+        *w.worktree.borrow_mut() = None;
+    }
+}
+
+/// How a cycle ended.
+pub struct Outcome {
+    pub status: Status,
+    pub result: Value,
+    pub error: Value,
+}
+
+impl Outcome {
+    fn failed(result: Value, error: Value) -> Outcome {
+        Outcome {
+            status: Status::Failed,
+            result,
+            error,
+        }
+    }
+}
+
+/// `{category, message, tool?}`.
+pub fn error_value(category: &str, message: &str, tool: Option<&str>) -> Value {
+    let mut pairs = vec![
+        ("category", Value::str(category)),
+        ("message", Value::str(message)),
+    ];
+    if let Some(t) = tool {
+        pairs.push(("tool", Value::str(t)));
+    }
+    dict_from(pairs)
+}
+
+/// Emits the terminal event of the current cycle exactly once, also when
+/// the cycle's task is dropped (aborted) or unwinds (panic).
+pub struct CycleGuard {
+    pub program: Rc<Program>,
+    pub worker: Rc<Worker>,
+}
+
+impl Drop for CycleGuard {
+    fn drop(&mut self) {
+        if self.worker.finalized.get() {
+            return;
+        }
+        let outcome = if std::thread::panicking() {
+            Outcome::failed(
+                Value::Nil,
+                error_value("panic", &format!("worker {} panicked", self.worker.id), None),
+            )
+        } else {
+            Outcome {
+                status: Status::Cancelled,
+                result: Value::Nil,
+                error: error_value("cancelled", &format!("worker {} was cancelled", self.worker.id), None),
+            }
+        };
+        finalize(&self.program, &self.worker, outcome);
+    }
+}
+
+/// Ends the current cycle: status, terminal event, snapshot, slot release,
+/// waiters woken. Does nothing when the cycle already ended.
+pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
+    if w.finalized.get() {
+        return;
+    }
+    w.finalized.set(true);
+    let state = registry(program);
+    let reg = &state.workers;
+    reg.queue.borrow_mut().retain(|id| id != &w.id);
+    w.status.set(o.status);
+    *w.result.borrow_mut() = o.result;
+    *w.error.borrow_mut() = o.error;
+    *w.finished_at.borrow_mut() = Some(now());
+    w.abort.borrow_mut().take();
+    let kind = match o.status {
+        Status::Completed => "worker_completed",
+        Status::Awaiting => "worker_awaiting_input",
+        Status::Cancelled => "worker_cancelled",
+        Status::Interrupted => "worker_interrupted",
+        _ => "worker_failed",
+    };
+    let data = match to_json(&w.error.borrow()) {
+        Ok(serde_json::Value::Null) | Err(_) => json!({}),
+        Ok(e) => json!({"error": e}),
+    };
+    emit(reg, w, kind, data);
+    snapshot_later(reg, w);
+    if w.holds_slot.replace(false) {
+        reg.running.set(reg.running.get().saturating_sub(1));
+    }
+    w.done.notify_waiters();
+    start_queued(program, reg);
+}
+
+/// Cancels `w` (queued or running) and its children; finished workers are
+/// left as they are.
+pub fn cancel_tree(program: &Rc<Program>, reg: &Registry, w: &Rc<Worker>) {
+    let children: Vec<String> = w.children.borrow().clone();
+    for c in children {
+        if let Some(cw) = reg.get(&c) {
+            cancel_tree(program, reg, &cw);
+        }
+    }
+    if !w.status().active() {
+        return;
+    }
+    let abort = w.abort.borrow_mut().take();
+    finalize(
+        program,
+        w,
+        Outcome {
+            status: Status::Cancelled,
+            result: Value::Nil,
+            error: error_value("cancelled", &format!("worker {} was cancelled", w.id), None),
+        },
+    );
+    if let Some(a) = abort {
+        a.abort();
+    }
+}
+
+/// Waits until `w` is neither queued nor running.
+pub async fn wait(w: &Worker) {
+    loop {
+        let notified = w.done.notified();
+        if !w.status().active() {
+            return;
+        }
+        notified.await;
+    }
+}
+
+/// Runs one cycle of a sub-agent worker.
+async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
+    let mut vm = Vm::new(program.clone());
+    vm.ctx = w.ctx.borrow().clone();
+    let opts = w.options.borrow().clone();
+    let cycle = w.cycles.get();
+    w.cycles.set(cycle + 1);
+    let mut config = opts.agent.clone();
+    config.task = Some(w.task.borrow().clone());
+    let resume = w.resume_from.borrow_mut().take();
+    if let Some(cp) = resume {
+        let (t, progress) = super::durable::progress_from_checkpoint(&cp);
+        config.transcript = t;
+        config.task = None;
+        config.resume = Some(progress);
+    } else if cycle > 0 || opts.carry.transcript == crate::profile::TranscriptMode::Fork {
+        let own = w.transcript.borrow().clone();
+        let parent = w.parent_session.borrow().clone();
+        config.transcript = opts.carry.starting_transcript(cycle, &own, parent.as_ref());
+    }
+    let mut hooks = WorkerHooks {
+        program: program.clone(),
+        worker: w.clone(),
+        last: Usage::default(),
+    };
+    if let Some(p) = &config.resume {
+        hooks.last = Usage {
+            input_tokens: p.input_tokens,
+            output_tokens: p.output_tokens,
+            iterations: p.iterations,
+            tool_calls: p.tool_calls.len() as u64,
+        };
+    }
+    let run = match run_agent_loop(&mut vm, config, &mut hooks).await {
+        Ok(r) => r,
+        Err(e) => {
+            let err = error_value(&e.category(), &e.message(), None);
+            let env = failure_envelope(w, err.clone());
+            return Outcome::failed(env, err);
+        }
+    };
+    if let Some(id) = &opts.session_id {
+        session_put(&vm, id, run.transcript.clone());
+    }
+    *w.transcript.borrow_mut() = run.transcript.clone();
+    let env = envelope(&run, w, &opts);
+    let ok = matches!(env_get(&env, "ok"), Value::Bool(true));
+    let error = env_get(&env, "error");
+    let status = if run.status == AgentStatus::Cancelled {
+        Status::Cancelled
+    } else if ok {
+        if opts.carry.persistent {
+            Status::Awaiting
+        } else {
+            Status::Completed
+        }
+    } else {
+        Status::Failed
+    };
+    Outcome {
+        status,
+        result: env,
+        error,
+    }
+}
+
+fn env_get(v: &Value, k: &str) -> Value {
+    match v {
+        Value::Dict(d) => weft_vm::value::dict_get(d, k).cloned().unwrap_or(Value::Nil),
+        _ => Value::Nil,
+    }
+}
+
+/// The `sub_agent_run` envelope of a finished run (workers.md §1).
+pub fn envelope(run: &AgentRun, w: &Worker, opts: &WorkerOptions) -> Value {
+    let p = &run.progress;
+    let json_asked = opts.agent.llm.json;
+    let mut summary = run.visible_text.trim().to_string();
+    if json_asked && !run.data.is_nil() {
+        summary = weft_vm::value::to_json_string(&run.data, false).unwrap_or(summary);
+    }
+    if summary.is_empty() {
+        summary = run
+            .transcript
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.role == crate::llm::Role::Assistant && !m.content.trim().is_empty())
+            .map(|m| crate::llm::extract::visible_text(&m.content).trim().to_string())
+            .unwrap_or_default();
+    }
+    let denied: Vec<Value> = p.rejected.iter().map(|n| Value::str(n.clone())).collect();
+    let budget_exceeded = run.status == AgentStatus::BudgetExhausted;
+    let error = if let Some(first) = p.rejected.first() {
+        let reason = p
+            .tool_calls
+            .iter()
+            .filter_map(|c| c.error())
+            .find(|e| e.category == "permission_denied")
+            .map(|e| e.message.clone())
+            .unwrap_or_else(|| format!("tool '{first}' is not allowed"));
+        error_value("permission_denied", &reason, Some(first))
+    } else {
+        match (run.status, &run.error) {
+            (AgentStatus::Done, _) => Value::Nil,
+            (_, Some(e)) => error_value(&e.category, &e.message, None),
+            (AgentStatus::BudgetExhausted, None) => error_value(
+                "budget_exceeded",
+                "the worker stopped because its token_budget was spent",
+                None,
+            ),
+            (AgentStatus::MaxIterations, None) => error_value(
+                "max_iterations",
+                &format!("the worker made {} model calls without finishing", p.iterations),
+                None,
+            ),
+            (s, None) => error_value(s.as_str(), s.as_str(), None),
+        }
+    };
+    dict_from([
+        ("ok", Value::Bool(error.is_nil())),
+        ("summary", Value::str(summary)),
+        ("data", run.data.clone()),
+        ("error", error),
+        (
+            "tokens_used",
+            Value::Int((p.input_tokens + p.output_tokens) as i64),
+        ),
+        ("budget_exceeded", Value::Bool(budget_exceeded)),
+        ("iterations", Value::Int(p.iterations as i64)),
+        (
+            "tool_calls",
+            Value::list(
+                p.tool_calls
+                    .iter()
+                    .map(crate::agent_loop::result::record_to_value)
+                    .collect(),
+            ),
+        ),
+        ("denied", Value::list(denied)),
+        (
+            "session_id",
+            Value::str(opts.session_id.clone().unwrap_or_else(|| run.transcript.id.clone())),
+        ),
+        ("worker_id", Value::str(w.id.clone())),
+        ("transcript", run.transcript.to_value()),
+    ])
+}
+
+/// An envelope for a worker that ended without a run result (timeout,
+/// cancel, a script error).
+pub fn failure_envelope(w: &Worker, error: Value) -> Value {
+    let u = w.usage.get();
+    dict_from([
+        ("ok", Value::Bool(false)),
+        ("summary", Value::str("")),
+        ("data", Value::Nil),
+        ("error", error),
+        ("tokens_used", Value::Int((u.input_tokens + u.output_tokens) as i64)),
+        ("budget_exceeded", Value::Bool(false)),
+        ("iterations", Value::Int(u.iterations as i64)),
+        ("tool_calls", Value::list(Vec::new())),
+        ("denied", Value::list(Vec::new())),
+        ("session_id", Value::Nil),
+        ("worker_id", Value::str(w.id.clone())),
+        ("transcript", Value::Nil),
+    ])
+}
+
+/// Hooks of a worker's agent loop: usage roll-up, progress events and
+/// checkpoints.
+struct WorkerHooks {
+    program: Rc<Program>,
+    worker: Rc<Worker>,
+    last: Usage,
+}
+
+impl WorkerHooks {
+    fn roll_up(&mut self, now: Usage) {
+        let delta = Usage {
+            input_tokens: now.input_tokens.saturating_sub(self.last.input_tokens),
+            output_tokens: now.output_tokens.saturating_sub(self.last.output_tokens),
+            iterations: now.iterations.saturating_sub(self.last.iterations),
+            tool_calls: now.tool_calls.saturating_sub(self.last.tool_calls),
+        };
+        self.last = now;
+        let state = registry(&self.program);
+        let reg = &state.workers;
+        let mut cur = Some(self.worker.clone());
+        while let Some(w) = cur {
+            let mut u = w.usage.get();
+            u.add(&delta);
+            w.usage.set(u);
+            cur = w.parent_id.as_ref().and_then(|p| reg.get(p));
+        }
+    }
+}
+
+impl AgentHooks for WorkerHooks {
+    fn tool_started(&mut self, _vm: &mut Vm, call: &crate::llm::ToolCall) {
+        let mut cp = self.worker.checkpoint.borrow_mut();
+        if let serde_json::Value::Object(m) = &mut *cp {
+            m.insert("tool_started".to_string(), json!({"id": call.id, "name": call.name}));
+        }
+    }
+
+    fn tool_finished(
+        &mut self,
+        _vm: &mut Vm,
+        progress: &crate::agent_loop::AgentProgress,
+        transcript: &Transcript,
+    ) {
+        *self.worker.checkpoint.borrow_mut() =
+            super::durable::checkpoint_json(progress, transcript);
+        let state = registry(&self.program);
+        snapshot_later(&state.workers, &self.worker);
+    }
+
+    fn after_turn<'a>(
+        &'a mut self,
+        _vm: &'a mut Vm,
+        turn: TurnView<'a>,
+    ) -> weft_vm::builtins::LocalBoxFuture<'a, RtResult<()>> {
+        Box::pin(async move {
+            let p = turn.progress;
+            self.roll_up(Usage {
+                input_tokens: p.input_tokens,
+                output_tokens: p.output_tokens,
+                iterations: p.iterations,
+                tool_calls: p.tool_calls.len() as u64,
+            });
+            *self.worker.checkpoint.borrow_mut() =
+                super::durable::checkpoint_json(p, turn.transcript);
+            let state = registry(&self.program);
+            let reg = &state.workers;
+            emit(
+                reg,
+                &self.worker,
+                "worker_progress",
+                json!({"iteration": turn.iteration, "input_tokens": p.input_tokens,
+                       "output_tokens": p.output_tokens, "tool_calls": p.tool_calls.len()}),
+            );
+            super::events::snapshot_now(reg, &self.worker).await;
+            Ok(())
+        })
+    }
+}
+
+/// Registers the program-end hook that cancels workers still queued or
+/// running and flushes the store.
+fn ensure_shutdown_hook(program: &Rc<Program>, reg: &Registry) {
+    if reg.shutdown_registered.replace(true) {
+        return;
+    }
+    program.on_shutdown(Rc::new(|program: Rc<Program>| {
+        Box::pin(async move {
+            let state = registry(&program);
+            let reg = &state.workers;
+            reg.shutting_down.set(true);
+            let all: Vec<Rc<Worker>> = reg.workers.borrow().values().cloned().collect();
+            for w in all.iter().filter(|w| w.parent_id.is_none()) {
+                cancel_tree(&program, reg, w);
+            }
+            for w in &all {
+                cancel_tree(&program, reg, w);
+            }
+            if let Some(s) = reg.store() {
+                s.flush().await;
+            }
+        })
+    }));
+}
