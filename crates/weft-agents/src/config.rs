@@ -20,6 +20,21 @@ pub struct AgentConfig {
     pub fixture: Option<Fixture>,
     /// Append every real provider exchange to this JSONL file.
     pub record: Option<PathBuf>,
+    /// Where worker snapshots, key index and `events.jsonl` go
+    /// (workers.md §6); `None` = no durable state at all.
+    pub state_dir: Option<PathBuf>,
+    /// Write durable state (snapshots, events) to `state_dir`. When false,
+    /// keys are not resumed and nothing is written.
+    pub persist: bool,
+    /// Program-wide limit of running workers (`--max-workers`).
+    pub max_workers: Option<usize>,
+    /// Ignore stored durable state (`--fresh`).
+    pub fresh: bool,
+    /// Worker events as JSON lines on stderr (`--events`).
+    pub events: bool,
+    /// A live table of workers on stderr when it is a terminal
+    /// (`--progress`).
+    pub progress: bool,
 }
 
 /// Applies `config` to the run of `program`.
@@ -35,5 +50,20 @@ pub fn configure(program: &Program, config: AgentConfig) {
     }
     if let Some(path) = config.record {
         *state.llm.record.borrow_mut() = Some(Recorder::new(path));
+    }
+    let workers = &state.workers;
+    if let Some(dir) = config.state_dir {
+        *workers.store.borrow_mut() = Some(crate::store::Store::new(dir, config.persist));
+    }
+    if let Some(n) = config.max_workers {
+        workers.max_concurrent.set(n.max(1));
+    }
+    workers.fresh.set(config.fresh);
+    workers.sinks.stderr.set(config.events);
+    if config.progress {
+        use std::io::IsTerminal;
+        if std::io::stderr().is_terminal() {
+            crate::workers::progress::start(program);
+        }
     }
 }

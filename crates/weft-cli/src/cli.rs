@@ -27,6 +27,8 @@ pub enum Command {
     Test(TestArgs),
     /// Print the compiled bytecode of a file (for developers of Weft)
     Disasm(DisasmArgs),
+    /// Show the worker snapshots of a state directory
+    Workers(WorkersArgs),
     /// Start an interactive session (read-eval-print loop)
     Repl,
 }
@@ -88,6 +90,28 @@ pub struct CheckArgs {
     /// The files to check
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkersArgs {
+    /// State directory (WEFT_STATE_DIR, if set, takes precedence; default
+    /// `.weft/`)
+    #[arg(long, value_name = "DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: WorkersCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkersCommand {
+    /// One line per stored worker: id, status, name, key, updated, task
+    List,
+    /// A worker's whole snapshot as JSON (by id or snapshot path)
+    Show {
+        /// The worker id (`w_...`) or a snapshot file
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]

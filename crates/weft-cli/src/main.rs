@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::execute(args),
         Command::Test(args) => testing::execute(args),
         Command::Disasm(args) => commands::disasm::execute(args),
+        Command::Workers(args) => commands::workers::execute(args),
         Command::Repl => repl::execute(),
     };
     exit.into()

@@ -4,6 +4,13 @@
 /// (name, source) of every standard module.
 pub const STD_MODULES: &[(&str, &str)] = &[
     (
+        "agents",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../stdlib/agents.wf"
+        )),
+    ),
+    (
         "testing",
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),

@@ -8,7 +8,9 @@
 //! → `rename` each temporary over its target → [`fsync_dir`] each affected
 //! directory once. A crash at any point leaves the old or the new file,
 //! never a torn one; a crash before the rename leaves a `*.tmp-*` leftover
-//! that readers ignore ([`is_temp_name`]).
+//! that readers ignore ([`is_temp_name`]). On Linux an existing target is
+//! replaced with [`exchange`] instead of `rename`, keeping the old inode as
+//! a spare that a later write [`overwrite`]s (`spares.rs` says why).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -80,6 +82,59 @@ pub(crate) fn parent_dir(path: &Path) -> PathBuf {
 pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
     f.write_all(bytes)
+}
+
+/// Overwrites the existing file `path` (a spare) with exactly `bytes`, in
+/// place: no new inode, and no freed blocks unless it shrinks. Not yet
+/// durable.
+pub(crate) fn overwrite(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = OpenOptions::new().write(true).open(path)?;
+    f.write_all(bytes)?;
+    f.set_len(bytes.len() as u64)
+}
+
+/// Atomically swaps the files at `a` and `b` (`renameat2` with
+/// `RENAME_EXCHANGE`): `NotFound` if either is missing, `Unsupported` where
+/// the kernel or filesystem cannot exchange.
+pub(crate) fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
+        let c = |p: &Path| {
+            CString::new(p.as_os_str().as_bytes())
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in path"))
+        };
+        let (ca, cb) = (c(a)?, c(b)?);
+        // SAFETY: both are valid NUL-terminated paths for the whole call.
+        let rc = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                ca.as_ptr(),
+                libc::AT_FDCWD,
+                cb.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP) => {
+                Err(io::Error::new(io::ErrorKind::Unsupported, e))
+            }
+            _ => Err(e),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (a, b);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "RENAME_EXCHANGE is Linux-only",
+        ))
+    }
 }
 
 /// Opens `path` for appending, creating it if needed.

@@ -9,11 +9,13 @@
 //! instead of paying N of them. A batch:
 //!
 //! 1. writes every temporary file (only the newest content of a path that
-//!    was written several times) and appends every buffered line (one
-//!    `write` per file, whole lines only);
+//!    was written several times; a reused spare where one is available,
+//!    `spares.rs`) and appends every buffered line (one `write` per file,
+//!    whole lines only);
 //! 2. makes all of it durable with one `syncfs` per filesystem (Linux), or
 //!    per-file `fsync` if that fails or is unavailable;
-//! 3. renames each temporary file over its target;
+//! 3. renames each temporary file over its target (on Linux: exchanges it
+//!    with an existing target, keeping the old inode as a spare);
 //! 4. `fsync`s each affected directory once;
 //! 5. wakes every waiter of the batch with its own result.
 //!
@@ -27,10 +29,12 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
+use std::time::Instant;
 
 use tokio::sync::oneshot;
 
 use super::atomic;
+use super::spares::{self, SparePool};
 
 /// The most messages one batch takes, bounding the latency of its first
 /// waiter.
@@ -65,6 +69,7 @@ pub(crate) struct Shared {
     pub append_writes: AtomicU64,
     pub syncs: AtomicU64,
     pub redactions: AtomicU64,
+    pub spares_reused: AtomicU64,
     pub errors: AtomicU64,
     pub last_error: Mutex<Option<String>>,
 }
@@ -92,6 +97,8 @@ struct AppendEntry {
     target: PathBuf,
     buf: Vec<u8>,
     waiters: Vec<Waiter>,
+    /// The file, open for appending, once the lines are written.
+    file: Option<File>,
     error: Option<io::Error>,
 }
 
@@ -147,6 +154,7 @@ impl Batch {
                         target,
                         buf: bytes,
                         waiters: done.into_iter().collect(),
+                        file: None,
                         error: None,
                     });
                 }
@@ -188,8 +196,14 @@ struct Committer {
     shared: Arc<Shared>,
     /// Directories known to exist, with their filesystem id.
     dirs: HashMap<PathBuf, u64>,
-    /// Open append-only files.
-    appenders: HashMap<PathBuf, File>,
+    /// Old versions kept for reuse (`spares.rs`).
+    spares: SparePool,
+    /// Whether `RENAME_EXCHANGE` works here.
+    exchange_ok: bool,
+    /// Whether `syncfs` is available (Linux).
+    syncfs_ok: bool,
+    /// Number of the batch being committed.
+    batch_no: u64,
 }
 
 /// Starts the committer thread; it runs until every sender is dropped and
@@ -204,9 +218,23 @@ pub(crate) fn spawn(
             let mut c = Committer {
                 shared,
                 dirs: HashMap::new(),
-                appenders: HashMap::new(),
+                spares: SparePool::default(),
+                exchange_ok: cfg!(target_os = "linux"),
+                syncfs_ok: cfg!(target_os = "linux"),
+                batch_no: 0,
             };
-            while let Ok(first) = rx.recv() {
+            loop {
+                let first = match rx.recv_timeout(spares::IDLE_TRIM) {
+                    Ok(m) => m,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        c.spares.clear();
+                        match rx.recv() {
+                            Ok(m) => m,
+                            Err(_) => break,
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                };
                 let mut batch = Batch::default();
                 batch.add(first);
                 while batch.len() < MAX_BATCH {
@@ -271,6 +299,51 @@ impl Committer {
         Ok(dev)
     }
 
+    /// Writes `bytes` into a file next to `target` that no reader sees: a
+    /// quarantined spare overwritten in place, else a new `<name>.tmp-<uuid>`.
+    fn stage(
+        &mut self,
+        target: &Path,
+        dir: &Path,
+        bytes: &[u8],
+        now: Instant,
+    ) -> io::Result<PathBuf> {
+        if let Some(spare) = self.spares.take(dir, self.batch_no, now) {
+            if atomic::overwrite(&spare, bytes).is_ok() {
+                self.shared.spares_reused.fetch_add(1, Ordering::Relaxed);
+                return Ok(spare);
+            }
+            let _ = fs::remove_file(&spare);
+        }
+        let tmp = atomic::temp_path(target);
+        match atomic::write_new(&tmp, bytes) {
+            Ok(()) => Ok(tmp),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(at(&tmp, e))
+            }
+        }
+    }
+
+    /// Puts the durable file `tmp` in place of `target`: exchanged with an
+    /// existing target (whose old version becomes a spare), else renamed.
+    fn replace(&mut self, tmp: &Path, target: &Path, dir: &Path) -> io::Result<()> {
+        if self.exchange_ok {
+            match atomic::exchange(tmp, target) {
+                Ok(()) => {
+                    if let Err(old) = self.spares.give(dir, tmp.to_path_buf(), self.batch_no) {
+                        let _ = fs::remove_file(old);
+                    }
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {} // a new target
+                Err(e) if e.kind() == io::ErrorKind::Unsupported => self.exchange_ok = false,
+                Err(e) => return Err(e),
+            }
+        }
+        fs::rename(tmp, target)
+    }
+
     /// Commits one batch (steps 1–5 of the module doc).
     fn commit(&mut self, mut batch: Batch) {
         let mut sync_dirs = BTreeSet::new();
@@ -278,6 +351,8 @@ impl Committer {
         let mut devices: HashMap<u64, PathBuf> = HashMap::new();
 
         // 1. Temporary files and appends.
+        self.batch_no += 1;
+        let now = Instant::now();
         for w in &mut batch.writes {
             let dir = atomic::parent_dir(&w.target);
             let dev = match self.ensure_dir(&dir, &mut sync_dirs) {
@@ -287,17 +362,15 @@ impl Committer {
                     continue;
                 }
             };
-            let tmp = atomic::temp_path(&w.target);
-            match atomic::write_new(&tmp, &w.bytes) {
-                Ok(()) => {
+            match self.stage(&w.target, &dir, &w.bytes, now) {
+                Ok(tmp) => {
                     w.temp = Some(tmp);
                     devices.entry(dev).or_insert(dir);
                 }
                 Err(e) => {
-                    let _ = fs::remove_file(&tmp);
                     // The directory may have been removed behind our back.
                     self.dirs.remove(&dir);
-                    w.error = Some(at(&tmp, e));
+                    w.error = Some(e);
                 }
             }
         }
@@ -310,38 +383,38 @@ impl Committer {
                     continue;
                 }
             };
-            if !self.appenders.contains_key(&a.target) {
-                let is_new = fs::symlink_metadata(&a.target).is_err();
-                match atomic::open_append(&a.target) {
-                    Ok(f) => {
-                        if is_new {
-                            sync_dirs.insert(dir.clone());
-                        }
-                        self.appenders.insert(a.target.clone(), f);
-                    }
-                    Err(e) => {
-                        self.dirs.remove(&dir);
-                        a.error = Some(at(&a.target, e));
-                        continue;
-                    }
-                }
-            }
-            let f = self.appenders.get_mut(&a.target).expect("opened above");
+            let is_new = fs::symlink_metadata(&a.target).is_err();
             // One write of whole lines: O_APPEND keeps them contiguous.
-            if let Err(e) = f.write_all(&a.buf) {
-                self.appenders.remove(&a.target);
-                a.error = Some(at(&a.target, e));
-            } else {
-                devices.entry(dev).or_insert(dir);
+            let r = atomic::open_append(&a.target).and_then(|mut f| {
+                f.write_all(&a.buf)?;
+                Ok(f)
+            });
+            match r {
+                Ok(f) => {
+                    a.file = Some(f);
+                    if is_new {
+                        sync_dirs.insert(dir.clone());
+                    }
+                    devices.entry(dev).or_insert(dir);
+                }
+                Err(e) => {
+                    self.dirs.remove(&dir);
+                    a.error = Some(at(&a.target, e));
+                }
             }
         }
 
         // 2. Durable data: one syncfs per filesystem, else fsync per file.
-        let mut synced = !devices.is_empty();
+        let mut synced = self.syncfs_ok && !devices.is_empty();
         for dir in devices.values() {
-            if self.sync_counted(atomic::syncfs(dir)).is_err() {
-                synced = false;
+            if !synced {
                 break;
+            }
+            if let Err(e) = self.sync_counted(atomic::syncfs(dir)) {
+                synced = false;
+                if e.kind() == io::ErrorKind::Unsupported {
+                    self.syncfs_ok = false;
+                }
             }
         }
         if !synced {
@@ -354,12 +427,7 @@ impl Committer {
                 }
             }
             for a in &mut batch.appends {
-                if a.error.is_some() {
-                    continue;
-                }
-                let Some(f) = self.appenders.get(&a.target) else {
-                    continue;
-                };
+                let Some(f) = &a.file else { continue };
                 let r = f.sync_data();
                 if let Err(e) = self.sync_counted(r) {
                     a.error = Some(at(&a.target, e));
@@ -371,10 +439,11 @@ impl Committer {
         let mut written = 0u64;
         for w in &mut batch.writes {
             let Some(tmp) = w.temp.take() else { continue };
-            match fs::rename(&tmp, &w.target) {
+            let dir = atomic::parent_dir(&w.target);
+            match self.replace(&tmp, &w.target, &dir) {
                 Ok(()) => {
                     written += 1;
-                    sync_dirs.insert(atomic::parent_dir(&w.target));
+                    sync_dirs.insert(dir);
                 }
                 Err(e) => {
                     let _ = fs::remove_file(&tmp);

@@ -53,7 +53,7 @@ fn target_is_never_observed_partially_written() {
         .build()
         .unwrap();
     let s = store(tmp.path());
-    let big = |generation: u64| json!({"gen": generation, "pad": "x".repeat(300_000), "end": true});
+    let big = |generation: u64| json!({"gen": generation, "pad": "x".repeat(100_000), "end": true});
     rt.block_on(s.write_json("workers/big.json", &big(0)))
         .unwrap();
 
@@ -76,6 +76,7 @@ fn target_is_never_observed_partially_written() {
                 if stopping {
                     break;
                 }
+                std::thread::yield_now();
             }
             (reads, last)
         })
@@ -88,7 +89,8 @@ fn target_is_never_observed_partially_written() {
     let (reads, last) = reader.join().expect("reader saw only complete files");
     assert!(reads > 0);
     assert_eq!(last, 40);
-    // No temporary leftovers.
+    // No temporary leftovers once the store is closed.
+    rt.block_on(s.close());
     let names: Vec<_> = std::fs::read_dir(tmp.path().join("workers"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -446,14 +448,114 @@ async fn write_failures_reach_the_waiter() {
     assert!(s.stats().errors >= 2);
 }
 
-/// Throughput: 10,000 small snapshots from 10,000 concurrent tasks. The
-/// disk does ~3,300 fsyncs/s, so one fsync per write would take ~3 s;
-/// group commit brings it well under that (the bound is loose for CI).
+/// Names of the files in `dir`.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
 #[tokio::test]
-async fn throughput_10k_concurrent_writes() {
+async fn rewrites_reuse_spares_and_close_removes_them() {
     let tmp = tempfile::tempdir().unwrap();
     let s = store(tmp.path());
-    const N: usize = 10_000;
+    for round in 0..4 {
+        for i in 0..20 {
+            s.write_json_later(&format!("workers/w{i}.json"), &json!({"round": round}));
+        }
+        s.flush().await;
+        tokio::time::sleep(super::spares::QUARANTINE + Duration::from_millis(20)).await;
+    }
+    let st = s.stats();
+    assert_eq!(st.files_written, 80);
+    if cfg!(target_os = "linux") {
+        // Round 1 creates targets, round 2 creates temporaries whose old
+        // inodes become spares, rounds 3 and 4 reuse them.
+        assert_eq!(st.spares_reused, 40, "{st:?}");
+        assert_eq!(names(&tmp.path().join("workers")).len(), 40);
+    }
+    assert_eq!(s.list("workers").len(), 20);
+    for i in 0..20 {
+        let v = s.read_json(&format!("workers/w{i}.json")).unwrap();
+        assert_eq!(v, json!({"round": 3}));
+    }
+    s.close().await;
+    assert_eq!(names(&tmp.path().join("workers")).len(), 20);
+    // The store still works after close.
+    s.write_json("workers/w0.json", &json!({"round": 4}))
+        .await
+        .unwrap();
+    assert_eq!(s.read_json("workers/w0.json").unwrap(), json!({"round": 4}));
+}
+
+#[tokio::test]
+async fn spares_are_removed_when_idle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = store(tmp.path());
+    for round in 0..2 {
+        s.write_json("a.json", &json!(round)).await.unwrap();
+    }
+    tokio::time::sleep(super::spares::IDLE_TRIM + Duration::from_millis(300)).await;
+    assert_eq!(names(tmp.path()), ["a.json"]);
+}
+
+#[tokio::test]
+async fn an_open_old_version_is_not_overwritten_during_quarantine() {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().unwrap();
+    let s = store(tmp.path());
+    s.write_json("a.json", &json!({"v": 0})).await.unwrap();
+    s.write_json("a.json", &json!({"v": 1})).await.unwrap();
+    let t0 = Instant::now();
+    let mut held = std::fs::File::open(tmp.path().join("a.json")).unwrap();
+    for v in 2..6 {
+        s.write_json("a.json", &json!({"v": v})).await.unwrap();
+    }
+    let mut text = String::new();
+    held.read_to_string(&mut text).unwrap();
+    if t0.elapsed() < super::spares::QUARANTINE {
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap(),
+            json!({"v": 1})
+        );
+    }
+    assert_eq!(s.read_json("a.json").unwrap(), json!({"v": 5}));
+}
+
+#[test]
+fn spare_pool_quarantine_and_bound() {
+    use super::spares::{SparePool, MAX_SPARES, QUARANTINE};
+    let mut pool = SparePool::default();
+    let dir = Path::new("/nonexistent-weft-test");
+    pool.give(dir, dir.join("x.tmp-1"), 5).unwrap();
+    let now = Instant::now();
+    assert_eq!(pool.take(dir, 5, now + QUARANTINE), None); // same batch
+    assert_eq!(pool.take(dir, 6, now), None); // too recent
+    assert_eq!(
+        pool.take(dir, 6, now + QUARANTINE * 2),
+        Some(dir.join("x.tmp-1"))
+    );
+    assert_eq!(pool.take(Path::new("/other"), 9, now), None);
+    for i in 0..MAX_SPARES {
+        pool.give(dir, dir.join(format!("s.tmp-{i}")), 1).unwrap();
+    }
+    assert!(pool.give(dir, dir.join("one-too-many"), 1).is_err());
+    assert_eq!(pool.len(), MAX_SPARES);
+}
+
+/// Throughput sanity check: 2,000 small snapshots from 2,000 concurrent
+/// tasks (one fsync each would take ~0.6 s on this disk; group commit needs
+/// a handful of syncs). The 10,000-write benchmark is the `store_bench`
+/// example; this test stays smaller because removing its files afterwards
+/// slows file creation on this filesystem for a minute (see `spares.rs`).
+#[tokio::test]
+async fn throughput_concurrent_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = store(tmp.path());
+    const N: usize = 2_000;
     let t0 = Instant::now();
     LocalSet::new()
         .run_until(async {
@@ -478,6 +580,6 @@ async fn throughput_10k_concurrent_writes() {
     let st = s.stats();
     eprintln!("store: {N} durable writes in {elapsed:?}; {st:?}");
     assert_eq!(st.files_written, N as u64);
-    assert!(st.syncs < 200, "{st:?}");
-    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+    assert!(st.syncs < 50, "{st:?}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
 }

@@ -21,24 +21,96 @@ use crate::tools::keys::{check_keys, unknown_key};
 
 pub(crate) fn defs() -> Vec<BuiltinDef> {
     vec![
-        asynchronous("spawn_worker", &["config", "options"], 1, 2, "workers",
-            "Starts a worker (`spawn_worker(config)` or `spawn_worker(task, options)`) and returns its handle: status `running`, or `queued` at the concurrency limit. With `wait: true` returns the handle once it finished.", spawn_worker),
-        asynchronous("sub_agent_run", &["task", "options"], 1, 2, "workers",
-            "Runs an agent loop in a fresh child session and returns `{ok, summary, data, error, tokens_used, budget_exceeded, iterations, tool_calls, denied, session_id, worker_id, transcript}`; `background: true` returns a worker handle.", sub_agent_run),
-        asynchronous("wait_worker", &["worker", "options"], 1, 2, "workers",
-            "Waits until a worker (or each of a list) is not queued/running and returns its handle; `{timeout_ms}` raises `timeout` (the worker keeps running).", wait_worker),
-        asynchronous("send_input", &["worker", "text"], 2, 2, "workers",
-            "Starts another cycle of a finished or awaiting worker with `text` as the next user message and returns its handle when that cycle ends.", send_input),
-        sync("cancel_worker", &["worker"], 1, 1, "workers",
-            "Cancels a queued or running worker (and its children); returns its handle.", cancel_worker),
-        sync("worker_status", &["worker"], 1, 1, "workers", "The worker's handle as it is now.", worker_status),
-        sync("list_workers", &["options"], 0, 1, "workers",
-            "Handles of this run's workers, oldest first; `{status}` filters.", list_workers),
-        sync("worker_events", &["worker"], 1, 1, "workers", "The worker's events, oldest first.", worker_events),
-        sync("worker_limits", &["options"], 0, 1, "workers",
-            "Sets `{max_concurrent}` (program-wide running workers; default 16); returns the limits.", worker_limits),
-        asynchronous("resume_worker", &["id_or_path", "options"], 1, 2, "workers",
-            "Loads a worker snapshot into this run (`queued`/`running` become `interrupted`); `{restart: true, tools}` continues it.", resume_worker),
+        asynchronous(
+            "spawn_worker",
+            &["config", "options"],
+            1,
+            2,
+            "workers",
+            "Starts a worker (`spawn_worker(config)` or `spawn_worker(task, options)`) and returns its handle: status `running`, or `queued` at the concurrency limit. With `wait: true` returns the handle once it finished.",
+            spawn_worker,
+        ),
+        asynchronous(
+            "sub_agent_run",
+            &["task", "options"],
+            1,
+            2,
+            "workers",
+            "Runs an agent loop in a fresh child session and returns `{ok, summary, data, error, tokens_used, budget_exceeded, iterations, tool_calls, denied, session_id, worker_id, transcript}`; `background: true` returns a worker handle.",
+            sub_agent_run,
+        ),
+        asynchronous(
+            "wait_worker",
+            &["worker", "options"],
+            1,
+            2,
+            "workers",
+            "Waits until a worker (or each of a list) is not queued/running and returns its handle; `{timeout_ms}` raises `timeout` (the worker keeps running).",
+            wait_worker,
+        ),
+        asynchronous(
+            "send_input",
+            &["worker", "text"],
+            2,
+            2,
+            "workers",
+            "Starts another cycle of a finished or awaiting worker with `text` as the next user message and returns its handle when that cycle ends.",
+            send_input,
+        ),
+        sync(
+            "cancel_worker",
+            &["worker"],
+            1,
+            1,
+            "workers",
+            "Cancels a queued or running worker (and its children); returns its handle.",
+            cancel_worker,
+        ),
+        sync(
+            "worker_status",
+            &["worker"],
+            1,
+            1,
+            "workers",
+            "The worker's handle as it is now.",
+            worker_status,
+        ),
+        sync(
+            "list_workers",
+            &["options"],
+            0,
+            1,
+            "workers",
+            "Handles of this run's workers, oldest first; `{status}` filters.",
+            list_workers,
+        ),
+        sync(
+            "worker_events",
+            &["worker"],
+            1,
+            1,
+            "workers",
+            "The worker's events, oldest first.",
+            worker_events,
+        ),
+        sync(
+            "worker_limits",
+            &["options"],
+            0,
+            1,
+            "workers",
+            "Sets `{max_concurrent}` (program-wide running workers; default 16); returns the limits.",
+            worker_limits,
+        ),
+        asynchronous(
+            "resume_worker",
+            &["id_or_path", "options"],
+            1,
+            2,
+            "workers",
+            "Loads a worker snapshot into this run (`queued`/`running` become `interrupted`); `{restart: true, tools}` continues it.",
+            resume_worker,
+        ),
     ]
 }
 
@@ -49,7 +121,12 @@ fn handle(vm: &Vm, w: &Worker) -> Value {
 }
 
 /// Parses the two call forms into options.
-fn parse_call(vm: &Vm, args: &mut [Value], who: &'static str, params: &'static [&'static str]) -> RtResult<WorkerOptions> {
+fn parse_call(
+    vm: &Vm,
+    args: &mut [Value],
+    who: &'static str,
+    params: &'static [&'static str],
+) -> RtResult<WorkerOptions> {
     let a = Args::new(who, params, args);
     let empty = DictMap::default();
     match a.get(0) {
@@ -152,7 +229,10 @@ fn wait_worker(vm: &mut Vm, args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Val
             }
         };
         if let Some(ms) = timeout {
-            if tokio::time::timeout(Duration::from_millis(ms), all).await.is_err() {
+            if tokio::time::timeout(Duration::from_millis(ms), all)
+                .await
+                .is_err()
+            {
                 let pending: Vec<&str> = ws
                     .iter()
                     .filter(|w| w.status().active())
@@ -160,7 +240,10 @@ fn wait_worker(vm: &mut Vm, args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Val
                     .collect();
                 return Err(RtError::new(
                     "timeout",
-                    format!("{who}: timed out after {ms} ms waiting for {}", pending.join(", ")),
+                    format!(
+                        "{who}: timed out after {ms} ms waiting for {}",
+                        pending.join(", ")
+                    ),
                 ));
             }
         } else {
@@ -189,6 +272,9 @@ fn send_input(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<
         if w.status().active() {
             return Err(value_error(format!("worker {} is still running", w.id)));
         }
+        // The transcript moves out of the previous result before it is cleared.
+        let own = w.own_transcript();
+        *w.transcript.borrow_mut() = Some(own);
         *w.task.borrow_mut() = text.clone();
         w.history.borrow_mut().push(text);
         *w.result.borrow_mut() = Value::Nil;
@@ -258,7 +344,12 @@ fn list_workers(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
 fn worker_events(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let state = registry(&vm.program);
     let w = state.workers.resolve(&args.vals[0], "worker_events")?;
-    let evs = w.events.borrow().iter().cloned().map(from_json).collect();
+    let evs = w
+        .events
+        .borrow()
+        .iter()
+        .map(|l| from_json(serde_json::from_str(l).unwrap_or_default()))
+        .collect();
     Ok(Value::list(evs))
 }
 
@@ -276,7 +367,7 @@ fn worker_limits(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
                 return Err(value_error(format!(
                     "{who}: max_concurrent must be an int >= 1, got {}",
                     other.to_repr()
-                )))
+                )));
             }
         }
         super::run::start_queued(&vm.program, reg);
@@ -303,25 +394,43 @@ fn resume_worker(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
         let restart = matches!(dict_get(&opts, "restart"), Some(Value::Bool(true)));
         let state = registry(&vm.program);
         let reg = &state.workers;
+        if let Some(w) = reg.get(&target) {
+            return Ok(handle(vm, &w));
+        }
         let snap = super::durable::load_snapshot(reg, &target)?;
-        let id = snap.get("id").and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let id = snap
+            .get("id")
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string();
         if let Some(w) = reg.get(&id) {
             return Ok(handle(vm, &w));
         }
         // The stored policy, intersected again with the resumer's ceiling.
         let stored_policy = from_json(snap.get("policy").cloned().unwrap_or(json!({})));
         let req = parse_policy_request(&stored_policy, who).map_err(value_error)?;
-        let policy = vm.ctx.policy.intersect(&req, &vm.ctx.cwd).map_err(|excess| {
-            RtError::new(
-                "permission_denied",
-                format!("{who}: the stored policy exceeds the ceiling: {excess}"),
-            )
-        })?;
+        let policy = vm
+            .ctx
+            .policy
+            .intersect(&req, &vm.ctx.cwd)
+            .map_err(|excess| {
+                RtError::new(
+                    "permission_denied",
+                    format!("{who}: the stored policy exceeds the ceiling: {excess}"),
+                )
+            })?;
         let stored = match from_json(snap.get("config").cloned().unwrap_or(json!({}))) {
             Value::Dict(d) => (*d).clone(),
             _ => DictMap::default(),
         };
-        const DROP: [&str; 6] = ["tools", "on_turn", "key", "policy", "allowed_tools", "execution"];
+        const DROP: [&str; 6] = [
+            "tools",
+            "on_turn",
+            "key",
+            "policy",
+            "allowed_tools",
+            "execution",
+        ];
         let mut config = DictMap::default();
         for (k, v) in stored.iter() {
             if !DROP.contains(&k.as_str()) {
@@ -331,13 +440,29 @@ fn resume_worker(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
         if let Some(t) = dict_get(&opts, "tools") {
             config.insert(std::rc::Rc::new("tools".to_string()), t.clone());
         }
-        let task = snap.get("task").and_then(|v| v.as_str()).unwrap_or("resumed").to_string();
+        if dict_get(&config, "name").is_none() {
+            if let Some(n) = snap.get("name").and_then(|v| v.as_str()) {
+                config.insert(std::rc::Rc::new("name".to_string()), Value::str(n));
+            }
+        }
+        let task = snap
+            .get("task")
+            .and_then(|v| v.as_str())
+            .unwrap_or("resumed")
+            .to_string();
         let wopts = parse_worker_options(vm, Some(task), &config, who)?;
         let w = super::run::build(vm, wopts, id, policy, false).await?;
         super::durable::restore(&w, &snap);
         reg.insert(w.clone());
         let st = w.status();
         if st.active() {
+            // What it did so far is what `send_input` continues from.
+            let cp = w.checkpoint.borrow().clone();
+            if let Some(t) = cp.get("transcript") {
+                if let Ok(t) = serde_json::from_value(t.clone()) {
+                    *w.transcript.borrow_mut() = Some(t);
+                }
+            }
             w.status.set(Status::Interrupted);
             w.finalized.set(true);
             emit(reg, &w, "worker_interrupted", json!({"from": st.name()}));

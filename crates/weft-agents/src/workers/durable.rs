@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use serde_json::json;
 use weft_vm::error::{value_error, RtResult};
-use weft_vm::value::from_json;
+use weft_vm::value::{from_json, Value};
 
 use super::options::WorkerOptions;
 use super::registry::{Registry, Status, Usage, Worker};
@@ -44,7 +44,11 @@ pub fn index_key(reg: &Registry, w: &Worker) {
 /// directory has one (and `--fresh` was not given). A key already used in
 /// this run, a different task/options, or an unreadable snapshot is an
 /// error.
-pub fn lookup(reg: &Registry, opts: &WorkerOptions, who: &str) -> RtResult<Option<serde_json::Value>> {
+pub fn lookup(
+    reg: &Registry,
+    opts: &WorkerOptions,
+    who: &str,
+) -> RtResult<Option<serde_json::Value>> {
     let Some(key) = &opts.key else {
         return Ok(None);
     };
@@ -68,7 +72,10 @@ pub fn lookup(reg: &Registry, opts: &WorkerOptions, who: &str) -> RtResult<Optio
     }
     let index = store.read_json(&rel).map_err(value_error)?;
     let Some(id) = index.get("id").and_then(|v| v.as_str()) else {
-        return Err(value_error(format!("{}: key index without an id", path.display())));
+        return Err(value_error(format!(
+            "{}: key index without an id",
+            path.display()
+        )));
     };
     let snap_rel = format!("workers/{id}.json");
     if !store.path(&snap_rel).map(|p| p.exists()).unwrap_or(false) {
@@ -94,18 +101,39 @@ pub fn restore(w: &Worker, snap: &serde_json::Value) {
         w.status.set(st);
     }
     if let Some(h) = snap.get("history").and_then(|h| h.as_array()) {
-        *w.history.borrow_mut() = h.iter().filter_map(|x| x.as_str().map(str::to_string)).collect();
+        *w.history.borrow_mut() = h
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect();
     }
-    *w.result.borrow_mut() = from_json(snap.get("result").cloned().unwrap_or_default());
-    *w.error.borrow_mut() = from_json(snap.get("error").cloned().unwrap_or_default());
-    w.usage.set(Usage::from_json(snap.get("usage").unwrap_or(&json!({}))));
     if let Some(t) = snap.get("transcript") {
         if let Ok(t) = serde_json::from_value::<Transcript>(t.clone()) {
-            *w.transcript.borrow_mut() = t;
+            *w.transcript.borrow_mut() = Some(t);
+        }
+    }
+    let result = from_json(snap.get("result").cloned().unwrap_or_default());
+    *w.result.borrow_mut() = match result {
+        Value::Dict(d) => {
+            let mut d = (*d).clone();
+            d.insert(
+                Rc::new("transcript".to_string()),
+                w.own_transcript().to_value(),
+            );
+            Value::Dict(Rc::new(d))
+        }
+        other => other,
+    };
+    *w.error.borrow_mut() = from_json(snap.get("error").cloned().unwrap_or_default());
+    w.usage
+        .set(Usage::from_json(snap.get("usage").unwrap_or(&json!({}))));
+    if let Some(t) = snap.get("transcript") {
+        if let Ok(t) = serde_json::from_value::<Transcript>(t.clone()) {
+            *w.transcript.borrow_mut() = Some(t);
         }
     }
     *w.checkpoint.borrow_mut() = snap.get("checkpoint").cloned().unwrap_or_default();
-    w.attempt.set(snap.get("attempt").and_then(|a| a.as_u64()).unwrap_or(1));
+    w.attempt
+        .set(snap.get("attempt").and_then(|a| a.as_u64()).unwrap_or(1));
     *w.started_at.borrow_mut() = s("started_at");
     *w.finished_at.borrow_mut() = s("finished_at");
 }
@@ -150,7 +178,8 @@ pub fn progress_from_checkpoint(cp: &serde_json::Value) -> (Transcript, AgentPro
                         ToolOutcome::Ok(from_json(c.get("result").cloned().unwrap_or_default()))
                     } else {
                         let e = c.get("error").cloned().unwrap_or_default();
-                        let f = |k: &str| e.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                        let f =
+                            |k: &str| e.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
                         ToolOutcome::Err(ToolError::new(f("category"), f("message")))
                     };
                     ToolCallRecord {
@@ -174,7 +203,11 @@ pub fn progress_from_checkpoint(cp: &serde_json::Value) -> (Transcript, AgentPro
         rejected: cp
             .get("rejected")
             .and_then(|r| r.as_array())
-            .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .map(|r| {
+                r.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default(),
         schema_retries_used: n("schema_retries_used") as u32,
     };
@@ -195,6 +228,3 @@ pub fn load_snapshot(reg: &Registry, id_or_path: &str) -> RtResult<serde_json::V
     };
     crate::store::load_record(&path, "weft.worker", 1).map_err(value_error)
 }
-
-/// Keeps `Rc` in scope for callers building workers from snapshots.
-pub type WorkerRc = Rc<Worker>;

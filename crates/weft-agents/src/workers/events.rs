@@ -2,7 +2,8 @@
 //! `{seq, at, kind, worker_id, name, parent_id, status, data}` with `seq`
 //! +1 per event in the program run; it goes to the worker's own list, the
 //! host sink, `<state>/events.jsonl` (when persisting) and stderr
-//! (`--events`). A snapshot is the worker's whole record as JSON, written
+//! (`--events`); the lines for `events.jsonl` are batched by the writer
+//! task (one append per scheduler pass). A snapshot is the worker's whole record as JSON, written
 //! through the store to `<state>/workers/<id>.json`.
 
 use serde_json::json;
@@ -25,26 +26,33 @@ pub fn emit(reg: &Registry, w: &Worker, kind: &str, data: serde_json::Value) {
     if let Some(f) = reg.sinks.host.borrow().as_ref() {
         f(&ev);
     }
-    if let Some(s) = reg.store() {
-        if s.persist() {
-            s.append_line_later("events.jsonl", &line);
-        }
+    if reg.store().is_some_and(|s| s.persist()) {
+        let mut pending = reg.pending_events.borrow_mut();
+        pending.push_str(&line);
+        pending.push('\n');
+        drop(pending);
+        start_writer(reg);
     }
-    w.events.borrow_mut().push(ev);
+    w.events.borrow_mut().push(line);
 }
 
 /// The snapshot JSON of `w`.
 pub fn snapshot_json(w: &Worker) -> serde_json::Value {
     let opts = w.options.borrow();
     let j = |v: &weft_vm::value::Value| to_json(v).unwrap_or(serde_json::Value::Null);
-    let transcript = serde_json::to_value(&*w.transcript.borrow()).unwrap_or_default();
+    let transcript = serde_json::to_value(w.own_transcript()).unwrap_or_default();
+    // The result envelope's transcript is the worker's transcript: stored once.
+    let mut result = j(&w.result.borrow());
+    if let Some(m) = result.as_object_mut() {
+        m.remove("transcript");
+    }
     json!({
         "_type": "weft.worker", "version": 1, "id": w.id, "key": w.key, "name": w.name,
         "mode": w.mode, "status": w.status().name(), "task": w.task.borrow().clone(),
         "history": w.history.borrow().clone(), "config": opts.config_json,
         "policy": j(&w.policy.to_value()), "carry": j(&opts.carry.to_value()),
         "execution": j(&w.execution.borrow()), "worktree": serde_json::to_value(&*w.worktree.borrow()).unwrap_or_default(),
-        "transcript": transcript, "artifacts": [], "result": j(&w.result.borrow()),
+        "transcript": transcript, "artifacts": [], "result": result,
         "error": j(&w.error.borrow()), "usage": w.usage.get().to_json(),
         "parent_id": w.parent_id, "depth": w.depth, "children": w.children.borrow().clone(),
         "checkpoint": w.checkpoint.borrow().clone(), "attempt": w.attempt.get(),
@@ -62,16 +70,57 @@ fn persisting(reg: &Registry, w: &Worker) -> Option<std::rc::Rc<crate::store::St
     (s.persist() && w.options.borrow().carry.persist).then_some(s)
 }
 
-/// Enqueues a snapshot write (durable at the next flush).
+/// Marks `w`'s snapshot out of date. The snapshot writer task, started
+/// on demand, lets every task already scheduled run first and then
+/// enqueues one write per marked worker: status changes within one
+/// scheduler pass (spawn, start, finish of a quick worker) cost one write.
 pub fn snapshot_later(reg: &Registry, w: &Worker) {
-    if let Some(s) = persisting(reg, w) {
-        s.write_json_later(&rel(w), &snapshot_json(w));
+    if persisting(reg, w).is_none() {
+        return;
+    }
+    reg.dirty.borrow_mut().insert(w.id.clone());
+    start_writer(reg);
+}
+
+/// Starts the writer task unless it is already pending.
+fn start_writer(reg: &Registry) {
+    if reg.writer_active.replace(true) || reg.shutting_down.get() {
+        return;
+    }
+    let Some(state) = reg.owner.borrow().upgrade() else {
+        reg.writer_active.set(false);
+        return;
+    };
+    tokio::task::spawn_local(async move {
+        tokio::task::yield_now().await;
+        state.workers.writer_active.set(false);
+        write_dirty(&state.workers);
+    });
+}
+
+/// Enqueues the pending events (one append) and the writes of every
+/// marked snapshot.
+pub fn write_dirty(reg: &Registry) {
+    let events = std::mem::take(&mut *reg.pending_events.borrow_mut());
+    if !events.is_empty() {
+        if let Some(s) = reg.store() {
+            s.append_line_later("events.jsonl", events.trim_end_matches('\n'));
+        }
+    }
+    let ids: Vec<String> = reg.dirty.borrow_mut().drain(..).collect();
+    for id in ids {
+        if let Some(w) = reg.get(&id) {
+            if let Some(s) = persisting(reg, &w) {
+                s.write_json_later(&rel(&w), &snapshot_json(&w));
+            }
+        }
     }
 }
 
 /// Writes a snapshot and waits until it is durable.
 pub async fn snapshot_now(reg: &Registry, w: &Worker) {
     if let Some(s) = persisting(reg, w) {
+        reg.dirty.borrow_mut().shift_remove(&w.id);
         let _ = s.write_json(&rel(w), &snapshot_json(w)).await;
     }
 }

@@ -15,6 +15,7 @@ pub mod builtins;
 pub mod durable;
 pub mod events;
 pub mod options;
+pub mod progress;
 pub mod registry;
 pub mod run;
 

@@ -77,7 +77,7 @@ pub fn parse_worker_options(
                 return Err(weft_vm::error::type_error(format!(
                     "{who}: option 'task' must be a string, got {}",
                     other.type_name()
-                )))
+                )));
             }
             None => return Err(value_error(format!("{who}: option 'task' is required"))),
         },
@@ -88,7 +88,9 @@ pub fn parse_worker_options(
     let name = opt_str(opts, who, "name")?.unwrap_or_else(|| "worker".to_string());
     let key = opt_str(opts, who, "key")?;
     if key.as_deref() == Some("") {
-        return Err(value_error(format!("{who}: option 'key' must not be empty")));
+        return Err(value_error(format!(
+            "{who}: option 'key' must not be empty"
+        )));
     }
     let mut policy = match get("policy") {
         Some(p) => parse_policy_request(p, who).map_err(value_error)?,

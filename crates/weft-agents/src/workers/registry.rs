@@ -126,10 +126,15 @@ pub struct Worker {
     pub created_at: String,
     pub started_at: RefCell<Option<String>>,
     pub finished_at: RefCell<Option<String>>,
-    pub events: RefCell<Vec<serde_json::Value>>,
+    /// Events as JSON lines, oldest first.
+    pub events: RefCell<Vec<String>>,
     pub children: RefCell<Vec<String>>,
-    /// The worker's own transcript as the last cycle left it.
-    pub transcript: RefCell<Transcript>,
+    /// The worker's own transcript as the last cycle left it; `None` once
+    /// a cycle ended with a result: then it is the result's `transcript`
+    /// (kept once, see [`Worker::own_transcript`]).
+    pub transcript: RefCell<Option<Transcript>>,
+    /// `policy` as a dict (built once, shared by every handle).
+    pub policy_value: Value,
     /// Checkpoint of the cycle in progress: `{iterations, input_tokens,
     /// output_tokens, tool_calls: [...]}`.
     pub checkpoint: RefCell<serde_json::Value>,
@@ -156,6 +161,21 @@ pub struct Worker {
 impl Worker {
     pub fn status(&self) -> Status {
         self.status.get()
+    }
+
+    /// The worker's own transcript so far (empty before the first cycle).
+    pub fn own_transcript(&self) -> Transcript {
+        if let Some(t) = &*self.transcript.borrow() {
+            return t.clone();
+        }
+        if let Value::Dict(d) = &*self.result.borrow() {
+            if let Some(t) = dict_get(d, "transcript").filter(|t| !t.is_nil()) {
+                if let Ok(t) = Transcript::from_value(t, "worker") {
+                    return t;
+                }
+            }
+        }
+        Transcript::new()
     }
 
     /// The handle dict (workers.md §2).
@@ -189,7 +209,7 @@ impl Worker {
             ),
             ("parent_id", opt(&self.parent_id)),
             ("depth", Value::Int(self.depth as i64)),
-            ("policy", self.policy.to_value()),
+            ("policy", self.policy_value.clone()),
             ("execution", self.execution.borrow().clone()),
             ("snapshot_path", snapshot),
             ("created_at", Value::str(self.created_at.clone())),
@@ -199,13 +219,19 @@ impl Worker {
     }
 }
 
+/// A host callback receiving every event.
+pub type EventSink = Rc<dyn Fn(&serde_json::Value)>;
+
 /// Where events go besides the worker's own list.
 #[derive(Default)]
 pub struct Sinks {
     /// `--events`: JSON lines on stderr.
     pub stderr: Cell<bool>,
     /// A host callback.
-    pub host: RefCell<Option<Rc<dyn Fn(&serde_json::Value)>>>,
+    pub host: RefCell<Option<EventSink>>,
+    /// `--progress` is drawing (and how many lines it drew last).
+    pub progress: Cell<bool>,
+    pub progress_lines: Cell<usize>,
 }
 
 /// All workers of one program run.
@@ -227,6 +253,13 @@ pub struct Registry {
     pub fresh: Cell<bool>,
     pub shutdown_registered: Cell<bool>,
     pub shutting_down: Cell<bool>,
+    /// Workers whose snapshot is out of date (see `events::snapshot_later`).
+    pub dirty: RefCell<indexmap::IndexSet<String>>,
+    pub writer_active: Cell<bool>,
+    /// Event lines not yet appended to `events.jsonl`.
+    pub pending_events: RefCell<String>,
+    /// The agent state holding this registry (for the writer task).
+    pub owner: RefCell<std::rc::Weak<crate::state::AgentState>>,
 }
 
 impl Registry {
@@ -273,14 +306,14 @@ impl Registry {
                 _ => {
                     return Err(weft_vm::error::type_error(format!(
                         "{who}: expected a worker handle or id, got a dict that is not a worker handle"
-                    )))
+                    )));
                 }
             },
             other => {
                 return Err(weft_vm::error::type_error(format!(
                     "{who}: expected a worker handle or id, got {}",
                     other.type_name()
-                )))
+                )));
             }
         };
         self.get(&id)

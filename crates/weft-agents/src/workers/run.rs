@@ -22,7 +22,11 @@ use crate::transcript::{session_put, Transcript};
 
 /// The registry of the program `vm` runs.
 pub fn registry(program: &Program) -> Rc<AgentState> {
-    program.ext::<AgentState>()
+    let state = program.ext::<AgentState>();
+    if state.workers.owner.borrow().strong_count() == 0 {
+        *state.workers.owner.borrow_mut() = Rc::downgrade(&state);
+    }
+    state
 }
 
 /// Creates, registers and schedules a worker. `unlimited` workers start at
@@ -74,7 +78,7 @@ pub async fn spawn(
                 *w.result.borrow_mut() = Value::Nil;
                 *w.error.borrow_mut() = Value::Nil;
                 w.usage.set(Usage::default());
-                *w.transcript.borrow_mut() = Transcript::new();
+                *w.transcript.borrow_mut() = None;
                 *w.checkpoint.borrow_mut() = serde_json::Value::Null;
             }
             Status::Awaiting => {
@@ -107,7 +111,15 @@ pub async fn build(
     let state = registry(&vm.program);
     let reg = &state.workers;
     let parent = reg.current(&vm.ctx);
+    let mut opts = opts;
+    // Default tools: those of the spawning worker's agent loop.
+    if let Some(p) = &parent {
+        if opts.config_json.get("tools").is_none() {
+            opts.agent.tools = p.options.borrow().agent.tools.clone();
+        }
+    }
     let (mut ctx, worktree) = opts.execution.apply(&vm.ctx, &id).await?;
+    let policy_value = policy.to_value();
     let policy = Rc::new(policy);
     ctx.policy = policy.clone();
     let parent_session = current_session(vm);
@@ -131,7 +143,8 @@ pub async fn build(
         finished_at: Default::default(),
         events: Default::default(),
         children: Default::default(),
-        transcript: std::cell::RefCell::new(Transcript::new()),
+        transcript: std::cell::RefCell::new(None),
+        policy_value: policy_value.clone(),
         checkpoint: std::cell::RefCell::new(serde_json::Value::Null),
         cycles: Default::default(),
         attempt: std::cell::Cell::new(1),
@@ -152,8 +165,25 @@ pub async fn build(
     Ok(w)
 }
 
-fn current_session(_vm: &Vm) -> Option<Transcript> {
-    None
+/// The spawner's current session transcript (for `carry: fork`): when a
+/// worker spawns, its conversation so far (the running cycle's checkpoint,
+/// else its transcript); the program's top level has none.
+fn current_session(vm: &Vm) -> Option<Transcript> {
+    let state = registry(&vm.program);
+    let parent = state.workers.current(&vm.ctx)?;
+    let cp = parent.checkpoint.borrow().clone();
+    if let Some(t) = cp.get("transcript") {
+        if let Ok(t) = serde_json::from_value::<Transcript>(t.clone()) {
+            return Some(t);
+        }
+    }
+    // Before its first checkpoint: where the cycle started, plus its task.
+    let mut t = parent.own_transcript();
+    if parent.status() == Status::Running {
+        t.messages
+            .push(crate::llm::Message::user(parent.task.borrow().clone()));
+    }
+    Some(t)
 }
 
 /// The handle's `execution` value.
@@ -162,7 +192,10 @@ pub fn execution_value(opts: &WorkerOptions, wt: Option<&crate::profile::Worktre
     match (wt, v) {
         (Some(wt), Value::Dict(d)) => {
             let mut d = (*d).clone();
-            d.insert(std::rc::Rc::new("worktree_path".to_string()), Value::str(wt.path.to_string_lossy().into_owned()));
+            d.insert(
+                std::rc::Rc::new("worktree_path".to_string()),
+                Value::str(wt.path.to_string_lossy().into_owned()),
+            );
             Value::Dict(Rc::new(d))
         }
         (_, v) => v,
@@ -208,7 +241,12 @@ fn start(program: &Rc<Program>, reg: &Registry, w: &Rc<Worker>) {
     if w.started_at.borrow().is_none() {
         *w.started_at.borrow_mut() = Some(now());
     }
-    emit(reg, w, "worker_started", json!({"cycle": w.cycles.get() + 1}));
+    emit(
+        reg,
+        w,
+        "worker_started",
+        json!({"cycle": w.cycles.get() + 1}),
+    );
     snapshot_later(reg, w);
     let program2 = program.clone();
     let w2 = w.clone();
@@ -220,15 +258,27 @@ fn start(program: &Rc<Program>, reg: &Registry, w: &Rc<Worker>) {
         let timeout = w2.options.borrow().timeout_ms;
         let outcome = match timeout {
             None => run_cycle(&program2, &w2).await,
-            Some(ms) => match tokio::time::timeout(Duration::from_millis(ms), run_cycle(&program2, &w2)).await {
-                Ok(o) => o,
-                Err(_) => Outcome::failed(
-                    Value::Nil,
-                    error_value("timeout", &format!("worker {} timed out after {ms} ms", w2.id), None),
-                ),
-            },
+            Some(ms) => {
+                match tokio::time::timeout(Duration::from_millis(ms), run_cycle(&program2, &w2))
+                    .await
+                {
+                    Ok(o) => o,
+                    Err(_) => Outcome::failed(
+                        Value::Nil,
+                        error_value(
+                            "timeout",
+                            &format!("worker {} timed out after {ms} ms", w2.id),
+                            None,
+                        ),
+                    ),
+                }
+            }
         };
-        finish_worktree(&w2, outcome.status == Status::Completed || outcome.status == Status::Awaiting).await;
+        finish_worktree(
+            &w2,
+            outcome.status == Status::Completed || outcome.status == Status::Awaiting,
+        )
+        .await;
         finalize(&program2, &w2, outcome);
         drop(guard);
     });
@@ -246,7 +296,10 @@ async fn finish_worktree(w: &Worker, success: bool) {
             let mut exec = w.execution.borrow().clone();
             if let Value::Dict(d) = &mut exec {
                 let mut m = (**d).clone();
-                m.insert(std::rc::Rc::new("worktree_kept".to_string()), Value::str(reason));
+                m.insert(
+                    std::rc::Rc::new("worktree_kept".to_string()),
+                    Value::str(reason),
+                );
                 *d = Rc::new(m);
             }
             *w.execution.borrow_mut() = exec;
@@ -299,13 +352,21 @@ impl Drop for CycleGuard {
         let outcome = if std::thread::panicking() {
             Outcome::failed(
                 Value::Nil,
-                error_value("panic", &format!("worker {} panicked", self.worker.id), None),
+                error_value(
+                    "panic",
+                    &format!("worker {} panicked", self.worker.id),
+                    None,
+                ),
             )
         } else {
             Outcome {
                 status: Status::Cancelled,
                 result: Value::Nil,
-                error: error_value("cancelled", &format!("worker {} was cancelled", self.worker.id), None),
+                error: error_value(
+                    "cancelled",
+                    &format!("worker {} was cancelled", self.worker.id),
+                    None,
+                ),
             }
         };
         finalize(&self.program, &self.worker, outcome);
@@ -327,6 +388,9 @@ pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
     *w.error.borrow_mut() = o.error;
     *w.finished_at.borrow_mut() = Some(now());
     w.abort.borrow_mut().take();
+    if o.status != Status::Interrupted {
+        *w.checkpoint.borrow_mut() = serde_json::Value::Null;
+    }
     let kind = match o.status {
         Status::Completed => "worker_completed",
         Status::Awaiting => "worker_awaiting_input",
@@ -400,8 +464,11 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
         config.transcript = t;
         config.task = None;
         config.resume = Some(progress);
-    } else if cycle > 0 || opts.carry.transcript == crate::profile::TranscriptMode::Fork {
-        let own = w.transcript.borrow().clone();
+    } else if cycle > 0
+        || opts.carry.transcript == crate::profile::TranscriptMode::Fork
+        || w.transcript.borrow().is_some()
+    {
+        let own = w.own_transcript();
         let parent = w.parent_session.borrow().clone();
         config.transcript = opts.carry.starting_transcript(cycle, &own, parent.as_ref());
     }
@@ -429,7 +496,8 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
     if let Some(id) = &opts.session_id {
         session_put(&vm, id, run.transcript.clone());
     }
-    *w.transcript.borrow_mut() = run.transcript.clone();
+    // The envelope holds the transcript from now on.
+    *w.transcript.borrow_mut() = None;
     let env = envelope(&run, w, &opts);
     let ok = matches!(env_get(&env, "ok"), Value::Bool(true));
     let error = env_get(&env, "error");
@@ -453,7 +521,9 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
 
 fn env_get(v: &Value, k: &str) -> Value {
     match v {
-        Value::Dict(d) => weft_vm::value::dict_get(d, k).cloned().unwrap_or(Value::Nil),
+        Value::Dict(d) => weft_vm::value::dict_get(d, k)
+            .cloned()
+            .unwrap_or(Value::Nil),
         _ => Value::Nil,
     }
 }
@@ -473,7 +543,11 @@ pub fn envelope(run: &AgentRun, w: &Worker, opts: &WorkerOptions) -> Value {
             .iter()
             .rev()
             .find(|m| m.role == crate::llm::Role::Assistant && !m.content.trim().is_empty())
-            .map(|m| crate::llm::extract::visible_text(&m.content).trim().to_string())
+            .map(|m| {
+                crate::llm::extract::visible_text(&m.content)
+                    .trim()
+                    .to_string()
+            })
             .unwrap_or_default();
     }
     let denied: Vec<Value> = p.rejected.iter().map(|n| Value::str(n.clone())).collect();
@@ -498,7 +572,10 @@ pub fn envelope(run: &AgentRun, w: &Worker, opts: &WorkerOptions) -> Value {
             ),
             (AgentStatus::MaxIterations, None) => error_value(
                 "max_iterations",
-                &format!("the worker made {} model calls without finishing", p.iterations),
+                &format!(
+                    "the worker made {} model calls without finishing",
+                    p.iterations
+                ),
                 None,
             ),
             (s, None) => error_value(s.as_str(), s.as_str(), None),
@@ -527,7 +604,11 @@ pub fn envelope(run: &AgentRun, w: &Worker, opts: &WorkerOptions) -> Value {
         ("denied", Value::list(denied)),
         (
             "session_id",
-            Value::str(opts.session_id.clone().unwrap_or_else(|| run.transcript.id.clone())),
+            Value::str(
+                opts.session_id
+                    .clone()
+                    .unwrap_or_else(|| run.transcript.id.clone()),
+            ),
         ),
         ("worker_id", Value::str(w.id.clone())),
         ("transcript", run.transcript.to_value()),
@@ -543,7 +624,10 @@ pub fn failure_envelope(w: &Worker, error: Value) -> Value {
         ("summary", Value::str("")),
         ("data", Value::Nil),
         ("error", error),
-        ("tokens_used", Value::Int((u.input_tokens + u.output_tokens) as i64)),
+        (
+            "tokens_used",
+            Value::Int((u.input_tokens + u.output_tokens) as i64),
+        ),
         ("budget_exceeded", Value::Bool(false)),
         ("iterations", Value::Int(u.iterations as i64)),
         ("tool_calls", Value::list(Vec::new())),
@@ -587,7 +671,10 @@ impl AgentHooks for WorkerHooks {
     fn tool_started(&mut self, _vm: &mut Vm, call: &crate::llm::ToolCall) {
         let mut cp = self.worker.checkpoint.borrow_mut();
         if let serde_json::Value::Object(m) = &mut *cp {
-            m.insert("tool_started".to_string(), json!({"id": call.id, "name": call.name}));
+            m.insert(
+                "tool_started".to_string(),
+                json!({"id": call.id, "name": call.name}),
+            );
         }
     }
 
@@ -627,7 +714,14 @@ impl AgentHooks for WorkerHooks {
                 json!({"iteration": turn.iteration, "input_tokens": p.input_tokens,
                        "output_tokens": p.output_tokens, "tool_calls": p.tool_calls.len()}),
             );
-            super::events::snapshot_now(reg, &self.worker).await;
+            // A turn with tool calls had side effects: its checkpoint must be
+            // durable before the next model call. A final turn is followed
+            // at once by the terminal snapshot.
+            if turn.tool_calls.is_empty() {
+                snapshot_later(reg, &self.worker);
+            } else {
+                super::events::snapshot_now(reg, &self.worker).await;
+            }
             Ok(())
         })
     }
@@ -651,6 +745,10 @@ fn ensure_shutdown_hook(program: &Rc<Program>, reg: &Registry) {
             for w in &all {
                 cancel_tree(&program, reg, w);
             }
+            if reg.sinks.progress.get() {
+                super::progress::draw(&state);
+            }
+            super::events::write_dirty(reg);
             if let Some(s) = reg.store() {
                 s.flush().await;
             }

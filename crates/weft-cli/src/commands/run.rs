@@ -21,6 +21,21 @@ use crate::vm_thread::block_on_vm_thread;
 /// `--state-dir` is given (workers.md §6).
 pub const DEFAULT_STATE_DIR: &str = ".weft";
 
+/// `WEFT_PERSIST=0` (or `false`/`off`/`no`) turns durable worker state
+/// off: no snapshots, no `events.jsonl`, no resume by key.
+pub const PERSIST_ENV: &str = "WEFT_PERSIST";
+
+/// Whether durable state is written, from the value of [`PERSIST_ENV`].
+pub fn persist_enabled(v: Option<OsString>) -> bool {
+    !matches!(
+        v.as_deref()
+            .and_then(|s| s.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("0" | "false" | "off" | "no")
+    )
+}
+
 /// Everything `weft run` was asked to do, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunConfig {
@@ -77,12 +92,7 @@ impl RunConfig {
     /// The flags given that this build cannot honour yet. Remove a flag from
     /// here when the VM gains the matching `RuntimeOptions` field.
     pub fn unavailable_flags(&self) -> Vec<&'static str> {
-        let given = [
-            ("--max-workers", self.max_workers.is_some()),
-            ("--fresh", self.fresh),
-            ("--events", self.events),
-            ("--progress", self.progress),
-        ];
+        let given: [(&'static str, bool); 0] = [];
         given
             .into_iter()
             .filter_map(|(flag, set)| set.then_some(flag))
@@ -115,6 +125,12 @@ impl RunConfig {
         Ok(AgentConfig {
             fixture,
             record: self.llm_record.clone(),
+            state_dir: Some(self.state_dir.clone()),
+            persist: persist_enabled(std::env::var_os(PERSIST_ENV)),
+            max_workers: self.max_workers.map(|n| n.get() as usize),
+            fresh: self.fresh,
+            events: self.events,
+            progress: self.progress,
         })
     }
 }
@@ -192,6 +208,14 @@ mod tests {
     }
 
     #[test]
+    fn persist_env_values() {
+        assert!(persist_enabled(None));
+        assert!(persist_enabled(Some("1".into())));
+        assert!(!persist_enabled(Some("0".into())));
+        assert!(!persist_enabled(Some("OFF".into())));
+    }
+
+    #[test]
     fn parsed_only_flags_are_available() {
         let c = config(
             &["weft", "run", "--max-steps", "5", "a.wf", "--", "x"],
@@ -203,7 +227,7 @@ mod tests {
     }
 
     #[test]
-    fn unavailable_flags_are_listed() {
+    fn worker_flags_are_available() {
         let c = config(
             &[
                 "weft",
@@ -222,6 +246,7 @@ mod tests {
             None,
         );
         assert_eq!(c.deny, [Capability::Network]);
-        assert_eq!(c.unavailable_flags(), ["--events"]);
+        assert!(c.unavailable_flags().is_empty());
+        assert!(c.events);
     }
 }

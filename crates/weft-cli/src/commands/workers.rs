@@ -1,0 +1,103 @@
+//! `weft workers list` / `weft workers show ID` (embedding.md §1): read the
+//! worker snapshots (`<state>/workers/*.json`, workers.md §6) of a state
+//! directory. A snapshot that is not valid JSON, has another `_type` or an
+//! unknown `version` is reported with its path and the reason (exit 1);
+//! nothing panics.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use weft_agents::store::{list_dir, load_record};
+
+use super::Exit;
+use crate::cli::{WorkersArgs, WorkersCommand};
+
+/// Runs `weft workers`.
+pub fn execute(args: WorkersArgs) -> Exit {
+    let state_dir = std::env::var_os("WEFT_STATE_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or(args.state_dir)
+        .unwrap_or_else(|| PathBuf::from(super::run::DEFAULT_STATE_DIR));
+    match args.command {
+        WorkersCommand::List => list(&state_dir),
+        WorkersCommand::Show { id } => show(&state_dir, &id),
+    }
+}
+
+fn list(state_dir: &Path) -> Exit {
+    let mut rows: Vec<serde_json::Value> = Vec::new();
+    let mut exit = Exit::Success;
+    for path in list_dir(&state_dir.join("workers")) {
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        match load_record(&path, "weft.worker", 1) {
+            Ok(v) => rows.push(v),
+            Err(reason) => {
+                eprintln!("error: {reason}");
+                exit = Exit::Failure;
+            }
+        }
+    }
+    rows.sort_by(|a, b| a["created_at"].as_str().cmp(&b["created_at"].as_str()));
+    if rows.is_empty() && exit == Exit::Success {
+        out(&format!("no workers in {}", state_dir.display()));
+        return exit;
+    }
+    for row in &rows {
+        out(&line(row));
+    }
+    exit
+}
+
+/// `ID  STATUS  NAME  key=KEY  UPDATED  TASK` (task cut to 60 characters).
+pub fn line(v: &serde_json::Value) -> String {
+    let s = |k: &str| v[k].as_str().unwrap_or("-").to_string();
+    let task: String = s("task").replace('\n', " ");
+    let short: String = if task.chars().count() > 60 {
+        task.chars().take(57).collect::<String>() + "..."
+    } else {
+        task
+    };
+    let key = v["key"]
+        .as_str()
+        .map(|k| format!("  key={k}"))
+        .unwrap_or_default();
+    format!(
+        "{}  {:<11} {}{}  {}  {}",
+        s("id"),
+        s("status"),
+        s("name"),
+        key,
+        s("updated_at"),
+        short
+    )
+}
+
+fn show(state_dir: &Path, id: &str) -> Exit {
+    let path = if id.ends_with(".json") || id.contains('/') {
+        PathBuf::from(id)
+    } else {
+        state_dir.join("workers").join(format!("{id}.json"))
+    };
+    if !path.exists() {
+        eprintln!("error: no worker {id} in {}", state_dir.display());
+        return Exit::Failure;
+    }
+    match load_record(&path, "weft.worker", 1) {
+        Ok(v) => {
+            out(&serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string()));
+            Exit::Success
+        }
+        Err(reason) => {
+            eprintln!("error: {reason}");
+            Exit::Failure
+        }
+    }
+}
+
+/// Prints a line; a closed stdout (`| head`) is not an error.
+fn out(text: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
