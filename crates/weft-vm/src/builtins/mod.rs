@@ -11,6 +11,7 @@ mod http;
 mod identity;
 mod json;
 mod lists;
+mod lists_order;
 mod math;
 mod output;
 mod process;

@@ -11,6 +11,7 @@ mod expr;
 mod pattern;
 mod scope;
 mod stmt;
+mod walk;
 
 use std::collections::HashMap;
 use std::rc::Rc;

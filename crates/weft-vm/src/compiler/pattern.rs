@@ -4,7 +4,7 @@
 use weft_syntax::ast::{Literal, Pattern, PatternKind};
 use weft_syntax::Span;
 
-use super::stmt::pattern_names;
+use super::walk::pattern_names;
 use super::Compiler;
 use crate::bytecode::Op;
 use crate::value::Value;

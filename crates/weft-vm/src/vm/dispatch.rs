@@ -3,16 +3,14 @@
 
 use std::rc::Rc;
 
-use super::access::{
-    check_iterable, expect_dict, expect_list, get_field, get_path, index, interpolate, iter_next,
-    list_fits, set_path, slice,
-};
+use super::access::{check_iterable, get_field, index, iter_next, slice};
 use super::calls::Step;
+use super::dispatch_support::{int_cmp, slow_cmp};
 use super::ops::{add_in_place, arith, contains, make_range, negate, ordered};
 use super::{Exit, Handler, Restore, Vm};
-use crate::bytecode::{Capture, Cmp, LocKind, Op};
-use crate::error::{overflow, type_error, RtError, RtResult};
-use crate::value::{values_equal, Closure, DictMap, Value};
+use crate::bytecode::{Cmp, LocKind, Op};
+use crate::error::{overflow, RtError, RtResult};
+use crate::value::{values_equal, Closure, Value};
 
 impl Vm {
     pub(crate) fn execute(&mut self, stop: usize) -> RtResult<Exit> {
@@ -266,32 +264,12 @@ impl Vm {
                         b.discard();
                         tri!(r);
                     }
-                    Op::AddToGlobal(g) => {
-                        let b = pop!();
-                        let r = {
-                            let mut globals = self.program.globals.borrow_mut();
-                            match &mut globals[g as usize] {
-                                Value::Undef => Err(RtError::new("undefined", "")),
-                                other => add_in_place(other, &b),
-                            }
-                        };
-                        b.discard();
-                        if let Err(e) = r {
-                            if e.category() == "undefined" {
-                                throw!(self.undefined_global(g));
-                            }
-                            throw!(e);
-                        }
-                    }
-                    Op::AddToUpvalCell(u) => {
-                        let b = pop!();
-                        let r = match &closure.upvalues[u as usize] {
-                            Value::Cell(c) => add_in_place(&mut c.borrow_mut(), &b),
-                            _ => Err(type_error("internal: cell expected")),
-                        };
-                        b.discard();
-                        tri!(r);
-                    }
+                    Op::AddToGlobal(_)
+                    | Op::AddToUpvalCell(_)
+                    | Op::IncGlobal { .. }
+                    | Op::Closure(_)
+                    | Op::GetPath { .. }
+                    | Op::SetPath { .. } => tri!(self.exec_variables(*op, base, closure)),
                     Op::RemInt(n) | Op::MulInt(n) => {
                         let a = top!();
                         let r = match (&mut *a, *op) {
@@ -545,28 +523,6 @@ impl Vm {
                         };
                         tri!(r);
                     }
-                    Op::IncGlobal { g, n } => {
-                        let r = {
-                            let mut globals = self.program.globals.borrow_mut();
-                            match &mut globals[g as usize] {
-                                Value::Int(x) => match x.checked_add(n as i64) {
-                                    Some(r) => {
-                                        *x = r;
-                                        Ok(())
-                                    }
-                                    None => Err(overflow()),
-                                },
-                                Value::Undef => Err(RtError::new("undefined", "")),
-                                other => add_in_place(other, &Value::Int(n as i64)),
-                            }
-                        };
-                        if let Err(e) = r {
-                            if e.category() == "undefined" {
-                                throw!(self.undefined_global(g as u32));
-                            }
-                            throw!(e);
-                        }
-                    }
                     Op::JumpIfArgGiven { slot, offset } => {
                         if !matches!(self.stack[base + slot as usize], Value::Undef) {
                             jump!(offset);
@@ -707,106 +663,20 @@ impl Vm {
                         self.set_slot(callee, v);
                         continue 'frames;
                     }
-                    Op::Closure(k) => {
-                        let p = proto.protos[k as usize].clone();
-                        let upvalues: Box<[Value]> = p
-                            .captures
-                            .iter()
-                            .map(|c| match c {
-                                Capture::Local(s) => self.stack[base + *s as usize].clone(),
-                                Capture::Upval(u) => closure.upvalues[*u as usize].clone(),
-                            })
-                            .collect();
-                        push!(Value::Func(Rc::new(Closure { proto: p, upvalues })));
-                    }
-
-                    Op::MakeList(n) => {
-                        let start = self.stack.len() - n as usize;
-                        let items: Vec<Value> = self.stack.drain(start..).collect();
-                        push!(Value::list(items));
-                    }
-                    Op::ListAppend => {
-                        let v = pop!();
-                        if let Value::List(l) = top!() {
-                            Rc::make_mut(l).push(v);
-                        }
-                    }
-                    Op::ListExtend => {
-                        let xs = pop!();
-                        let items: Vec<Value> = match xs {
-                            Value::List(l) => match Rc::try_unwrap(l) {
-                                Ok(v) => v,
-                                Err(shared) => shared.to_vec(),
-                            },
-                            Value::Range(r) => (r.start..r.end).map(Value::Int).collect(),
-                            other => throw!(type_error(format!(
-                                "cannot spread {} into a list (expected a list or range)",
-                                other.type_name()
-                            ))),
-                        };
-                        if let Value::List(l) = top!() {
-                            Rc::make_mut(l).extend(items);
-                        }
-                    }
-                    Op::MakeDict(n) => {
-                        let start = self.stack.len() - 2 * n as usize;
-                        let mut map =
-                            DictMap::with_capacity_and_hasher(n as usize, Default::default());
-                        let mut drain = self.stack.drain(start..);
-                        let mut bad = None;
-                        while let (Some(k), Some(v)) = (drain.next(), drain.next()) {
-                            match k {
-                                Value::Str(s) => {
-                                    map.insert(s, v);
-                                }
-                                other => {
-                                    bad = Some(other.type_name());
-                                    break;
-                                }
-                            }
-                        }
-                        drop(drain);
-                        self.stack.truncate(start);
-                        if let Some(t) = bad {
-                            throw!(type_error(format!("dict keys must be strings, got {t}")));
-                        }
-                        push!(Value::dict(map));
-                    }
-                    Op::DictInsert => {
-                        let v = pop!();
-                        let k = pop!();
-                        let Value::Str(k) = k else {
-                            throw!(type_error(format!(
-                                "dict keys must be strings, got {}",
-                                k.type_name()
-                            )));
-                        };
-                        if let Value::Dict(d) = top!() {
-                            Rc::make_mut(d).insert(k, v);
-                        }
-                    }
-                    Op::DictExtend => {
-                        let other = pop!();
-                        let Value::Dict(src) = other else {
-                            throw!(type_error(format!(
-                                "cannot spread {} into a dict (expected a dict)",
-                                other.type_name()
-                            )));
-                        };
-                        if let Value::Dict(d) = top!() {
-                            let d = Rc::make_mut(d);
-                            for (k, v) in src.iter() {
-                                d.insert(k.clone(), v.clone());
-                            }
-                        }
-                    }
-                    Op::Interp(n) => {
-                        let start = self.stack.len() - n as usize;
-                        let s = interpolate(&self.stack[start..]);
-                        self.stack.truncate(start);
-                        push!(s);
-                    }
-
+                    Op::MakeList(_)
+                    | Op::ListAppend
+                    | Op::ListExtend
+                    | Op::MakeDict(_)
+                    | Op::DictInsert
+                    | Op::DictExtend
+                    | Op::Interp(_)
+                    | Op::MatchList { .. }
+                    | Op::ExpectList { .. }
+                    | Op::IsDict
+                    | Op::ExpectDict
+                    | Op::DictHas(_)
+                    | Op::DictWithout(_)
+                    | Op::ListFrom(_) => tri!(self.exec_structural(*op, consts)),
                     Op::GetIndex => {
                         let i = pop!();
                         let obj = top!();
@@ -829,44 +699,6 @@ impl Vm {
                         let v = tri!(slice(top!(), s.as_ref(), e.as_ref()));
                         *top!() = v;
                     }
-                    Op::GetPath { kind, depth, idx } => {
-                        let n = self.stack.len();
-                        let keys_start = n - depth as usize;
-                        let v = {
-                            let root = self.path_root_value(kind, idx, base, closure);
-                            tri!(get_path(&root, &self.stack[keys_start..]))
-                        };
-                        push!(v);
-                    }
-                    Op::SetPath { kind, depth, idx } => {
-                        let v = pop!();
-                        let keys_start = self.stack.len() - depth as usize;
-                        let r = {
-                            let (lower, keys) = self.stack.split_at_mut(keys_start);
-                            match kind {
-                                LocKind::Local => {
-                                    set_path(&mut lower[base + idx as usize], keys, v)
-                                }
-                                LocKind::Cell => match &lower[base + idx as usize] {
-                                    Value::Cell(c) => set_path(&mut c.borrow_mut(), keys, v),
-                                    _ => Err(type_error("internal: cell expected")),
-                                },
-                                LocKind::UpvalCell => match &closure.upvalues[idx as usize] {
-                                    Value::Cell(c) => set_path(&mut c.borrow_mut(), keys, v),
-                                    _ => Err(type_error("internal: cell expected")),
-                                },
-                                LocKind::Global => {
-                                    let mut globals = self.program.globals.borrow_mut();
-                                    set_path(&mut globals[idx as usize], keys, v)
-                                }
-                            }
-                        };
-                        for _ in 0..depth {
-                            self.drop_top();
-                        }
-                        tri!(r);
-                    }
-
                     Op::IterInit(s) => {
                         let v = pop!();
                         tri!(check_iterable(&v));
@@ -918,45 +750,6 @@ impl Vm {
                         }
                     }
 
-                    Op::MatchList { len, rest } => {
-                        let fits = list_fits(top!(), len as usize, rest);
-                        *top!() = Value::Bool(fits);
-                    }
-                    Op::ExpectList { len, rest } => tri!(expect_list(top!(), len as usize, rest)),
-                    Op::IsDict => {
-                        let is = matches!(top!(), Value::Dict(_));
-                        *top!() = Value::Bool(is);
-                    }
-                    Op::ExpectDict => tri!(expect_dict(top!())),
-                    Op::DictHas(k) => {
-                        let has = match (top!(), &consts[k as usize]) {
-                            (Value::Dict(d), Value::Str(key)) => d.contains_key(key),
-                            _ => false,
-                        };
-                        *top!() = Value::Bool(has);
-                    }
-                    Op::DictWithout(n) => {
-                        let start = self.stack.len() - n as usize;
-                        let keys: Vec<Value> = self.stack.drain(start..).collect();
-                        if let Value::Dict(d) = top!() {
-                            let m = Rc::make_mut(d);
-                            for k in keys {
-                                if let Value::Str(k) = k {
-                                    m.shift_remove(&k);
-                                }
-                            }
-                        }
-                    }
-                    Op::ListFrom(start) => {
-                        let v = match top!() {
-                            Value::List(items) => {
-                                Value::list(items.get(start as usize..).unwrap_or(&[]).to_vec())
-                            }
-                            _ => Value::list(Vec::new()),
-                        };
-                        *top!() = v;
-                    }
-
                     Op::RunModule(m) => {
                         let main = {
                             let mut modules = self.program.modules.borrow_mut();
@@ -988,65 +781,5 @@ impl Vm {
             self.frames[fi].ip = pos!();
             self.raise(err, stop)?;
         }
-    }
-
-    fn undefined_global(&self, g: u32) -> Box<RtError> {
-        let name = self
-            .program
-            .global_names
-            .borrow()
-            .get(g as usize)
-            .cloned()
-            .unwrap_or_default();
-        RtError::new(
-            "undefined",
-            format!("'{name}' was used before its definition ran"),
-        )
-    }
-
-    /// The current value of a path assignment's root variable.
-    fn path_root_value(&self, kind: LocKind, idx: u32, base: usize, closure: &Closure) -> Value {
-        match kind {
-            LocKind::Local => self.stack[base + idx as usize].clone(),
-            LocKind::Cell => match &self.stack[base + idx as usize] {
-                Value::Cell(c) => c.borrow().clone(),
-                other => other.clone(),
-            },
-            LocKind::UpvalCell => match &closure.upvalues[idx as usize] {
-                Value::Cell(c) => c.borrow().clone(),
-                other => other.clone(),
-            },
-            LocKind::Global => self.program.globals.borrow()[idx as usize].clone(),
-        }
-    }
-}
-
-#[inline(always)]
-fn int_cmp(cmp: Cmp, x: i64, y: i64) -> bool {
-    match cmp {
-        Cmp::Lt => x < y,
-        Cmp::Le => x <= y,
-        Cmp::Gt => x > y,
-        Cmp::Ge => x >= y,
-        Cmp::Eq => x == y,
-        Cmp::Ne => x != y,
-    }
-}
-
-/// A comparison of arbitrary values (cells are looked through).
-fn slow_cmp(cmp: Cmp, a: &Value, b: &Value) -> RtResult<bool> {
-    if let Value::Cell(c) = a {
-        return slow_cmp(cmp, &c.borrow(), b);
-    }
-    if let Value::Cell(c) = b {
-        return slow_cmp(cmp, a, &c.borrow());
-    }
-    match cmp {
-        Cmp::Eq => Ok(values_equal(a, b)),
-        Cmp::Ne => Ok(!values_equal(a, b)),
-        Cmp::Lt => ordered(Op::Lt, a, b),
-        Cmp::Le => ordered(Op::Le, a, b),
-        Cmp::Gt => ordered(Op::Gt, a, b),
-        Cmp::Ge => ordered(Op::Ge, a, b),
     }
 }

@@ -11,8 +11,11 @@
 mod access;
 mod calls;
 mod dispatch;
+mod dispatch_support;
 mod ops;
+mod structural;
 mod unwind;
+mod variables;
 
 use std::cell::RefCell;
 use std::io::Write;
