@@ -44,7 +44,14 @@ pub struct TaskContext {
     pub env: IndexMap<String, String>,
     /// The effective capability policy of this task (workers.md §3).
     pub policy: std::rc::Rc<crate::policy::CapabilityPolicy>,
+    /// Events for the transcript of the agent session this task's code runs
+    /// in (set by a running agent loop for its tool handlers; e.g.
+    /// `sub_agent_run` adds `sub_agent_start`/`sub_agent_result` here).
+    pub session_events: Option<SessionEvents>,
 }
+
+/// A shared buffer of transcript events (see [`TaskContext::session_events`]).
+pub type SessionEvents = std::rc::Rc<std::cell::RefCell<Vec<serde_json::Value>>>;
 
 impl TaskContext {
     /// A context rooted at the process's current directory.
@@ -53,6 +60,7 @@ impl TaskContext {
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             env: IndexMap::new(),
             policy: std::rc::Rc::new(crate::policy::CapabilityPolicy::allow_all()),
+            session_events: None,
         }
     }
 

@@ -24,8 +24,34 @@ use crate::llm::{complete, Message, Role};
 use crate::tools::{allowed_tools, ToolError};
 use crate::transcript::Transcript;
 
-/// Runs an agent loop to its end.
+/// Runs an agent loop to its end. While it runs, code it calls (tool
+/// handlers) sees the loop's session in `vm.ctx.session_events`; events
+/// added there (e.g. by `sub_agent_run`) join the loop's transcript.
 pub async fn run_agent_loop(
+    vm: &mut Vm,
+    config: AgentConfig,
+    hooks: &mut dyn AgentHooks,
+) -> RtResult<AgentRun> {
+    let sink: weft_vm::context::SessionEvents = Default::default();
+    let outer = vm.ctx.session_events.replace(sink.clone());
+    let result = run_agent_loop_inner(vm, config, hooks).await;
+    vm.ctx.session_events = outer;
+    let mut run = result?;
+    let added: Vec<serde_json::Value> = sink.borrow_mut().drain(..).collect();
+    if !added.is_empty() {
+        run.transcript.events.extend(added);
+        // Chronological order (RFC 3339 UTC timestamps sort as strings).
+        run.transcript.events.sort_by(|a, b| {
+            a["at"]
+                .as_str()
+                .unwrap_or("")
+                .cmp(b["at"].as_str().unwrap_or(""))
+        });
+    }
+    Ok(run)
+}
+
+async fn run_agent_loop_inner(
     vm: &mut Vm,
     mut config: AgentConfig,
     hooks: &mut dyn AgentHooks,

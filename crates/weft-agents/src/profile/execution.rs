@@ -204,6 +204,7 @@ mod tests {
             cwd: cwd.to_path_buf(),
             env,
             policy: Rc::new(CapabilityPolicy::allow_all()),
+            session_events: None,
         }
     }
 

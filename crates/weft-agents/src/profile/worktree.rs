@@ -370,6 +370,7 @@ mod tests {
             cwd: cwd.to_path_buf(),
             env: IndexMap::new(),
             policy: Rc::new(CapabilityPolicy::allow_all()),
+            session_events: None,
         }
     }
 

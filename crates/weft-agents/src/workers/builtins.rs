@@ -176,14 +176,33 @@ fn sub_agent_run(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
             let w = spawn(vm, opts, "sub_agent_run", false).await?;
             return Ok(handle(vm, &w));
         }
+        let session = vm.ctx.session_events.clone();
         let w = spawn(vm, opts, "sub_agent_run", true).await?;
+        if let Some(events) = &session {
+            let task = w.task.borrow().clone();
+            events.borrow_mut().push(session_event(
+                "sub_agent_start",
+                serde_json::json!({"worker_id": w.id, "task": task}),
+            ));
+        }
         wait(&w).await;
         let r = w.result.borrow().clone();
-        Ok(if r.is_nil() {
+        let envelope = if r.is_nil() {
             failure_envelope(&w, w.error.borrow().clone())
         } else {
             r
-        })
+        };
+        if let (Some(events), Value::Dict(env)) = (&session, &envelope) {
+            let ok = matches!(weft_vm::value::dict_get(env, "ok"), Some(Value::Bool(true)));
+            let summary = weft_vm::value::dict_get(env, "summary")
+                .map(|v| v.to_display())
+                .unwrap_or_default();
+            events.borrow_mut().push(session_event(
+                "sub_agent_result",
+                serde_json::json!({"worker_id": w.id, "ok": ok, "summary": summary}),
+            ));
+        }
+        Ok(envelope)
     })
 }
 
@@ -480,4 +499,15 @@ fn resume_worker(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
         }
         Ok(handle(vm, &w))
     })
+}
+
+/// A `{kind, at, ...}` transcript event.
+fn session_event(kind: &str, fields: serde_json::Value) -> serde_json::Value {
+    let mut e = serde_json::Map::new();
+    e.insert("kind".into(), kind.into());
+    e.insert("at".into(), chrono::Utc::now().to_rfc3339().into());
+    if let serde_json::Value::Object(f) = fields {
+        e.extend(f);
+    }
+    serde_json::Value::Object(e)
 }
