@@ -64,10 +64,54 @@ pub fn run(session: &mut Session, line: &str) -> Flow {
                 }
             }
         }
-        ":workers" => println!("no workers (workers are not available yet in this build)"),
+        ":workers" => workers(session),
         _ => eprintln!("error: unknown command `{name}` (:help lists the commands)"),
     }
     Flow::Continue
+}
+
+/// `:workers`: a table of this session's workers (name, id, status, model
+/// calls, tokens), oldest first.
+fn workers(session: &mut Session) {
+    let outcome = session.eval("list_workers()");
+    let Some(items) = (match &outcome {
+        ReplOutcome::Value(Some(weft_vm::Value::List(items))) => Some(items.clone()),
+        _ => None,
+    }) else {
+        report(outcome);
+        return;
+    };
+    if items.is_empty() {
+        println!("no workers in this session");
+        return;
+    }
+    println!(
+        "{:<16} {:<40} {:<11} {:>6} {:>8}",
+        "NAME", "ID", "STATUS", "TURNS", "TOKENS"
+    );
+    for h in items.iter() {
+        let weft_vm::Value::Dict(d) = h else { continue };
+        let field = |k: &str| {
+            weft_vm::value::dict_get(d, k)
+                .map(|v| v.to_display())
+                .unwrap_or_default()
+        };
+        let usage = |k: &str| match weft_vm::value::dict_get(d, "usage") {
+            Some(weft_vm::Value::Dict(u)) => match weft_vm::value::dict_get(u, k) {
+                Some(weft_vm::Value::Int(n)) => *n,
+                _ => 0,
+            },
+            _ => 0,
+        };
+        println!(
+            "{:<16} {:<40} {:<11} {:>6} {:>8}",
+            field("name"),
+            field("id"),
+            field("status"),
+            usage("iterations"),
+            usage("input_tokens") + usage("output_tokens")
+        );
+    }
 }
 
 /// `:load FILE`: evaluates the file's text in the session.
