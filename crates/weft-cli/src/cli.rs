@@ -61,7 +61,7 @@ pub struct RunArgs {
 
     /// Deny a capability (repeatable): fs.read fs.write process.exec
     /// network llm.call workers.spawn
-    #[arg(long, value_name = "CAP", value_parser = Capability::parse_flag)]
+    #[arg(long, value_name = "CAP", value_parser = crate::capability::parse_flag)]
     pub deny: Vec<Capability>,
 
     /// Answer LLM calls from recorded request/response pairs

@@ -21,6 +21,16 @@ pub enum Capability {
 }
 
 impl Capability {
+    /// Every capability, in the order `weft run --deny` lists them.
+    pub const ALL: [Capability; 6] = [
+        Capability::FsRead,
+        Capability::FsWrite,
+        Capability::ProcessExec,
+        Capability::Network,
+        Capability::LlmCall,
+        Capability::WorkersSpawn,
+    ];
+
     /// The policy name, e.g. `fs.read`.
     pub fn name(self) -> &'static str {
         match self {
