@@ -31,6 +31,22 @@ impl Capability {
         Capability::WorkersSpawn,
     ];
 
+    /// The capability named `name` (`fs.read`, `network`, ...); the error
+    /// names the closest known capability and lists them all.
+    pub fn parse(name: &str) -> Result<Capability, String> {
+        if let Some(cap) = Capability::ALL.into_iter().find(|c| c.name() == name) {
+            return Ok(cap);
+        }
+        let names = Capability::ALL.map(Capability::name);
+        let hint = weft_syntax::suggest::did_you_mean(name, names)
+            .map(|n| format!(" (did you mean '{n}'?)"))
+            .unwrap_or_default();
+        Err(format!(
+            "unknown capability '{name}'{hint}; known capabilities: {}",
+            names.join(", ")
+        ))
+    }
+
     /// The policy name, e.g. `fs.read`.
     pub fn name(self) -> &'static str {
         match self {

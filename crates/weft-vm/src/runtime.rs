@@ -78,6 +78,11 @@ pub struct Runtime {
     /// The task context REPL inputs run in (kept between inputs).
     repl_vm: Option<Vm>,
     root_policy: Rc<crate::policy::CapabilityPolicy>,
+    time_limit: Option<std::time::Duration>,
+    /// Top-level names of the last main module loaded (for [`Runtime::global`]).
+    main_globals: HashMap<String, GlobalInfo>,
+    /// Top-level names of the module compiled last.
+    last_globals: HashMap<String, GlobalInfo>,
 }
 
 impl Runtime {
@@ -101,7 +106,9 @@ impl Runtime {
             rng: RefCell::new(fastrand::Rng::new()),
             interrupt: Default::default(),
             max_steps: options.max_steps,
-            deadline: options.time_limit.map(|d| std::time::Instant::now() + d),
+            deadline: std::cell::Cell::new(
+                options.time_limit.map(|d| std::time::Instant::now() + d),
+            ),
             extensions: RefCell::new(HashMap::new()),
             shutdown_hooks: RefCell::new(Vec::new()),
         });
@@ -116,6 +123,9 @@ impl Runtime {
             repl_inputs: 0,
             repl_vm: None,
             root_policy: Rc::new(options.root_policy),
+            time_limit: options.time_limit,
+            main_globals: HashMap::new(),
+            last_globals: HashMap::new(),
         };
         let slot = rt.alloc_global("argv");
         rt.program.globals.borrow_mut()[slot as usize] =
@@ -151,12 +161,56 @@ impl Runtime {
     /// error comes back as a diagnostic (`error[category]`, or
     /// `error[thrown]` for a thrown non-error value).
     pub async fn run_file(&mut self, path: &Path) -> Result<(), Vec<Diagnostic>> {
-        let id = self.load_main(path)?;
-        let mut vm = self.new_vm();
-        let result = vm.run_module(id).await;
+        let result = self.run_main(path).await;
         self.program.run_shutdown_hooks().await;
         self.program.flush_out();
-        result.map(|_| ()).map_err(|e| vec![e.to_diagnostic()])
+        result.map(|_| ())
+    }
+
+    /// Compiles and runs `path` as the main module and returns the value of
+    /// its top level, without running the program-end hooks (a host that
+    /// keeps the runtime runs them itself) or flushing output.
+    pub async fn run_main(&mut self, path: &Path) -> Result<Value, Vec<Diagnostic>> {
+        let id = self.load_main(path)?;
+        let mut vm = self.new_vm();
+        vm.run_module(id).await.map_err(|e| vec![e.to_diagnostic()])
+    }
+
+    /// Starts the wall-clock limit (`time_limit`) afresh: a host that runs
+    /// several entry points on one runtime calls this before each.
+    pub fn restart_clock(&self) {
+        self.program
+            .deadline
+            .set(self.time_limit.map(|d| std::time::Instant::now() + d));
+    }
+
+    /// The value of the top-level name `name`: a REPL/eval definition
+    /// first, else one of the last main module loaded.
+    pub fn global(&self, name: &str) -> Option<Value> {
+        let info = self
+            .repl_globals
+            .get(name)
+            .or_else(|| self.main_globals.get(name))?;
+        let v = self
+            .program
+            .globals
+            .borrow()
+            .get(info.slot as usize)?
+            .clone();
+        (!matches!(v, Value::Undef)).then_some(v)
+    }
+
+    /// Every top-level name [`Runtime::global`] can find, sorted.
+    pub fn global_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .repl_globals
+            .keys()
+            .chain(self.main_globals.keys())
+            .cloned()
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// The bytecode listing of `path` (imports are compiled but not listed).
@@ -204,10 +258,7 @@ impl Runtime {
         self.program
             .interrupt
             .store(false, std::sync::atomic::Ordering::Relaxed);
-        let mut vm = self
-            .repl_vm
-            .take()
-            .unwrap_or_else(|| Vm::new(self.program.clone()));
+        let mut vm = self.repl_vm.take().unwrap_or_else(|| self.new_vm());
         let result = vm.run_module(id).await;
         self.repl_vm = Some(vm);
         self.program.flush_out();
@@ -269,7 +320,14 @@ impl Runtime {
         })?;
         let key = canonical_key(path);
         let file = SourceFile::new(path.display().to_string(), text);
-        self.compile_and_register(key, file)
+        self.main_globals.clear();
+        let id = self.compile_and_register(key, file)?;
+        self.main_globals = std::mem::take(&mut self.last_globals);
+        // Later REPL/eval inputs see the main module's top-level names.
+        for (name, info) in &self.main_globals {
+            self.repl_globals.insert(name.clone(), info.clone());
+        }
+        Ok(id)
     }
 
     fn compile_and_register(
@@ -290,6 +348,7 @@ impl Runtime {
         self.modules.push(ModuleRecord {
             exports: compiled.exports,
         });
+        self.last_globals = compiled.globals;
         self.module_by_key.insert(key, id);
         Ok(id)
     }

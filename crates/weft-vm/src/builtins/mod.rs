@@ -38,10 +38,39 @@ pub type SyncFn = fn(&mut Vm, &mut Args) -> RtResult<Value>;
 /// A builtin that awaits, or calls script functions (callbacks).
 pub type AsyncFn = for<'v> fn(&'v mut Vm, Vec<Value>) -> LocalBoxFuture<'v, RtResult<Value>>;
 
-#[derive(Clone, Copy)]
+/// A builtin implemented by a closure: host functions registered through
+/// the embedding facade (`weft::Engine::register_fn`). The returned future
+/// may borrow only the VM, so a closure clones what it needs into it.
+pub type HostFn =
+    std::rc::Rc<dyn for<'v> Fn(&'v mut Vm, Vec<Value>) -> LocalBoxFuture<'v, RtResult<Value>>>;
+
+#[derive(Clone)]
 pub enum BuiltinFn {
     Sync(SyncFn),
     Async(AsyncFn),
+    /// A host closure; always awaited (like [`BuiltinFn::Async`]).
+    Host(HostFn),
+}
+
+/// A builtin call the VM awaits: an async builtin or a host closure.
+#[derive(Clone)]
+pub enum AsyncCall {
+    Fn(AsyncFn),
+    Host(HostFn),
+}
+
+impl AsyncCall {
+    /// Starts the call.
+    pub fn call<'v>(
+        &self,
+        vm: &'v mut Vm,
+        args: Vec<Value>,
+    ) -> LocalBoxFuture<'v, RtResult<Value>> {
+        match self {
+            AsyncCall::Fn(f) => f(vm, args),
+            AsyncCall::Host(h) => h(vm, args),
+        }
+    }
 }
 
 /// One builtin function.
@@ -82,6 +111,27 @@ impl BuiltinDef {
             "{}() {takes}, got {argc}",
             self.name
         )))
+    }
+}
+
+/// A builtin backed by a host closure (see [`HostFn`]). `name` and
+/// `params` must be `'static`: the facade interns them.
+pub fn host(
+    name: &'static str,
+    params: &'static [&'static str],
+    min: u8,
+    max: u8,
+    doc: &'static str,
+    f: HostFn,
+) -> BuiltinDef {
+    BuiltinDef {
+        name,
+        params,
+        min,
+        max,
+        func: BuiltinFn::Host(f),
+        family: "host",
+        doc,
     }
 }
 

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use super::{Frame, Vm};
-use crate::builtins::{Args, AsyncFn, BuiltinDef, BuiltinFn};
+use crate::builtins::{Args, AsyncCall, BuiltinDef, BuiltinFn};
 use crate::error::{type_error, RtError, RtResult};
 use crate::value::{dict_get, Closure, Value};
 
@@ -16,7 +16,7 @@ pub(crate) enum Step {
     /// A script frame was pushed; the dispatch loop continues in it.
     Frame,
     /// An async builtin must be awaited (arguments already removed).
-    Await(AsyncFn, Vec<Value>),
+    Await(AsyncCall, Vec<Value>),
 }
 
 impl Vm {
@@ -121,8 +121,8 @@ impl Vm {
     ) -> RtResult<Step> {
         let argc = self.stack.len() - start;
         def.check_arity(argc)?;
-        match def.func {
-            BuiltinFn::Sync(func) => {
+        match &def.func {
+            &BuiltinFn::Sync(func) => {
                 // The arguments stay where they are: the builtin sees a
                 // slice of the (temporarily detached) stack. Sync builtins
                 // never run script code, so nothing else needs the stack.
@@ -142,7 +142,12 @@ impl Vm {
             BuiltinFn::Async(func) => {
                 let args: Vec<Value> = self.stack.drain(start..).collect();
                 self.stack.truncate(result_pos);
-                Ok(Step::Await(func, args))
+                Ok(Step::Await(AsyncCall::Fn(*func), args))
+            }
+            BuiltinFn::Host(func) => {
+                let args: Vec<Value> = self.stack.drain(start..).collect();
+                self.stack.truncate(result_pos);
+                Ok(Step::Await(AsyncCall::Host(func.clone()), args))
             }
         }
     }

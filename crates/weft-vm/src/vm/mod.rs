@@ -21,7 +21,7 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 
-use crate::builtins::{AsyncFn, BuiltinDef};
+use crate::builtins::{AsyncCall, BuiltinDef};
 use crate::bytecode::{FnProto, LocKind};
 use crate::error::RtResult;
 use crate::value::{Closure, Value};
@@ -44,8 +44,8 @@ pub struct Program {
     pub interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Instruction budget (`--max-steps`): loop back-edges and calls.
     pub max_steps: Option<u64>,
-    /// Wall-clock limit.
-    pub deadline: Option<std::time::Instant>,
+    /// Wall-clock limit (reset per run by `Runtime::restart_clock`).
+    pub deadline: std::cell::Cell<Option<std::time::Instant>>,
     /// State owned by extension crates (LLM layer, workers), one value per
     /// type; see [`Program::ext`].
     pub extensions: RefCell<std::collections::HashMap<std::any::TypeId, Rc<dyn std::any::Any>>>,
@@ -145,7 +145,7 @@ pub(crate) enum Exit {
     /// The frame the run started with returned this value.
     Return(Value),
     /// An async builtin must be awaited; its result is pushed on resume.
-    Await(AsyncFn, Vec<Value>),
+    Await(AsyncCall, Vec<Value>),
 }
 
 /// A task's interpreter state.
@@ -190,7 +190,7 @@ impl Vm {
                 self.tick = left as u32;
             }
         }
-        if let Some(deadline) = self.program.deadline {
+        if let Some(deadline) = self.program.deadline.get() {
             if std::time::Instant::now() >= deadline {
                 return Err(crate::error::RtError::new(
                     "limit_exceeded",
@@ -277,13 +277,14 @@ impl Vm {
             Value::Builtin(def) => {
                 let def = def.clone();
                 def.check_arity(args.len())?;
-                match def.func {
-                    crate::builtins::BuiltinFn::Sync(func) => {
+                match &def.func {
+                    &crate::builtins::BuiltinFn::Sync(func) => {
                         let mut args = args.to_vec();
                         let mut a = crate::builtins::Args::new(def.name, def.params, &mut args);
                         func(self, &mut a)
                     }
                     crate::builtins::BuiltinFn::Async(func) => func(self, args.to_vec()).await,
+                    crate::builtins::BuiltinFn::Host(func) => func(self, args.to_vec()).await,
                 }
             }
             other => Err(crate::error::type_error(format!(
@@ -326,10 +327,10 @@ impl Vm {
     async fn resume_after_await(
         &mut self,
         stop: usize,
-        func: AsyncFn,
+        func: AsyncCall,
         args: Vec<Value>,
     ) -> RtResult<Value> {
-        let result = func(self, args).await;
+        let result = func.call(self, args).await;
         match result {
             Ok(v) => self.stack.push(v),
             Err(e) => self.raise(e, stop)?,
@@ -344,7 +345,7 @@ impl Vm {
             match self.execute(stop)? {
                 Exit::Return(v) => return Ok(v),
                 Exit::Await(func, args) => {
-                    let result = func(self, args).await;
+                    let result = func.call(self, args).await;
                     match result {
                         Ok(v) => self.stack.push(v),
                         Err(e) => self.raise(e, stop)?,

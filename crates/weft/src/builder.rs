@@ -1,0 +1,221 @@
+//! Configuring an engine: [`EngineBuilder`] (state directory, root policy,
+//! limits, output, argv, LLM fixture/record, workers) and [`Limits`].
+//! Settings are validated in [`EngineBuilder::build`], once.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::engine::{Engine, Setup};
+use crate::error::{Error, Result};
+use crate::policy::Policy;
+
+/// Bounds that turn a runaway script into a catchable `limit_exceeded`
+/// (or `stack_overflow`) error instead of taking the host down. `None`
+/// means unbounded.
+///
+/// ```
+/// use std::time::Duration;
+/// let limits = weft::Limits {
+///     max_steps: Some(100_000),
+///     time_limit: Some(Duration::from_secs(5)),
+///     ..Default::default()
+/// };
+/// let mut engine = weft::Engine::builder().limits(limits).build()?;
+/// let err = weft::block_on(engine.eval("while true {}")).unwrap_err();
+/// assert_eq!(err.category(), "limit_exceeded");
+/// # Ok::<(), weft::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Deepest script call nesting before `stack_overflow` (default 10,000).
+    pub max_call_depth: usize,
+    /// Instruction budget of one run: loop iterations plus calls.
+    pub max_steps: Option<u64>,
+    /// Longest string a script may build, in bytes.
+    pub max_string_len: Option<usize>,
+    /// Most items in one list or entries in one dict.
+    pub max_collection_len: Option<usize>,
+    /// Wall-clock time of one run ([`Engine::run_file`], [`Engine::eval`],
+    /// [`Engine::call`]), measured from its start.
+    pub time_limit: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_call_depth: 10_000,
+            max_steps: None,
+            max_string_len: None,
+            max_collection_len: None,
+            time_limit: None,
+        }
+    }
+}
+
+/// A cloneable in-memory writer for capturing script output
+/// (`print`/`println`) with [`EngineBuilder::output`].
+///
+/// ```
+/// let out = weft::OutputBuffer::new();
+/// let mut engine = weft::Engine::builder().output(out.clone()).build()?;
+/// weft::block_on(engine.eval("println(\"hello\")"))?;
+/// assert_eq!(out.contents(), "hello\n");
+/// # Ok::<(), weft::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct OutputBuffer(Rc<RefCell<Vec<u8>>>);
+
+impl OutputBuffer {
+    /// An empty buffer.
+    pub fn new() -> OutputBuffer {
+        OutputBuffer::default()
+    }
+
+    /// Everything written so far (invalid UTF-8 replaced).
+    pub fn contents(&self) -> String {
+        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+    }
+
+    /// Empties the buffer and returns what it held.
+    pub fn take(&self) -> String {
+        let bytes = std::mem::take(&mut *self.0.borrow_mut());
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Write for OutputBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Builds an [`Engine`]; get one with [`Engine::builder`].
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let engine = weft::Engine::builder()
+///     .state_dir(dir.path())
+///     .policy(weft::Policy::read_only())
+///     .limits(weft::Limits { max_steps: Some(1_000_000), ..Default::default() })
+///     .argv(["--verbose"])
+///     .max_workers(4)
+///     .build()?;
+/// # Ok::<(), weft::Error>(())
+/// ```
+pub struct EngineBuilder {
+    pub(crate) setup: Setup,
+    llm_fixture: Option<PathBuf>,
+}
+
+impl EngineBuilder {
+    pub(crate) fn new() -> EngineBuilder {
+        EngineBuilder {
+            setup: Setup::default(),
+            llm_fixture: None,
+        }
+    }
+
+    /// Where worker snapshots, run records and `events.jsonl` are kept
+    /// (workers.md §6). Without one, nothing durable is written and keyed
+    /// workers are not resumed.
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.setup.agents.state_dir = Some(dir.into());
+        self
+    }
+
+    /// Whether durable state is written to the state directory (default
+    /// true; `WEFT_PERSIST=0` for the CLI).
+    pub fn persist(mut self, persist: bool) -> Self {
+        self.setup.agents.persist = persist;
+        self
+    }
+
+    /// Ignore stored durable state: keyed workers start afresh (`--fresh`).
+    pub fn fresh(mut self, fresh: bool) -> Self {
+        self.setup.agents.fresh = fresh;
+        self
+    }
+
+    /// The most workers running at once (default 16; at least 1).
+    pub fn max_workers(mut self, n: usize) -> Self {
+        self.setup.agents.max_workers = Some(n);
+        self
+    }
+
+    /// The root capability ceiling (default [`Policy::unrestricted`]).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.setup.policy = policy;
+        self
+    }
+
+    /// Bounds on every run (see [`Limits`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.setup.limits = limits;
+        self
+    }
+
+    /// Where `print`/`println` write (default: standard output). Use an
+    /// [`OutputBuffer`] to capture it.
+    pub fn output(mut self, writer: impl Write + 'static) -> Self {
+        self.setup.output = Some(Box::new(writer));
+        self
+    }
+
+    /// The script's `argv` global.
+    pub fn argv<S: Into<String>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.setup.argv = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Answer every model call from the recorded exchanges in this JSONL
+    /// file (`--llm-fixture`); read by [`build`](Self::build).
+    pub fn llm_fixture(mut self, path: impl Into<PathBuf>) -> Self {
+        self.llm_fixture = Some(path.into());
+        self
+    }
+
+    /// Append every real provider exchange to this JSONL file
+    /// (`--llm-record`).
+    pub fn llm_record(mut self, path: impl Into<PathBuf>) -> Self {
+        self.setup.agents.record = Some(path.into());
+        self
+    }
+
+    /// Also print every event to standard error as a JSON line (the CLI's
+    /// `--events`).
+    pub fn stderr_events(mut self, on: bool) -> Self {
+        self.setup.agents.events = on;
+        self
+    }
+
+    /// Draw a live table of workers on standard error when it is a
+    /// terminal (the CLI's `--progress`).
+    pub fn progress(mut self, on: bool) -> Self {
+        self.setup.agents.progress = on;
+        self
+    }
+
+    /// Checks the settings and makes the engine. Fails (`value_error`,
+    /// `io_error`) on an unreadable or malformed fixture or a limit the
+    /// VM cannot honour.
+    pub fn build(mut self) -> Result<Engine> {
+        let limits = &self.setup.limits;
+        if limits.max_call_depth == 0 {
+            return Err(Error::value("Limits::max_call_depth must be at least 1"));
+        }
+        crate::engine::check_size_limits(limits)?;
+        if let Some(path) = &self.llm_fixture {
+            let fixture = weft_agents::load_fixture(path).map_err(Error::value)?;
+            self.setup.agents.fixture = Some(fixture);
+        }
+        Ok(Engine::from_setup(self.setup))
+    }
+}

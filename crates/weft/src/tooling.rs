@@ -1,0 +1,160 @@
+//! APIs for tools built on Weft (the `weft` command, editors, test
+//! runners) rather than for ordinary hosts: compile-only checks,
+//! bytecode listings, a REPL's incremental evaluation and completion
+//! names, and reading the worker snapshots of a state directory.
+//!
+//! They are public and stable like the rest of the facade, but a host
+//! that only runs scripts does not need them.
+
+use std::path::{Path, PathBuf};
+
+use crate::engine::{no_runtime, Engine};
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+/// Weft's keywords (for completion and highlighting).
+pub const KEYWORDS: &[&str] = weft_syntax::lexer::KEYWORDS;
+
+/// The outcome of one REPL input ([`Engine::repl_eval`]).
+#[derive(Debug)]
+pub enum ReplOutcome {
+    /// The input ended inside an open construct: read more lines and
+    /// evaluate the whole text again.
+    Incomplete,
+    /// It ran; `Some(value)` when the input ended with an expression.
+    Value(Option<Value>),
+    /// A compile or runtime error.
+    Error(Error),
+}
+
+impl Engine {
+    /// Parses and compiles a file and everything it imports; runs nothing.
+    /// All diagnostics are in the error.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("bad.wf");
+    /// std::fs::write(&path, "let x = \n").unwrap();
+    /// let mut engine = weft::Engine::builder().build()?;
+    /// let err = engine.check_file(&path).unwrap_err();
+    /// assert_eq!(err.category(), "syntax_error");
+    /// # Ok::<(), weft::Error>(())
+    /// ```
+    pub fn check_file(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        self.runtime()
+            .check_file(path.as_ref())
+            .map_err(Error::from_diagnostics)
+    }
+
+    /// The bytecode listing of a file (`weft disasm`; for developers of
+    /// Weft — the format is not stable).
+    pub fn disassemble_file(&mut self, path: impl AsRef<Path>) -> Result<String> {
+        self.runtime()
+            .disassemble_file(path.as_ref())
+            .map_err(Error::from_diagnostics)
+    }
+
+    /// The bytecode of REPL input `source`, compiled against the session's
+    /// names; its declarations are not kept and nothing runs.
+    pub fn disassemble_source(&mut self, source: &str) -> Result<String> {
+        self.runtime()
+            .disassemble_repl(source)
+            .map_err(Error::from_diagnostics)
+    }
+
+    /// Evaluates one REPL input: like [`Engine::eval`], but an unfinished
+    /// input is reported as [`ReplOutcome::Incomplete`], and workers started
+    /// by the input keep running (they progress while later inputs run)
+    /// instead of being cancelled when it returns.
+    ///
+    /// ```
+    /// use weft::tooling::ReplOutcome;
+    /// let mut engine = weft::Engine::builder().build()?;
+    /// assert!(matches!(weft::block_on(async { Ok(engine.repl_eval("[1,").await) })?, ReplOutcome::Incomplete));
+    /// match weft::block_on(async { Ok(engine.repl_eval("[1, 2]").await) })? {
+    ///     ReplOutcome::Value(Some(v)) => assert_eq!(v.repr(), "[1, 2]"),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # Ok::<(), weft::Error>(())
+    /// ```
+    pub async fn repl_eval(&mut self, source: &str) -> ReplOutcome {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return ReplOutcome::Error(no_runtime());
+        }
+        let local = self.local_set();
+        let rt = self.runtime();
+        rt.restart_clock();
+        match local.run_until(rt.eval_repl(source)).await {
+            weft_vm::ReplOutcome::Incomplete => ReplOutcome::Incomplete,
+            weft_vm::ReplOutcome::Value(v) => ReplOutcome::Value(v.map(Value::from_vm)),
+            weft_vm::ReplOutcome::Errors(ds) => ReplOutcome::Error(Error::from_diagnostics(ds)),
+        }
+    }
+
+    /// Names a REPL completes: every builtin (native functions included)
+    /// and every top-level name defined so far, sorted. Keywords are in
+    /// [`KEYWORDS`].
+    pub fn completion_names(&mut self) -> Vec<String> {
+        let rt = self.runtime();
+        let mut names: Vec<String> = rt.builtins().iter().map(|b| b.name.to_string()).collect();
+        names.extend(rt.repl_names());
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// The stored worker snapshots (`<state_dir>/workers/*.json`, workers.md
+/// §6), oldest first. A file that is not a valid snapshot (bad JSON,
+/// another `_type`, an unknown `version`) is an `Err` naming the file and
+/// the reason; the others are still returned.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// assert!(weft::tooling::worker_snapshots(dir.path()).is_empty());
+/// ```
+pub fn worker_snapshots(state_dir: &Path) -> Vec<Result<serde_json::Value>> {
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    for path in weft_agents::store::list_dir(&state_dir.join("workers")) {
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        match read_record(&path, "weft.worker", 1) {
+            Ok(v) => ok.push(v),
+            Err(e) => bad.push(Err(e)),
+        }
+    }
+    ok.sort_by(|a, b| a["created_at"].as_str().cmp(&b["created_at"].as_str()));
+    bad.into_iter().chain(ok.into_iter().map(Ok)).collect()
+}
+
+/// The snapshot of worker `id` (`w_...`) in `state_dir`, or of the
+/// snapshot file `id` names (a path ending in `.json` or containing `/`).
+/// A missing worker is a `value_error`.
+pub fn worker_snapshot(state_dir: &Path, id: &str) -> Result<serde_json::Value> {
+    let path = if id.ends_with(".json") || id.contains('/') {
+        PathBuf::from(id)
+    } else {
+        state_dir.join("workers").join(format!("{id}.json"))
+    };
+    if !path.exists() {
+        return Err(Error::value(format!(
+            "no worker {id} in {}",
+            state_dir.display()
+        )));
+    }
+    read_record(&path, "weft.worker", 1)
+}
+
+/// Reads one durable record (a worker snapshot, a run record, ...),
+/// checking its `_type` and `version`; the error names the file.
+pub fn read_record(path: &Path, type_name: &str, version: u64) -> Result<serde_json::Value> {
+    weft_agents::store::load_record(path, type_name, version).map_err(Error::value)
+}
+
+/// The files of a state-directory folder, sorted (empty if it is
+/// missing).
+pub fn list_state_dir(dir: &Path) -> Vec<PathBuf> {
+    weft_agents::store::list_dir(dir)
+}
