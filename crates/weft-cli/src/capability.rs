@@ -1,22 +1,12 @@
 //! The capability names accepted by `weft run --deny CAP` (embedding.md §1):
-//! the VM's own [`Capability`] type, parsed with a did-you-mean.
+//! the facade's [`Capability`], parsed with a did-you-mean.
 
-pub use weft_vm::context::Capability;
+pub use weft::Capability;
 
 /// Parses a `--deny` value; the error names the closest known capability
 /// and lists them all.
 pub fn parse_flag(text: &str) -> Result<Capability, String> {
-    if let Some(cap) = Capability::ALL.into_iter().find(|c| c.name() == text) {
-        return Ok(cap);
-    }
-    let names = Capability::ALL.map(Capability::name);
-    let hint = weft_syntax::suggest::did_you_mean(text, names)
-        .map(|n| format!(" (did you mean '{n}'?)"))
-        .unwrap_or_default();
-    Err(format!(
-        "unknown capability '{text}'{hint}; known capabilities: {}",
-        names.join(", ")
-    ))
+    Capability::parse(text)
 }
 
 #[cfg(test)]

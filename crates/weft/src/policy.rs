@@ -66,21 +66,11 @@ impl Policy {
     /// relative workspace roots resolve against the current directory.
     /// Unknown keys get a did-you-mean.
     pub fn from_json(text: &str) -> Result<Policy> {
-        let value = weft_vm::value::parse_json(text)
-            .map_err(|e| Error::value(format!("not valid JSON: {e}")))?;
-        let request = parse_policy_request(&value, "policy").map_err(Error::value)?;
-        let cwd = std::env::current_dir().map_err(|e| {
-            Error::new(
-                "io_error",
-                format!("cannot read the current directory: {e}"),
-            )
-        })?;
-        CapabilityPolicy::root_from(&request, &cwd)
-            .map(Policy)
-            .map_err(|e| Error::value(format!("policy asks too much: {e}")))
+        Policy::parse(text, "policy")
     }
 
-    /// [`Policy::from_json`] of a file's contents.
+    /// [`Policy::from_json`] of a file's contents; messages name the file
+    /// (`policy file p.json: unknown key 'tols' (did you mean 'tools'?)`).
     pub fn from_json_file(path: impl AsRef<Path>) -> Result<Policy> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -89,7 +79,22 @@ impl Policy {
                 format!("cannot read policy file {}: {e}", path.display()),
             )
         })?;
-        Policy::from_json(&text)
+        Policy::parse(&text, &format!("policy file {}", path.display()))
+    }
+
+    fn parse(text: &str, who: &str) -> Result<Policy> {
+        let value = weft_vm::value::parse_json(text)
+            .map_err(|e| Error::value(format!("{who} is not valid JSON: {e}")))?;
+        let request = parse_policy_request(&value, who).map_err(Error::value)?;
+        let cwd = std::env::current_dir().map_err(|e| {
+            Error::new(
+                "io_error",
+                format!("cannot read the current directory: {e}"),
+            )
+        })?;
+        CapabilityPolicy::root_from(&request, &cwd)
+            .map(Policy)
+            .map_err(|e| Error::value(format!("{who}: {e}")))
     }
 
     /// This policy without `cap`.

@@ -1,11 +1,9 @@
 //! `weft check FILE...`: parses and compiles each file (and its imports)
-//! with a fresh runtime, printing every diagnostic to stderr; runs nothing.
+//! with a fresh engine, printing every diagnostic to stderr; runs nothing.
 
 use std::path::PathBuf;
 
-use weft_vm::{Runtime, RuntimeOptions};
-
-use super::{check_readable, render_all, usage_error, vm_thread_failure, Exit};
+use super::{check_readable, usage_error, vm_thread_failure, Exit};
 use crate::cli::CheckArgs;
 use crate::vm_thread::on_vm_thread;
 
@@ -21,11 +19,10 @@ pub fn execute(args: CheckArgs) -> Exit {
         files
             .iter()
             .filter_map(|file| {
-                let mut runtime = Runtime::new(RuntimeOptions {
-                    extra_builtins: weft_agents::builtins(),
-                    ..RuntimeOptions::default()
-                });
-                runtime.check_file(file).err().map(|ds| render_all(&ds))
+                let checked = weft::Engine::builder()
+                    .build()
+                    .and_then(|mut engine| engine.check_file(file));
+                checked.err().map(|e| e.to_string())
             })
             .collect::<Vec<String>>()
     });

@@ -3,9 +3,7 @@
 
 use std::io::Write;
 
-use weft_vm::{Runtime, RuntimeOptions};
-
-use super::{check_readable, render_all, usage_error, vm_thread_failure, Exit};
+use super::{check_readable, usage_error, vm_thread_failure, Exit};
 use crate::cli::DisasmArgs;
 use crate::vm_thread::on_vm_thread;
 
@@ -16,13 +14,10 @@ pub fn execute(args: DisasmArgs) -> Exit {
     }
     let file = args.file;
     let outcome = on_vm_thread(move || {
-        let mut runtime = Runtime::new(RuntimeOptions {
-            extra_builtins: weft_agents::builtins(),
-            ..RuntimeOptions::default()
-        });
-        runtime
-            .disassemble_file(&file)
-            .map_err(|ds| render_all(&ds))
+        weft::Engine::builder()
+            .build()
+            .and_then(|mut engine| engine.disassemble_file(&file))
+            .map_err(|e| e.to_string())
     });
     match outcome {
         Ok(Ok(listing)) => {

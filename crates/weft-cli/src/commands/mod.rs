@@ -11,8 +11,6 @@ use std::fs::File;
 use std::path::Path;
 use std::process::ExitCode;
 
-use weft_syntax::Diagnostic;
-
 use crate::vm_thread::VmThreadError;
 
 /// How a command ends (embedding.md §1).
@@ -70,15 +68,6 @@ pub fn check_readable(path: &Path) -> Result<(), String> {
     File::open(path)
         .map(drop)
         .map_err(|e| format!("cannot read '{shown}': {e}"))
-}
-
-/// Renders diagnostics for stderr: each one, a blank line between two.
-pub fn render_all(diagnostics: &[Diagnostic]) -> String {
-    diagnostics
-        .iter()
-        .map(Diagnostic::render)
-        .collect::<Vec<_>>()
-        .join("\n\n")
 }
 
 #[cfg(test)]

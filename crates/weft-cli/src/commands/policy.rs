@@ -4,31 +4,18 @@
 
 use std::path::Path;
 
-use weft_vm::policy::{parse_policy_request, CapabilityPolicy};
+use weft::Policy;
 
 use crate::capability::Capability;
 
 /// Builds the root policy; errors are usage errors (exit 2).
-pub fn root_policy(
-    policy_file: Option<&Path>,
-    deny: &[Capability],
-) -> Result<CapabilityPolicy, String> {
-    let cwd =
-        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+pub fn root_policy(policy_file: Option<&Path>, deny: &[Capability]) -> Result<Policy, String> {
     let mut policy = match policy_file {
-        None => CapabilityPolicy::allow_all(),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read policy file {}: {e}", path.display()))?;
-            let value = weft_vm::value::parse_json(&text)
-                .map_err(|e| format!("policy file {} is not valid JSON: {e}", path.display()))?;
-            let request = parse_policy_request(&value, &format!("--policy {}", path.display()))?;
-            CapabilityPolicy::root_from(&request, &cwd)
-                .map_err(|e| format!("policy file {}: {e}", path.display()))?
-        }
+        None => Policy::unrestricted(),
+        Some(path) => Policy::from_json_file(path).map_err(|e| e.message().to_string())?,
     };
     for cap in deny {
-        policy.deny(cap.name())?;
+        policy = policy.deny(*cap);
     }
     Ok(policy)
 }
@@ -40,9 +27,9 @@ mod tests {
     #[test]
     fn deny_removes_capabilities() {
         let p = root_policy(None, &[Capability::FsWrite, Capability::Network]).unwrap();
-        assert!(p.allows_op("fs", "read"));
-        assert!(!p.allows_op("fs", "write"));
-        assert!(!p.allows_op("network", "http"));
+        assert!(p.allows(Capability::FsRead));
+        assert!(!p.allows(Capability::FsWrite));
+        assert!(!p.allows(Capability::Network));
     }
 
     #[test]

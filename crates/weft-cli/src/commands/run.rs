@@ -9,9 +9,6 @@ use std::io::Write;
 use std::num::{NonZeroU32, NonZeroU64};
 use std::path::PathBuf;
 
-use weft_agents::AgentConfig;
-use weft_vm::{Runtime, RuntimeOptions};
-
 use super::{check_readable, usage_error, vm_thread_failure, Exit};
 use crate::capability::Capability;
 use crate::cli::RunArgs;
@@ -99,40 +96,42 @@ impl RunConfig {
             .collect()
     }
 
-    /// The options handed to the VM. Called on the VM thread: the options
-    /// hold a non-`Send` writer.
-    pub fn runtime_options(
-        &self,
-        root_policy: weft_vm::policy::CapabilityPolicy,
-    ) -> RuntimeOptions {
-        RuntimeOptions {
-            argv: self.argv.clone(),
-            root_policy,
-            max_steps: self.max_steps.map(NonZeroU64::get),
-            extra_builtins: weft_agents::builtins(),
-            ..RuntimeOptions::default()
+    /// The engine for this run. Called on the VM thread: the builder
+    /// holds non-`Send` settings. An unreadable or malformed
+    /// `--llm-fixture` fails here.
+    pub fn engine(&self, policy: weft::Policy) -> weft::Result<weft::Engine> {
+        let mut builder = weft::Engine::builder()
+            .argv(self.argv.clone())
+            .policy(policy)
+            .limits(weft::Limits {
+                max_steps: self.max_steps.map(NonZeroU64::get),
+                ..weft::Limits::default()
+            })
+            .output(std::io::BufWriter::new(std::io::stdout()))
+            .state_dir(self.state_dir.clone())
+            .persist(persist_enabled(std::env::var_os(PERSIST_ENV)))
+            .fresh(self.fresh)
+            .stderr_events(self.events)
+            .progress(self.progress);
+        if let Some(n) = self.max_workers {
+            builder = builder.max_workers(n.get() as usize);
         }
+        if let Some(path) = &self.llm_fixture {
+            builder = builder.llm_fixture(path);
+        }
+        if let Some(path) = &self.llm_record {
+            builder = builder.llm_record(path);
+        }
+        builder.build()
     }
+}
 
-    /// The agent layer's settings: the parsed `--llm-fixture` (read here,
-    /// before the VM starts, so a bad file is a usage error) and the
-    /// `--llm-record` path.
-    pub fn agent_config(&self) -> Result<AgentConfig, String> {
-        let fixture = match &self.llm_fixture {
-            Some(path) => Some(weft_agents::load_fixture(path)?),
-            None => None,
-        };
-        Ok(AgentConfig {
-            fixture,
-            record: self.llm_record.clone(),
-            state_dir: Some(self.state_dir.clone()),
-            persist: persist_enabled(std::env::var_os(PERSIST_ENV)),
-            max_workers: self.max_workers.map(|n| n.get() as usize),
-            fresh: self.fresh,
-            events: self.events,
-            progress: self.progress,
-        })
-    }
+/// Why a run failed.
+enum Failed {
+    /// The engine could not be configured (exit 2).
+    Usage(String),
+    /// The script failed (exit 1); the rendered diagnostics.
+    Script(String),
 }
 
 /// Runs `weft run`.
@@ -152,28 +151,21 @@ pub fn execute(args: RunArgs) -> Exit {
         Ok(p) => p,
         Err(message) => return usage_error(message),
     };
-    let agent_config = match config.agent_config() {
-        Ok(c) => c,
-        Err(message) => return usage_error(message),
-    };
-    let outcome = block_on_vm_thread(move || {
-        let options = config.runtime_options(root_policy);
-        async move {
-            let mut runtime = Runtime::new(options);
-            weft_agents::configure(runtime.program(), agent_config);
-            runtime.run_file(&config.file).await.map_err(|ds| {
-                ds.iter()
-                    .map(|d| d.render())
-                    .collect::<Vec<_>>()
-                    .join("\n\n")
-            })
+    let outcome = block_on_vm_thread(move || async move {
+        let mut engine = config
+            .engine(root_policy)
+            .map_err(|e| Failed::Usage(e.message().to_string()))?;
+        match engine.run_file(&config.file).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Failed::Script(e.to_string())),
         }
     });
     // Output of `print` without a newline must not be lost.
     let _ = std::io::stdout().flush();
     match outcome {
         Ok(Ok(())) => Exit::Success,
-        Ok(Err(rendered)) => {
+        Ok(Err(Failed::Usage(message))) => usage_error(message),
+        Ok(Err(Failed::Script(rendered))) => {
             eprintln!("{rendered}");
             Exit::Failure
         }

@@ -7,8 +7,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use weft_agents::store::{list_dir, load_record};
-
 use super::Exit;
 use crate::cli::{WorkersArgs, WorkersCommand};
 
@@ -28,19 +26,15 @@ pub fn execute(args: WorkersArgs) -> Exit {
 fn list(state_dir: &Path) -> Exit {
     let mut rows: Vec<serde_json::Value> = Vec::new();
     let mut exit = Exit::Success;
-    for path in list_dir(&state_dir.join("workers")) {
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        match load_record(&path, "weft.worker", 1) {
+    for snapshot in weft::tooling::worker_snapshots(state_dir) {
+        match snapshot {
             Ok(v) => rows.push(v),
-            Err(reason) => {
-                eprintln!("error: {reason}");
+            Err(e) => {
+                eprintln!("error: {}", e.message());
                 exit = Exit::Failure;
             }
         }
     }
-    rows.sort_by(|a, b| a["created_at"].as_str().cmp(&b["created_at"].as_str()));
     if rows.is_empty() && exit == Exit::Success {
         out(&format!("no workers in {}", state_dir.display()));
         return exit;
@@ -76,22 +70,13 @@ pub fn line(v: &serde_json::Value) -> String {
 }
 
 fn show(state_dir: &Path, id: &str) -> Exit {
-    let path = if id.ends_with(".json") || id.contains('/') {
-        PathBuf::from(id)
-    } else {
-        state_dir.join("workers").join(format!("{id}.json"))
-    };
-    if !path.exists() {
-        eprintln!("error: no worker {id} in {}", state_dir.display());
-        return Exit::Failure;
-    }
-    match load_record(&path, "weft.worker", 1) {
+    match weft::tooling::worker_snapshot(state_dir, id) {
         Ok(v) => {
             out(&serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string()));
             Exit::Success
         }
-        Err(reason) => {
-            eprintln!("error: {reason}");
+        Err(e) => {
+            eprintln!("error: {}", e.message());
             Exit::Failure
         }
     }

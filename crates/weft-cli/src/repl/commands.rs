@@ -1,9 +1,9 @@
 //! The REPL's `:` commands (embedding.md §2): `:help`, `:quit`,
 //! `:load FILE`, `:reset`, `:type EXPR`, `:disasm EXPR`, `:workers`.
 
-use weft_vm::ReplOutcome;
+use weft::tooling::ReplOutcome;
 
-use super::session::{report, report_errors, Session};
+use super::session::{report, report_error, Session};
 
 /// Every command, for `:help` and completion.
 pub const COMMANDS: &[&str] = &[
@@ -43,10 +43,10 @@ pub fn run(session: &mut Session, line: &str) -> Flow {
     match name {
         ":help" | ":h" | ":?" => println!("{HELP}"),
         ":quit" | ":q" | ":exit" => return Flow::Quit,
-        ":reset" => {
-            session.reset();
-            println!("session reset");
-        }
+        ":reset" => match session.reset() {
+            Ok(()) => println!("session reset"),
+            Err(e) => eprintln!("error: cannot reset the session: {e}"),
+        },
         ":load" => load(session, arg),
         ":type" => {
             if let Some(expr) = needs_arg(name, arg, "EXPR") {
@@ -60,7 +60,7 @@ pub fn run(session: &mut Session, line: &str) -> Flow {
             if let Some(expr) = needs_arg(name, arg, "EXPR") {
                 match session.disassemble(expr) {
                     Ok(listing) => println!("{}", listing.trim_end()),
-                    Err(diagnostics) => report_errors(&diagnostics),
+                    Err(e) => report_error(&e),
                 }
             }
         }
@@ -74,12 +74,12 @@ pub fn run(session: &mut Session, line: &str) -> Flow {
 /// calls, tokens), oldest first.
 fn workers(session: &mut Session) {
     let outcome = session.eval("list_workers()");
-    let Some(items) = (match &outcome {
-        ReplOutcome::Value(Some(weft_vm::Value::List(items))) => Some(items.clone()),
-        _ => None,
-    }) else {
-        report(outcome);
-        return;
+    let items = match outcome {
+        ReplOutcome::Value(Some(v)) => match v.as_list() {
+            Some(items) => items,
+            None => return report(ReplOutcome::Value(Some(v))),
+        },
+        other => return report(other),
     };
     if items.is_empty() {
         println!("no workers in this session");
@@ -89,19 +89,13 @@ fn workers(session: &mut Session) {
         "{:<16} {:<40} {:<11} {:>6} {:>8}",
         "NAME", "ID", "STATUS", "TURNS", "TOKENS"
     );
-    for h in items.iter() {
-        let weft_vm::Value::Dict(d) = h else { continue };
-        let field = |k: &str| {
-            weft_vm::value::dict_get(d, k)
-                .map(|v| v.to_display())
-                .unwrap_or_default()
-        };
-        let usage = |k: &str| match weft_vm::value::dict_get(d, "usage") {
-            Some(weft_vm::Value::Dict(u)) => match weft_vm::value::dict_get(u, k) {
-                Some(weft_vm::Value::Int(n)) => *n,
-                _ => 0,
-            },
-            _ => 0,
+    for h in &items {
+        let field = |k: &str| h.get(k).map(|v| v.to_string()).unwrap_or_default();
+        let usage = |k: &str| {
+            h.get("usage")
+                .and_then(|u| u.get(k))
+                .and_then(|n| n.as_int())
+                .unwrap_or(0)
         };
         println!(
             "{:<16} {:<40} {:<11} {:>6} {:>8}",
@@ -130,7 +124,7 @@ fn load(session: &mut Session, path: &str) {
         ReplOutcome::Incomplete => {
             eprintln!("error[syntax_error]: '{path}' ends inside an unfinished construct")
         }
-        ReplOutcome::Errors(diagnostics) => report_errors(&diagnostics),
+        ReplOutcome::Error(e) => report_error(&e),
         ReplOutcome::Value(_) => {}
     }
 }

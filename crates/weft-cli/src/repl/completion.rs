@@ -32,7 +32,7 @@ impl WeftHelper {
         builtins: impl IntoIterator<Item = &'a str>,
         session: impl IntoIterator<Item = String>,
     ) {
-        let mut words: Vec<String> = weft_syntax::lexer::KEYWORDS
+        let mut words: Vec<String> = weft::tooling::KEYWORDS
             .iter()
             .copied()
             .chain(builtins)

@@ -13,11 +13,10 @@
 //! stalls the editor.)
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Mutex, Once};
 
 /// The interrupt flag of the evaluation running now, if any.
-static ARMED: Mutex<Option<Arc<AtomicBool>>> = Mutex::new(None);
+static ARMED: Mutex<Option<weft::InterruptHandle>> = Mutex::new(None);
 static INSTALL: Once = Once::new();
 
 /// Installs the SIGINT handler (once per process; after the `Editor` is
@@ -29,7 +28,7 @@ pub fn install() {
         let installed = ctrlc::set_handler(|| {
             let armed = ARMED.lock().unwrap_or_else(|e| e.into_inner());
             match armed.as_ref() {
-                Some(flag) => flag.store(true, Ordering::Relaxed),
+                Some(flag) => flag.interrupt(),
                 None if !std::io::stdin().is_terminal() => std::process::exit(130),
                 None => {}
             }
@@ -41,13 +40,13 @@ pub fn install() {
 }
 
 /// Arms `flag` for the duration of `job`: a SIGINT during it sets the flag.
-pub fn while_armed<T>(flag: Arc<AtomicBool>, job: impl FnOnce() -> T) -> T {
+pub fn while_armed<T>(flag: weft::InterruptHandle, job: impl FnOnce() -> T) -> T {
     set(Some(flag));
     let result = job();
     set(None);
     result
 }
 
-fn set(flag: Option<Arc<AtomicBool>>) {
+fn set(flag: Option<weft::InterruptHandle>) {
     *ARMED.lock().unwrap_or_else(|e| e.into_inner()) = flag;
 }

@@ -1,7 +1,7 @@
 //! `weft repl`: the interactive read-eval-print loop (embedding.md §2).
 //!
 //! The whole loop, rustyline included, runs on the VM thread. Each input is
-//! compiled against the session's globals and run once (earlier inputs are
+//! compiled against the session's globals (`weft::Engine::repl_eval`) and run once (earlier inputs are
 //! never re-run). Input continues on `  ... ` lines while the parser reports
 //! it incomplete (`ReplOutcome::Incomplete`). Ctrl-C at the prompt discards
 //! the pending input; during an evaluation it interrupts it (see
@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 use rustyline::{CompletionType, Config, Editor};
-use weft_vm::ReplOutcome;
+use weft::tooling::ReplOutcome;
 
 use crate::commands::{vm_thread_failure, Exit};
 use crate::vm_thread::on_vm_thread;
@@ -63,7 +63,7 @@ fn session_loop() -> Exit {
     editor.set_helper(Some(WeftHelper::new()));
     // After the editor: creating it replaces the SIGINT handler.
     interrupt::install();
-    refresh_names(&mut editor, &session);
+    refresh_names(&mut editor, &mut session);
     let mut history = History::new(history_path(
         std::env::var_os("WEFT_HISTORY"),
         std::env::var_os("HOME"),
@@ -108,7 +108,7 @@ fn session_loop() -> Exit {
             if trimmed.starts_with(':') {
                 history.add(&mut editor, trimmed);
                 let flow = commands::run(&mut session, trimmed);
-                refresh_names(&mut editor, &session);
+                refresh_names(&mut editor, &mut session);
                 if flow == Flow::Quit {
                     return Exit::Success;
                 }
@@ -124,17 +124,13 @@ fn session_loop() -> Exit {
         history.add(&mut editor, pending.trim_end());
         pending.clear();
         report(outcome);
-        refresh_names(&mut editor, &session);
+        refresh_names(&mut editor, &mut session);
     }
 }
 
-fn refresh_names(editor: &mut Editor<WeftHelper, FileHistory>, session: &Session) {
+fn refresh_names(editor: &mut Editor<WeftHelper, FileHistory>, session: &mut Session) {
     if let Some(helper) = editor.helper_mut() {
-        let runtime = session.runtime();
-        helper.set_names(
-            runtime.builtins().iter().map(|b| b.name),
-            runtime.repl_names(),
-        );
+        helper.set_names([], session.completion_names());
     }
 }
 
