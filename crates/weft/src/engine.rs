@@ -20,6 +20,7 @@ use crate::builder::{EngineBuilder, Limits};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::llm::{Adapter, LlmProvider};
+use crate::local::Local;
 use crate::native::{async_def, sync_def, AsyncNativeFn, NativeFn};
 use crate::policy::Policy;
 use crate::value::{IntoValue, Value};
@@ -90,6 +91,11 @@ pub(crate) fn check_size_limits(limits: &Limits) -> Result<()> {
 /// # Ok::<(), weft::Error>(())
 /// ```
 pub struct Engine {
+    inner: Local<Inner>,
+}
+
+/// The engine's state (kept on its thread by [`Local`]).
+struct Inner {
     /// Taken when the runtime is created.
     setup: Option<Setup>,
     runtime: Option<Runtime>,
@@ -109,13 +115,15 @@ impl Engine {
 
     pub(crate) fn from_setup(setup: Setup) -> Engine {
         Engine {
-            setup: Some(setup),
-            runtime: None,
-            host_fns: Vec::new(),
-            host_names: HashSet::new(),
-            providers: Vec::new(),
-            handlers: Rc::new(RefCell::new(Vec::new())),
-            local: Rc::new(LocalSet::new()),
+            inner: Local::new(Inner {
+                setup: Some(setup),
+                runtime: None,
+                host_fns: Vec::new(),
+                host_names: HashSet::new(),
+                providers: Vec::new(),
+                handlers: Rc::new(RefCell::new(Vec::new())),
+                local: Rc::new(LocalSet::new()),
+            }),
         }
     }
 
@@ -197,13 +205,13 @@ impl Engine {
     }
 
     fn add_host_fn(&mut self, def: BuiltinDef) {
-        self.host_names.insert(def.name);
-        self.host_fns.push(def);
+        self.inner.host_names.insert(def.name);
+        self.inner.host_fns.push(def);
     }
 
     fn check_new_name(&self, name: &str) -> Result<()> {
         let what = format!("register_fn(\"{name}\")");
-        if self.runtime.is_some() {
+        if self.inner.runtime.is_some() {
             return Err(Error::value(format!(
                 "{what}: native functions must be registered before the engine first runs code"
             )));
@@ -221,7 +229,7 @@ impl Engine {
         if weft_syntax::lexer::KEYWORDS.contains(&name) {
             return Err(Error::value(format!("{what}: '{name}' is a keyword")));
         }
-        if self.host_names.contains(name) {
+        if self.inner.host_names.contains(name) {
             return Err(Error::value(format!("{what}: already registered")));
         }
         let builtin = weft_vm::builtins::core_builtins()
@@ -248,7 +256,7 @@ impl Engine {
             name: name.to_string(),
             inner: Rc::new(provider),
         });
-        match &self.runtime {
+        match &self.inner.runtime {
             Some(rt) => {
                 let state = rt.program().ext::<AgentState>();
                 state
@@ -257,8 +265,8 @@ impl Engine {
                     .insert(name.to_string(), adapter);
             }
             None => {
-                self.providers.retain(|(n, _)| n != name);
-                self.providers.push((name.to_string(), adapter));
+                self.inner.providers.retain(|(n, _)| n != name);
+                self.inner.providers.push((name.to_string(), adapter));
             }
         }
         Ok(())
@@ -280,25 +288,25 @@ impl Engine {
     /// # Ok::<(), weft::Error>(())
     /// ```
     pub fn on_event(&mut self, handler: impl Fn(&Event) + 'static) {
-        self.handlers.borrow_mut().push(Box::new(handler));
+        self.inner.handlers.borrow_mut().push(Box::new(handler));
     }
 
     /// The VM runtime, created on first use from the builder's settings.
     pub(crate) fn runtime(&mut self) -> &mut Runtime {
-        if self.runtime.is_none() {
+        if self.inner.runtime.is_none() {
             let rt = self.create_runtime();
-            self.runtime = Some(rt);
+            self.inner.runtime = Some(rt);
         }
-        match &mut self.runtime {
+        match &mut self.inner.runtime {
             Some(rt) => rt,
             None => unreachable!("created above"),
         }
     }
 
     fn create_runtime(&mut self) -> Runtime {
-        let setup = self.setup.take().unwrap_or_default();
+        let setup = self.inner.setup.take().unwrap_or_default();
         let mut extra = weft_agents::builtins();
-        extra.append(&mut self.host_fns);
+        extra.append(&mut self.inner.host_fns);
         let mut options = RuntimeOptions {
             argv: setup.argv,
             max_call_depth: setup.limits.max_call_depth,
@@ -314,10 +322,10 @@ impl Engine {
         let rt = Runtime::new(options);
         weft_agents::configure(rt.program(), setup.agents);
         let state = rt.program().ext::<AgentState>();
-        for (name, p) in self.providers.drain(..) {
+        for (name, p) in self.inner.providers.drain(..) {
             state.providers.borrow_mut().insert(name, p);
         }
-        let handlers = self.handlers.clone();
+        let handlers = self.inner.handlers.clone();
         *state.workers.sinks.host.borrow_mut() = Some(Rc::new(move |json: &serde_json::Value| {
             let handlers = handlers.borrow();
             if handlers.is_empty() {
@@ -369,7 +377,7 @@ impl Engine {
     /// ```
     pub async fn run_file(&mut self, path: impl AsRef<Path>) -> Result<Value> {
         let path = path.as_ref().to_path_buf();
-        let local = self.local.clone();
+        let local = self.inner.local.clone();
         self.in_local_with(&local, async move |engine: &mut Engine| {
             let result = engine.start_run().run_main(&path).await;
             engine.end_run().await;
@@ -391,7 +399,7 @@ impl Engine {
     /// # Ok::<(), weft::Error>(())
     /// ```
     pub async fn eval(&mut self, source: &str) -> Result<Value> {
-        let local = self.local.clone();
+        let local = self.inner.local.clone();
         self.in_local_with(&local, async move |engine: &mut Engine| {
             let outcome = engine.start_run().eval_repl(source).await;
             engine.end_run().await;
@@ -429,7 +437,7 @@ impl Engine {
     pub async fn call_value(&mut self, f: &Value, args: Vec<Value>) -> Result<Value> {
         let f = f.clone().into_vm();
         let args: Vec<weft_vm::Value> = args.into_iter().map(Value::into_vm).collect();
-        let local = self.local.clone();
+        let local = self.inner.local.clone();
         self.in_local_with(&local, async move |engine: &mut Engine| {
             let mut vm = engine.start_run().new_vm();
             let result = vm.call_value(&f, &args).await;
@@ -496,7 +504,7 @@ impl Engine {
 
     /// The `LocalSet` the engine's tasks run in.
     pub(crate) fn local_set(&self) -> Rc<LocalSet> {
-        self.local.clone()
+        self.inner.local.clone()
     }
 
     /// Runs `job` with the engine inside `local`.

@@ -41,6 +41,7 @@ mod engine;
 mod error;
 mod event;
 pub mod llm;
+mod local;
 mod native;
 mod policy;
 pub mod tooling;

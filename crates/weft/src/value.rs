@@ -10,6 +10,7 @@ use std::rc::Rc;
 use weft_vm::value as vmv;
 
 use crate::error::{Error, Result};
+use crate::local::Local;
 
 /// A Weft value: nil, bool, int, float, string, list, dict, or an opaque
 /// function/task/channel/range.
@@ -28,24 +29,28 @@ use crate::error::{Error, Result};
 /// # Ok::<(), weft::Error>(())
 /// ```
 #[derive(Clone, Default)]
-pub struct Value(pub(crate) vmv::Value);
+pub struct Value(Local<vmv::Value>);
 
 impl Value {
     /// `nil`.
     pub fn nil() -> Value {
-        Value(vmv::Value::Nil)
+        Value::wrap(vmv::Value::Nil)
+    }
+
+    fn wrap(v: vmv::Value) -> Value {
+        Value(Local::new(v))
     }
 
     pub(crate) fn from_vm(v: vmv::Value) -> Value {
         match v {
             vmv::Value::Undef | vmv::Value::Pending(_) => Value::nil(),
             vmv::Value::Cell(c) => Value::from_vm(c.borrow().clone()),
-            v => Value(v),
+            v => Value::wrap(v),
         }
     }
 
     pub(crate) fn into_vm(self) -> vmv::Value {
-        self.0
+        self.0.into_inner()
     }
 
     /// The name `type_of` gives: `nil`, `bool`, `int`, `float`, `string`,
@@ -67,7 +72,7 @@ impl Value {
 
     /// The bool, if this is a bool.
     pub fn as_bool(&self) -> Option<bool> {
-        match self.0 {
+        match *self.0 {
             vmv::Value::Bool(b) => Some(b),
             _ => None,
         }
@@ -75,7 +80,7 @@ impl Value {
 
     /// The int, if this is an int.
     pub fn as_int(&self) -> Option<i64> {
-        match self.0 {
+        match *self.0 {
             vmv::Value::Int(i) => Some(i),
             _ => None,
         }
@@ -83,7 +88,7 @@ impl Value {
 
     /// The number as a float, if this is a float or an int.
     pub fn as_float(&self) -> Option<f64> {
-        match self.0 {
+        match *self.0 {
             vmv::Value::Float(f) => Some(f),
             vmv::Value::Int(i) => Some(i as f64),
             _ => None,
@@ -97,11 +102,11 @@ impl Value {
 
     /// The items, if this is a list (or a range, expanded).
     pub fn as_list(&self) -> Option<Vec<Value>> {
-        match &self.0 {
+        match &*self.0 {
             vmv::Value::List(items) => Some(items.iter().cloned().map(Value::from_vm).collect()),
             vmv::Value::Range(r) => Some(
                 (r.start..r.end.max(r.start))
-                    .map(|i| Value(vmv::Value::Int(i)))
+                    .map(|i| Value::wrap(vmv::Value::Int(i)))
                     .collect(),
             ),
             _ => None,
@@ -110,7 +115,7 @@ impl Value {
 
     /// The entries in insertion order, if this is a dict.
     pub fn as_dict(&self) -> Option<Vec<(String, Value)>> {
-        match &self.0 {
+        match &*self.0 {
             vmv::Value::Dict(d) => Some(
                 d.iter()
                     .map(|(k, v)| (k.to_string(), Value::from_vm(v.clone())))
@@ -122,7 +127,7 @@ impl Value {
 
     /// `dict[key]`, if this is a dict holding `key`.
     pub fn get(&self, key: &str) -> Option<Value> {
-        match &self.0 {
+        match &*self.0 {
             vmv::Value::Dict(d) => vmv::dict_get(d, key).cloned().map(Value::from_vm),
             _ => None,
         }
@@ -135,12 +140,16 @@ impl Value {
     /// assert_eq!(d.to_string(), "{name: \"Ada\", id: 7}");
     /// ```
     pub fn dict<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
-        Value(vmv::dict_from(pairs.into_iter().map(|(k, v)| (k, v.0))))
+        Value::wrap(vmv::dict_from(
+            pairs.into_iter().map(|(k, v)| (k, v.into_vm())),
+        ))
     }
 
     /// A list of values.
     pub fn list(items: impl IntoIterator<Item = Value>) -> Value {
-        Value(vmv::Value::list(items.into_iter().map(|v| v.0).collect()))
+        Value::wrap(vmv::Value::list(
+            items.into_iter().map(Value::into_vm).collect(),
+        ))
     }
 
     /// The value as JSON. Functions, tasks and channels, and floats that
@@ -151,7 +160,7 @@ impl Value {
 
     /// A value from JSON (numbers that fit `i64` become ints).
     pub fn from_json(json: serde_json::Value) -> Value {
-        Value(vmv::from_json(json))
+        Value::wrap(vmv::from_json(json))
     }
 
     /// How a value prints in source form (strings quoted), as the REPL
@@ -240,7 +249,7 @@ macro_rules! from_value_int {
         impl FromValue for $t {
             fn expected() -> String { "an int".into() }
             fn from_value(v: Value) -> std::result::Result<$t, TypeMismatch> {
-                match v.0 {
+                match *v.0 {
                     vmv::Value::Int(i) => <$t>::try_from(i).map_err(|_| TypeMismatch {
                         expected: format!("an int in {}..={}", <$t>::MIN, <$t>::MAX),
                         got: i.to_string(),
@@ -257,7 +266,7 @@ macro_rules! into_value_int {
     ($($t:ty),*) => {$(
         impl IntoValue for $t {
             fn into_value(self) -> Result<Value> {
-                i64::try_from(self).map(|i| Value(vmv::Value::Int(i))).map_err(|_| {
+                i64::try_from(self).map(|i| Value::wrap(vmv::Value::Int(i))).map_err(|_| {
                     Error::new("overflow", format!("{self} does not fit a Weft int (i64)"))
                 })
             }
@@ -277,13 +286,13 @@ macro_rules! from_infallible {
     )*};
 }
 from_infallible!(
-    i64 => |x| Value(vmv::Value::Int(x)),
-    i32 => |x| Value(vmv::Value::Int(x.into())),
-    u32 => |x| Value(vmv::Value::Int(x.into())),
-    f64 => |x| Value(vmv::Value::Float(x)),
-    bool => |x| Value(vmv::Value::Bool(x)),
-    String => |x| Value(vmv::Value::str(x)),
-    &str => |x| Value(vmv::Value::str(x)),
+    i64 => |x| Value::wrap(vmv::Value::Int(x)),
+    i32 => |x| Value::wrap(vmv::Value::Int(x.into())),
+    u32 => |x| Value::wrap(vmv::Value::Int(x.into())),
+    f64 => |x| Value::wrap(vmv::Value::Float(x)),
+    bool => |x| Value::wrap(vmv::Value::Bool(x)),
+    String => |x| Value::wrap(vmv::Value::str(x)),
+    &str => |x| Value::wrap(vmv::Value::str(x)),
     () => |_x| Value::nil(),
     serde_json::Value => |x| Value::from_json(x),
 );
@@ -298,9 +307,9 @@ impl<T: IntoValue> IntoValue for Vec<T> {
     fn into_value(self) -> Result<Value> {
         let items = self
             .into_iter()
-            .map(|x| x.into_value().map(|v| v.0))
+            .map(|x| x.into_value().map(Value::into_vm))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Value(vmv::Value::list(items)))
+        Ok(Value::wrap(vmv::Value::list(items)))
     }
 }
 
@@ -363,9 +372,9 @@ impl FromValue for String {
         "a string".into()
     }
     fn from_value(v: Value) -> std::result::Result<String, TypeMismatch> {
-        match v.0 {
+        match v.into_vm() {
             vmv::Value::Str(s) => Ok(Rc::try_unwrap(s).unwrap_or_else(|s| s.to_string())),
-            _ => Err(TypeMismatch::new(Self::expected(), &v)),
+            other => Err(TypeMismatch::new(Self::expected(), &Value::wrap(other))),
         }
     }
 }
