@@ -27,8 +27,14 @@ pub struct RuntimeOptions {
     pub stdout: Box<dyn Write>,
     /// Instruction budget: loop back-edges plus calls (`--max-steps`).
     pub max_steps: Option<u64>,
-    /// Wall-clock limit for a run.
+    /// Wall-clock limit for a run, measured from `Runtime::new`. Checked
+    /// with the instruction budget (every 1,024 loop back-edges or calls)
+    /// and when an awaited builtin returns.
     pub time_limit: Option<std::time::Duration>,
+    /// Longest string a script may create, in bytes (`limit_exceeded`).
+    pub max_string_len: Option<usize>,
+    /// Most items in one list or entries in one dict (`limit_exceeded`).
+    pub max_collection_len: Option<usize>,
     /// Builtins added by extension crates (registered after the core ones).
     pub extra_builtins: Vec<BuiltinDef>,
     /// The root ceiling: the effective policy of the program's main task.
@@ -43,6 +49,8 @@ impl Default for RuntimeOptions {
             stdout: Box::new(std::io::BufWriter::new(std::io::stdout())),
             max_steps: None,
             time_limit: None,
+            max_string_len: None,
+            max_collection_len: None,
             extra_builtins: Vec::new(),
             root_policy: crate::policy::CapabilityPolicy::allow_all(),
         }
@@ -102,6 +110,10 @@ impl Runtime {
             interrupt: Default::default(),
             max_steps: options.max_steps,
             deadline: options.time_limit.map(|d| std::time::Instant::now() + d),
+            limits: crate::value::SizeLimits {
+                max_string_len: options.max_string_len,
+                max_collection_len: options.max_collection_len,
+            },
             extensions: RefCell::new(HashMap::new()),
             shutdown_hooks: RefCell::new(Vec::new()),
         });

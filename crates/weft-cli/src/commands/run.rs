@@ -47,6 +47,10 @@ pub struct RunConfig {
     pub state_dir: PathBuf,
     /// `--max-steps`: the VM's instruction budget (loop iterations and calls).
     pub max_steps: Option<NonZeroU64>,
+    /// `--max-string-len`, `--max-collection-len`, `--time-limit-ms`.
+    pub max_string_len: Option<usize>,
+    pub max_collection_len: Option<usize>,
+    pub time_limit_ms: Option<NonZeroU64>,
     pub max_workers: Option<NonZeroU32>,
     pub policy: Option<PathBuf>,
     pub fresh: bool,
@@ -78,6 +82,9 @@ impl RunConfig {
             argv: args.args,
             state_dir,
             max_steps: args.max_steps,
+            max_string_len: args.max_string_len,
+            max_collection_len: args.max_collection_len,
+            time_limit_ms: args.time_limit_ms,
             max_workers: args.max_workers,
             policy: args.policy,
             fresh: args.fresh,
@@ -109,6 +116,11 @@ impl RunConfig {
             argv: self.argv.clone(),
             root_policy,
             max_steps: self.max_steps.map(NonZeroU64::get),
+            max_string_len: self.max_string_len,
+            max_collection_len: self.max_collection_len,
+            time_limit: self
+                .time_limit_ms
+                .map(|ms| std::time::Duration::from_millis(ms.get())),
             extra_builtins: weft_agents::builtins(),
             ..RuntimeOptions::default()
         }
@@ -224,6 +236,28 @@ mod tests {
         assert!(c.unavailable_flags().is_empty());
         assert_eq!(c.max_steps, NonZeroU64::new(5));
         assert_eq!(c.argv, ["x"]);
+    }
+
+    #[test]
+    fn limit_flags_reach_the_runtime_options() {
+        let c = config(
+            &[
+                "weft",
+                "run",
+                "--max-string-len",
+                "100",
+                "--max-collection-len",
+                "7",
+                "--time-limit-ms",
+                "250",
+                "a.wf",
+            ],
+            None,
+        );
+        let o = c.runtime_options(weft_vm::policy::CapabilityPolicy::allow_all());
+        assert_eq!(o.max_string_len, Some(100));
+        assert_eq!(o.max_collection_len, Some(7));
+        assert_eq!(o.time_limit, Some(std::time::Duration::from_millis(250)));
     }
 
     #[test]
