@@ -83,6 +83,18 @@ pub struct RunArgs {
     /// VM instruction budget (exceeding it raises `limit_exceeded`)
     #[arg(long, value_name = "N")]
     pub max_steps: Option<NonZeroU64>,
+
+    /// Longest string a script may create, in bytes (`limit_exceeded`)
+    #[arg(long, value_name = "N")]
+    pub max_string_len: Option<usize>,
+
+    /// Most items in one list or entries in one dict (`limit_exceeded`)
+    #[arg(long, value_name = "N")]
+    pub max_collection_len: Option<usize>,
+
+    /// Wall-clock limit for the run, in milliseconds (`limit_exceeded`)
+    #[arg(long, value_name = "MS")]
+    pub time_limit_ms: Option<NonZeroU64>,
 }
 
 #[derive(Debug, Args)]

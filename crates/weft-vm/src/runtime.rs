@@ -27,12 +27,22 @@ pub struct RuntimeOptions {
     pub stdout: Box<dyn Write>,
     /// Instruction budget: loop back-edges plus calls (`--max-steps`).
     pub max_steps: Option<u64>,
-    /// Wall-clock limit for a run.
+    /// Wall-clock limit for a run, measured from `Runtime::new`. Checked
+    /// with the instruction budget (every 1,024 loop back-edges or calls)
+    /// and when an awaited builtin returns.
     pub time_limit: Option<std::time::Duration>,
+    /// Longest string a script may create, in bytes (`limit_exceeded`).
+    pub max_string_len: Option<usize>,
+    /// Most items in one list or entries in one dict (`limit_exceeded`).
+    pub max_collection_len: Option<usize>,
     /// Builtins added by extension crates (registered after the core ones).
     pub extra_builtins: Vec<BuiltinDef>,
     /// The root ceiling: the effective policy of the program's main task.
     pub root_policy: crate::policy::CapabilityPolicy,
+    /// Compile every top-level name of the main module as a global, so a
+    /// host can read it after the run ([`Runtime::global`]); top-level code
+    /// is slightly slower. Off for `weft run`.
+    pub top_level_globals: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -43,8 +53,11 @@ impl Default for RuntimeOptions {
             stdout: Box::new(std::io::BufWriter::new(std::io::stdout())),
             max_steps: None,
             time_limit: None,
+            max_string_len: None,
+            max_collection_len: None,
             extra_builtins: Vec::new(),
             root_policy: crate::policy::CapabilityPolicy::allow_all(),
+            top_level_globals: false,
         }
     }
 }
@@ -79,6 +92,7 @@ pub struct Runtime {
     repl_vm: Option<Vm>,
     root_policy: Rc<crate::policy::CapabilityPolicy>,
     time_limit: Option<std::time::Duration>,
+    top_level_globals: bool,
     /// Top-level names of the last main module loaded (for [`Runtime::global`]).
     main_globals: HashMap<String, GlobalInfo>,
     /// Top-level names of the module compiled last.
@@ -109,6 +123,10 @@ impl Runtime {
             deadline: std::cell::Cell::new(
                 options.time_limit.map(|d| std::time::Instant::now() + d),
             ),
+            limits: crate::value::SizeLimits {
+                max_string_len: options.max_string_len,
+                max_collection_len: options.max_collection_len,
+            },
             extensions: RefCell::new(HashMap::new()),
             shutdown_hooks: RefCell::new(Vec::new()),
         });
@@ -124,6 +142,7 @@ impl Runtime {
             repl_vm: None,
             root_policy: Rc::new(options.root_policy),
             time_limit: options.time_limit,
+            top_level_globals: options.top_level_globals,
             main_globals: HashMap::new(),
             last_globals: HashMap::new(),
         };
@@ -321,7 +340,7 @@ impl Runtime {
         let key = canonical_key(path);
         let file = SourceFile::new(path.display().to_string(), text);
         self.main_globals.clear();
-        let id = self.compile_and_register(key, file)?;
+        let id = self.compile_and_register(key, file, self.top_level_globals)?;
         self.main_globals = std::mem::take(&mut self.last_globals);
         // Later REPL/eval inputs see the main module's top-level names.
         for (name, info) in &self.main_globals {
@@ -334,10 +353,17 @@ impl Runtime {
         &mut self,
         key: String,
         file: Arc<SourceFile>,
+        all_globals: bool,
     ) -> Result<u32, Vec<Diagnostic>> {
         let ast = parse_module(&file).map_err(|d| vec![d])?;
         self.loading.push((key.clone(), file.name.clone()));
-        let compiled = Compiler::new(file.clone(), self).compile_module(&ast, &file.name);
+        let compiler = Compiler::new(file.clone(), self);
+        let compiler = if all_globals {
+            compiler.with_globals(HashMap::new())
+        } else {
+            compiler
+        };
+        let compiled = compiler.compile_module(&ast, &file.name);
         self.loading.pop();
         let compiled = compiled?;
         let id = self.modules.len() as u32;
@@ -425,7 +451,7 @@ impl ModuleHost for Runtime {
             return Err(err(format!("import cycle: {}", chain.join(" -> "))));
         }
         let file = SourceFile::new(name, text);
-        let id = self.compile_and_register(key, file)?;
+        let id = self.compile_and_register(key, file, false)?;
         Ok((id, self.modules[id as usize].exports.clone()))
     }
 

@@ -26,6 +26,13 @@ use crate::policy::Policy;
 /// let mut engine = weft::Engine::builder().limits(limits).build()?;
 /// let err = weft::block_on(engine.eval("while true {}")).unwrap_err();
 /// assert_eq!(err.category(), "limit_exceeded");
+///
+/// let small = weft::Limits { max_string_len: Some(1_000), max_collection_len: Some(100), ..Default::default() };
+/// let mut engine = weft::Engine::builder().limits(small).build()?;
+/// let err = weft::block_on(engine.eval(r#"var s = "ab"; while true { s = s + s }"#)).unwrap_err();
+/// assert_eq!(err.category(), "limit_exceeded");
+/// let err = weft::block_on(engine.eval("var xs = []; for i in 0..1000 { xs = push(xs, i) }")).unwrap_err();
+/// assert_eq!(err.category(), "limit_exceeded");
 /// # Ok::<(), weft::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,15 +210,22 @@ impl EngineBuilder {
         self
     }
 
-    /// Checks the settings and makes the engine. Fails (`value_error`,
-    /// `io_error`) on an unreadable or malformed fixture or a limit the
-    /// VM cannot honour.
+    /// Keep every top-level name of a file run with
+    /// [`Engine::run_file`] readable afterwards (default true). Off, only
+    /// functions and names that functions use are kept, and top-level code
+    /// runs slightly faster (`weft run` turns it off).
+    pub fn keep_top_level(mut self, keep: bool) -> Self {
+        self.setup.keep_top_level = keep;
+        self
+    }
+
+    /// Checks the settings and makes the engine. Fails (`value_error`) on
+    /// an unreadable or malformed fixture or a zero call depth.
     pub fn build(mut self) -> Result<Engine> {
         let limits = &self.setup.limits;
         if limits.max_call_depth == 0 {
             return Err(Error::value("Limits::max_call_depth must be at least 1"));
         }
-        crate::engine::check_size_limits(limits)?;
         if let Some(path) = &self.llm_fixture {
             let fixture = weft_agents::load_fixture(path).map_err(Error::value)?;
             self.setup.agents.fixture = Some(fixture);

@@ -35,6 +35,7 @@ pub(crate) struct Setup {
     pub limits: Limits,
     pub output: Option<Box<dyn Write>>,
     pub argv: Vec<String>,
+    pub keep_top_level: bool,
 }
 
 impl Default for Setup {
@@ -48,24 +49,9 @@ impl Default for Setup {
             limits: Limits::default(),
             output: None,
             argv: Vec::new(),
+            keep_top_level: true,
         }
     }
-}
-
-/// Refuses size limits this VM cannot enforce (never ignore a limit).
-pub(crate) fn check_size_limits(limits: &Limits) -> Result<()> {
-    let unsupported = [
-        ("max_string_len", limits.max_string_len.is_some()),
-        ("max_collection_len", limits.max_collection_len.is_some()),
-    ];
-    for (name, set) in unsupported {
-        if set {
-            return Err(Error::value(format!(
-                "Limits::{name} is not supported by this version of the VM"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// An embedded Weft interpreter: one program's globals, builtins, workers
@@ -312,8 +298,11 @@ impl Engine {
             max_call_depth: setup.limits.max_call_depth,
             max_steps: setup.limits.max_steps,
             time_limit: setup.limits.time_limit,
+            max_string_len: setup.limits.max_string_len,
+            max_collection_len: setup.limits.max_collection_len,
             extra_builtins: extra,
             root_policy: setup.policy.0,
+            top_level_globals: setup.keep_top_level,
             ..RuntimeOptions::default()
         };
         if let Some(out) = setup.output {
@@ -364,7 +353,9 @@ impl Engine {
     /// Compiles and runs a script file as the main module and returns the
     /// value of its last top-level expression (`nil` if it ends with a
     /// statement). Its top-level functions can then be called with
-    /// [`call`](Self::call).
+    /// [`call`](Self::call), and its top-level values read with
+    /// [`global`](Self::global) (unless
+    /// [`keep_top_level`](crate::EngineBuilder::keep_top_level) is off).
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();

@@ -40,10 +40,13 @@ pub struct RunConfig {
     /// The strings after `--`, bound to the script's `argv`.
     pub argv: Vec<String>,
     /// `WEFT_STATE_DIR`, else `--state-dir`, else `.weft/` (workers.md §6).
-    /// Not passed to the VM yet: `RuntimeOptions` has no state directory.
     pub state_dir: PathBuf,
     /// `--max-steps`: the VM's instruction budget (loop iterations and calls).
     pub max_steps: Option<NonZeroU64>,
+    /// `--max-string-len`, `--max-collection-len`, `--time-limit-ms`.
+    pub max_string_len: Option<usize>,
+    pub max_collection_len: Option<usize>,
+    pub time_limit_ms: Option<NonZeroU64>,
     pub max_workers: Option<NonZeroU32>,
     pub policy: Option<PathBuf>,
     pub fresh: bool,
@@ -75,6 +78,9 @@ impl RunConfig {
             argv: args.args,
             state_dir,
             max_steps: args.max_steps,
+            max_string_len: args.max_string_len,
+            max_collection_len: args.max_collection_len,
+            time_limit_ms: args.time_limit_ms,
             max_workers: args.max_workers,
             policy: args.policy,
             fresh: args.fresh,
@@ -87,13 +93,27 @@ impl RunConfig {
     }
 
     /// The flags given that this build cannot honour yet. Remove a flag from
-    /// here when the VM gains the matching `RuntimeOptions` field.
+    /// here when the engine gains the matching setting.
     pub fn unavailable_flags(&self) -> Vec<&'static str> {
         let given: [(&'static str, bool); 0] = [];
         given
             .into_iter()
             .filter_map(|(flag, set)| set.then_some(flag))
             .collect()
+    }
+
+    /// The `--max-steps`, `--max-string-len`, `--max-collection-len` and
+    /// `--time-limit-ms` bounds.
+    pub fn limits(&self) -> weft::Limits {
+        weft::Limits {
+            max_steps: self.max_steps.map(NonZeroU64::get),
+            max_string_len: self.max_string_len,
+            max_collection_len: self.max_collection_len,
+            time_limit: self
+                .time_limit_ms
+                .map(|ms| std::time::Duration::from_millis(ms.get())),
+            ..weft::Limits::default()
+        }
     }
 
     /// The engine for this run. Called on the VM thread: the builder
@@ -103,10 +123,8 @@ impl RunConfig {
         let mut builder = weft::Engine::builder()
             .argv(self.argv.clone())
             .policy(policy)
-            .limits(weft::Limits {
-                max_steps: self.max_steps.map(NonZeroU64::get),
-                ..weft::Limits::default()
-            })
+            .limits(self.limits())
+            .keep_top_level(false)
             .output(std::io::BufWriter::new(std::io::stdout()))
             .state_dir(self.state_dir.clone())
             .persist(persist_enabled(std::env::var_os(PERSIST_ENV)))
@@ -216,6 +234,28 @@ mod tests {
         assert!(c.unavailable_flags().is_empty());
         assert_eq!(c.max_steps, NonZeroU64::new(5));
         assert_eq!(c.argv, ["x"]);
+    }
+
+    #[test]
+    fn limit_flags_reach_the_runtime_options() {
+        let c = config(
+            &[
+                "weft",
+                "run",
+                "--max-string-len",
+                "100",
+                "--max-collection-len",
+                "7",
+                "--time-limit-ms",
+                "250",
+                "a.wf",
+            ],
+            None,
+        );
+        let o = c.limits();
+        assert_eq!(o.max_string_len, Some(100));
+        assert_eq!(o.max_collection_len, Some(7));
+        assert_eq!(o.time_limit, Some(std::time::Duration::from_millis(250)));
     }
 
     #[test]

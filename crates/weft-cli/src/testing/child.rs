@@ -83,6 +83,9 @@ pub fn run_test(exe: &Path, case: &TestCase, timeout: Duration) -> ChildRun {
     };
     let mut command = Command::new(exe);
     command.arg("run");
+    command.args(header_args(
+        &std::fs::read_to_string(&case.script).unwrap_or_default(),
+    ));
     if let Some(fixture) = case.fixture.as_deref().and_then(Path::file_name) {
         command.arg("--llm-fixture").arg(fixture);
     }
@@ -135,6 +138,24 @@ pub fn run_test(exe: &Path, case: &TestCase, timeout: Duration) -> ChildRun {
     run
 }
 
+/// Extra `weft run` flags from `// weft-args: FLAGS` lines in the comment
+/// block at the top of a test (before its first other line), split at
+/// whitespace: `// weft-args: --max-steps 1000` runs the test under a
+/// step budget.
+pub fn header_args(source: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    for line in source.lines() {
+        let line = line.trim();
+        let Some(comment) = line.strip_prefix("//") else {
+            break;
+        };
+        if let Some(flags) = comment.trim_start().strip_prefix("weft-args:") {
+            args.extend(flags.split_whitespace().map(str::to_string));
+        }
+    }
+    args
+}
+
 /// A pipe drained by a background thread into a shared buffer, so a child
 /// can never block on a full pipe and partial output survives a kill.
 struct Capture {
@@ -175,5 +196,21 @@ impl Capture {
             .recv_timeout(deadline.saturating_duration_since(Instant::now()));
         let bytes = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
         String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_args;
+
+    #[test]
+    fn header_args_come_from_the_leading_comment_block() {
+        let src = "// a test\n// weft-args: --max-steps 1000\n//weft-args: --time-limit-ms 50\nlet x = 1\n// weft-args: --fresh\n";
+        assert_eq!(
+            header_args(src),
+            ["--max-steps", "1000", "--time-limit-ms", "50"]
+        );
+        assert!(header_args("let x = 1 // weft-args: --fresh\n").is_empty());
+        assert!(header_args("").is_empty());
     }
 }

@@ -87,15 +87,17 @@ fn type_of(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     Ok(Value::str(args.vals[0].type_name()))
 }
 
-fn to_string(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn to_string(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     if let Value::Str(_) = &args.vals[0] {
         return Ok(args.take(0));
     }
-    Ok(Value::str(args.vals[0].to_display()))
+    let s = crate::value::limits::display_limited(&args.vals[0], &vm.program.limits)?;
+    Ok(Value::str(s))
 }
 
-fn repr(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    Ok(Value::str(args.vals[0].to_repr()))
+fn repr(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    let s = crate::value::limits::repr_limited(&args.vals[0], &vm.program.limits)?;
+    Ok(Value::str(s))
 }
 
 fn to_int(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
@@ -142,10 +144,21 @@ fn to_bool(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
 }
 
 /// The items of an iterable value, for builtins that accept any iterable.
+/// Most items a range is turned into (as `range()` allows).
+const MAX_RANGE_ITEMS: usize = 100_000_000;
+
 pub(crate) fn iter_items(v: &Value, who: &str) -> RtResult<Vec<Value>> {
     match v {
         Value::List(items) => Ok(items.to_vec()),
-        Value::Range(r) => Ok((r.start..r.end).map(Value::Int).collect()),
+        Value::Range(r) => {
+            if r.len() > MAX_RANGE_ITEMS {
+                return Err(crate::error::value_error(format!(
+                    "{who}: a range of {} items is too many for a list (the limit is {MAX_RANGE_ITEMS})",
+                    r.len()
+                )));
+            }
+            Ok((r.start..r.end).map(Value::Int).collect())
+        }
         Value::Str(s) => Ok(s.chars().map(|c| Value::str(c.to_string())).collect()),
         Value::Dict(d) => Ok(d
             .iter()
@@ -158,9 +171,11 @@ pub(crate) fn iter_items(v: &Value, who: &str) -> RtResult<Vec<Value>> {
     }
 }
 
-fn to_list(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    if let Value::List(_) = &args.vals[0] {
-        return Ok(args.take(0));
+fn to_list(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    match &args.vals[0] {
+        Value::List(_) => return Ok(args.take(0)),
+        Value::Range(r) => vm.program.limits.check_list_len(r.len())?,
+        _ => {}
     }
     Ok(Value::list(iter_items(&args.vals[0], "to_list")?))
 }

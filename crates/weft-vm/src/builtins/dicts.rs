@@ -127,9 +127,12 @@ fn get(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     }
 }
 
-fn set(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    args.dict(0)?;
+fn set(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    let len = args.dict(0)?.len();
     let k = args.rc_str(1)?.clone();
+    if vm.program.limits.any() && !args.dict(0)?.contains_key(&k) {
+        vm.program.limits.check_dict_len(len + 1)?;
+    }
     let v = args.take(2);
     let mut d = take_dict(args, 0);
     Rc::make_mut(&mut d).insert(k, v);
@@ -153,9 +156,17 @@ fn remove(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     Ok(Value::Dict(d))
 }
 
-fn merge(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn merge(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     for i in 0..args.len() {
         args.dict(i)?;
+    }
+    if vm.program.limits.any() {
+        // The size of the merged dict, before the first one is extended.
+        let mut keys: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for i in 0..args.len() {
+            keys.extend(args.dict(i)?.keys().map(|k| k.as_str()));
+            vm.program.limits.check_dict_len(keys.len())?;
+        }
     }
     // The first dict is extended, so `d = merge(d, extra)` updates `d` in
     // place; an empty first dict is replaced by the next one instead.

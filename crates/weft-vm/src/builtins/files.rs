@@ -138,7 +138,28 @@ fn io_err(name: &str, verb: &str, path: &Path, e: &std::io::Error) -> Box<RtErro
 
 fn read_file(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let path = checked_path(vm, args, 0, Capability::FsRead)?;
-    let bytes = std::fs::read(&path).map_err(|e| io_err(args.name, "read", &path, &e))?;
+    let bytes = match vm.program.limits.max_string_len {
+        None => std::fs::read(&path).map_err(|e| io_err(args.name, "read", &path, &e))?,
+        Some(max) => {
+            // Read at most one byte past the limit (the file may be a pipe
+            // or a device whose size is unknown).
+            use std::io::Read;
+            let err = |e: std::io::Error| io_err(args.name, "read", &path, &e);
+            let file = std::fs::File::open(&path).map_err(err)?;
+            let mut bytes = Vec::new();
+            file.take(max as u64 + 1)
+                .read_to_end(&mut bytes)
+                .map_err(err)?;
+            if bytes.len() > max {
+                let size = std::fs::metadata(&path).map_or(0, |m| m.len() as usize);
+                return Err(crate::value::limits::string_too_long(
+                    size.max(bytes.len()),
+                    max,
+                ));
+            }
+            bytes
+        }
+    };
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Value::str(text)),
         Err(e) => Err(RtError::new(

@@ -300,12 +300,14 @@ async fn send(vm: &mut Vm, who: &str, req: Request) -> RtResult<Value> {
     } else {
         json::parse_json(&body).unwrap_or(Value::Nil)
     };
-    Ok(dict_from([
+    let response = dict_from([
         ("status", Value::Int(status as i64)),
         ("headers", headers_dict(&headers)),
         ("body", Value::str(body)),
         ("json", parsed),
-    ]))
+    ]);
+    vm.program.limits.check_deep(&response)?;
+    Ok(response)
 }
 
 /// Response headers as a dict of lowercase names; a repeated header's

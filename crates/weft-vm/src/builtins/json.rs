@@ -15,14 +15,17 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
     ]
 }
 
-fn json_parse(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn json_parse(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let text = args.str(0)?;
-    json::parse_json(text).map_err(|e| value_error(format!("json_parse: {e}")))
+    let v = json::parse_json(text).map_err(|e| value_error(format!("json_parse: {e}")))?;
+    vm.program.limits.check_deep(&v)?;
+    vm.check_deadline()?;
+    Ok(v)
 }
 
 const STRINGIFY_OPTIONS: &[&str] = &["pretty"];
 
-fn json_stringify(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn json_stringify(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let mut pretty = false;
     if args.opt(1).is_some() {
         for (k, v) in args.dict(1)?.iter() {
@@ -50,7 +53,10 @@ fn json_stringify(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
         }
     }
     let mut out = String::new();
-    json::write_json(&mut out, &args.vals[0], pretty)
-        .map_err(|e| value_error(format!("json_stringify: {e}")))?;
-    Ok(Value::str(out))
+    let cap = vm.program.limits.string_cap();
+    match json::write_json_capped(&mut out, &args.vals[0], pretty, cap) {
+        Ok(()) => Ok(Value::str(out)),
+        Err(json::JsonWriteError::TooLong(n)) => Err(crate::value::limits::string_too_long(n, cap)),
+        Err(json::JsonWriteError::Invalid(e)) => Err(value_error(format!("json_stringify: {e}"))),
+    }
 }

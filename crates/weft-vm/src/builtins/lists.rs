@@ -181,16 +181,18 @@ fn seq_and_required_fn(
 // ---------------------------------------------------------------------------
 // Building and editing lists
 
-fn push(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    args.list(0)?;
+fn push(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    let len = args.list(0)?.len();
+    vm.program.limits.check_list_len(len + 1)?;
     let v = args.take(1);
     let mut list = take_list(args, 0);
     Rc::make_mut(&mut list).push(v);
     Ok(Value::List(list))
 }
 
-fn insert(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn insert(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let len = args.list(0)?.len();
+    vm.program.limits.check_list_len(len + 1)?;
     let i = args.int(1)?;
     let Some(idx) = resolve_index(i, len, true) else {
         return Err(index_error(format!(
@@ -216,9 +218,9 @@ fn remove_at(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     Ok(Value::List(list))
 }
 
-fn concat(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    args.list(0)?;
-    args.list(1)?;
+fn concat(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    let total = args.list(0)?.len() + args.list(1)?.len();
+    vm.program.limits.check_list_len(total)?;
     let b = take_list(args, 1);
     let mut a = take_list(args, 0);
     if b.is_empty() {
@@ -247,7 +249,7 @@ fn reverse(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     }
 }
 
-fn flatten(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn flatten(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let l = args.list(0)?;
     if !l.iter().any(|v| matches!(v, Value::List(_))) {
         return Ok(args.take(0));
@@ -259,6 +261,7 @@ fn flatten(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
             _ => 1,
         })
         .sum();
+    vm.program.limits.check_list_len(total)?;
     let mut out = Vec::with_capacity(total);
     for v in into_vec(take_list(args, 0)) {
         match v {
@@ -378,7 +381,7 @@ fn skip(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     }
 }
 
-fn range(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn range(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let (start, end) = if args.len() == 1 {
         (0, args.int(0)?)
     } else {
@@ -398,6 +401,7 @@ fn range(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
             "range: {count} items is too many for a list (use a lazy range `a..b`)"
         )));
     }
+    vm.program.limits.check_list_len(count as usize)?;
     let mut out = Vec::with_capacity(count as usize);
     let mut v = start as i128;
     for _ in 0..count {
@@ -624,6 +628,7 @@ fn flat_map(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Va
                 },
                 other => out.push(other),
             }
+            vm.program.limits.check_list_len(out.len())?;
         }
         Ok(Value::list(out))
     })

@@ -4,7 +4,8 @@ use std::io::Write;
 
 use super::{sync, Args, BuiltinDef};
 use crate::error::RtResult;
-use crate::value::{write_display, Value};
+use crate::value::limits::string_too_long;
+use crate::value::{write_display_capped, Value};
 use crate::vm::Vm;
 
 pub(super) fn defs() -> Vec<BuiltinDef> {
@@ -48,27 +49,56 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
     ]
 }
 
-/// The display strings of all arguments joined by spaces.
-pub(crate) fn joined(args: &Args) -> String {
-    let mut s = String::new();
+/// Hands the display strings of the arguments, separated by single
+/// spaces, to `emit` piece by piece (nothing is joined, so printing many
+/// large values allocates no more than one of them). Strings go out as
+/// they are; any other value is displayed within `max_string_len`.
+fn emit_args(vm: &Vm, args: &Args, mut emit: impl FnMut(&str)) -> RtResult<()> {
+    let cap = vm.program.limits.string_cap();
+    let mut buf = String::new();
     for (i, v) in args.vals.iter().enumerate() {
         if i > 0 {
-            s.push(' ');
+            emit(" ");
         }
-        write_display(&mut s, v);
+        match v {
+            Value::Str(s) => emit(s),
+            v => {
+                buf.clear();
+                if write_display_capped(&mut buf, v, cap).is_err() {
+                    return Err(string_too_long(buf.len(), cap));
+                }
+                emit(&buf);
+            }
+        }
     }
-    s
+    Ok(())
+}
+
+/// The display strings of all arguments joined by spaces.
+pub(crate) fn joined(vm: &Vm, args: &Args) -> RtResult<String> {
+    let mut s = String::new();
+    emit_args(vm, args, |piece| s.push_str(piece))?;
+    Ok(s)
 }
 
 fn print(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    vm.program.write_out(&joined(args));
+    emit_args(vm, args, |piece| vm.program.write_out(piece))?;
     Ok(Value::Nil)
 }
 
 fn println(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    let mut s = joined(args);
-    s.push('\n');
-    vm.program.write_out(&s);
+    if args.vals.len() == 1 {
+        if let Value::Str(s) = &args.vals[0] {
+            // The common case: one string, one write.
+            let mut line = String::with_capacity(s.len() + 1);
+            line.push_str(s);
+            line.push('\n');
+            vm.program.write_out(&line);
+            return Ok(Value::Nil);
+        }
+    }
+    emit_args(vm, args, |piece| vm.program.write_out(piece))?;
+    vm.program.write_out("\n");
     Ok(Value::Nil)
 }
 
@@ -79,11 +109,11 @@ fn to_stderr(vm: &Vm, line: &str) {
 }
 
 fn eprintln(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    to_stderr(vm, &joined(args));
+    to_stderr(vm, &joined(vm, args)?);
     Ok(Value::Nil)
 }
 
 fn log(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    to_stderr(vm, &format!("[weft] {}", joined(args)));
+    to_stderr(vm, &format!("[weft] {}", joined(vm, args)?));
     Ok(Value::Nil)
 }

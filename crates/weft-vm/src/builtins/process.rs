@@ -388,6 +388,7 @@ async fn run(
             ),
         )
     })?;
+    limits_check_output(vm, &out, &err)?;
     Ok(dict_from([
         ("status", Value::Int(exit_code(status))),
         (
@@ -400,6 +401,12 @@ async fn run(
         ),
         ("duration_ms", Value::Int(duration_ms)),
     ]))
+}
+
+/// `max_string_len` applies to a process's captured output.
+fn limits_check_output(vm: &Vm, out: &[u8], err: &[u8]) -> RtResult<()> {
+    vm.program.limits.check_string_len(out.len())?;
+    vm.program.limits.check_string_len(err.len())
 }
 
 async fn read_all<R: AsyncRead + Unpin>(pipe: Option<R>) -> Vec<u8> {

@@ -23,6 +23,29 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
     ]
 }
 
+/// Wraps a regex builtin: a long match over a big input is noticed against
+/// the wall-clock limit as soon as it returns (the regex engine cannot be
+/// interrupted, but it is linear in its input, which `max_string_len`
+/// bounds).
+macro_rules! timed {
+    ($($name:ident => $inner:ident),* $(,)?) => {$(
+        fn $name(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
+            let v = $inner(vm, args)?;
+            vm.check_deadline()?;
+            Ok(v)
+        }
+    )*};
+}
+
+timed! {
+    regex_test => regex_test_impl,
+    regex_find => regex_find_impl,
+    regex_find_all => regex_find_all_impl,
+    regex_captures => regex_captures_impl,
+    regex_replace => regex_replace_impl,
+    regex_split => regex_split_impl,
+}
+
 /// The compiled pattern (argument 1); an invalid one raises `value_error`.
 fn pattern(args: &Args) -> RtResult<Rc<Regex>> {
     let p = args.str(0)?;
@@ -33,13 +56,13 @@ fn pattern(args: &Args) -> RtResult<Rc<Regex>> {
     })
 }
 
-fn regex_test(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn regex_test_impl(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let text = args.str(1)?;
     let re = pattern(args)?;
     Ok(Value::Bool(re.is_match(text)))
 }
 
-fn regex_find(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn regex_find_impl(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let text = args.str(1)?;
     let re = pattern(args)?;
     Ok(match re.find(text) {
@@ -48,15 +71,25 @@ fn regex_find(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     })
 }
 
-fn regex_find_all(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    let text = args.str(1)?;
-    let re = pattern(args)?;
-    Ok(Value::list(
-        re.find_iter(text).map(|m| Value::str(m.as_str())).collect(),
-    ))
+/// Collects at most one item past `max_collection_len`, then checks: a
+/// pattern that matches everywhere cannot build a huge list first.
+fn bounded_list(vm: &Vm, items: impl Iterator<Item = Value>) -> RtResult<Value> {
+    let limits = vm.program.limits;
+    let items: Vec<Value> = match limits.max_collection_len {
+        Some(max) => items.take(max.saturating_add(1)).collect(),
+        None => items.collect(),
+    };
+    limits.check_list_len(items.len())?;
+    Ok(Value::list(items))
 }
 
-fn regex_captures(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn regex_find_all_impl(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    let text = args.str(1)?;
+    let re = pattern(args)?;
+    bounded_list(vm, re.find_iter(text).map(|m| Value::str(m.as_str())))
+}
+
+fn regex_captures_impl(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let text = args.str(1)?;
     let re = pattern(args)?;
     let Some(caps) = re.captures(text) else {
@@ -75,18 +108,39 @@ fn regex_captures(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     Ok(Value::dict(map))
 }
 
-fn regex_replace(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn regex_replace_impl(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let text = args.str(1)?;
     let replacement = args.str(2)?;
     let re = pattern(args)?;
+    let limits = vm.program.limits;
+    if let Some(max) = limits.max_string_len {
+        // What `replace_all` does, checking the length after every match.
+        let mut out = String::new();
+        let mut last = 0;
+        let mut any = false;
+        for caps in re.captures_iter(text) {
+            any = true;
+            let m = caps.get(0).expect("group 0 always matches");
+            out.push_str(&text[last..m.start()]);
+            caps.expand(replacement, &mut out);
+            last = m.end();
+            limits.check_string_len(out.len().saturating_add(text.len() - last))?;
+        }
+        if !any {
+            return Ok(args.take(1));
+        }
+        out.push_str(&text[last..]);
+        debug_assert!(out.len() <= max);
+        return Ok(Value::str(out));
+    }
     match re.replace_all(text, replacement) {
         Cow::Borrowed(_) => Ok(args.take(1)),
         Cow::Owned(s) => Ok(Value::str(s)),
     }
 }
 
-fn regex_split(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn regex_split_impl(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let text = args.str(1)?;
     let re = pattern(args)?;
-    Ok(Value::list(re.split(text).map(Value::str).collect()))
+    bounded_list(vm, re.split(text).map(Value::str))
 }

@@ -9,7 +9,8 @@ use std::rc::Rc;
 
 use super::{sync, Args, BuiltinDef};
 use crate::error::{value_error, RtResult};
-use crate::value::{dict_get, values_equal, write_display, Value};
+use crate::value::limits::string_too_long;
+use crate::value::{dict_get, values_equal, write_display_capped, SizeLimits, Value};
 use crate::vm::Vm;
 
 /// Largest string (in bytes) `repeat` and the padding builtins will build.
@@ -41,7 +42,9 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
     ]
 }
 
-fn join(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn join(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    let limits = vm.program.limits;
+    let cap_len = limits.string_cap();
     let items = args.list(0)?;
     let sep = match args.opt(1) {
         Some(_) => args.str(1)?,
@@ -54,12 +57,15 @@ fn join(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
             cap += s.len();
         }
     }
+    limits.check_string_len(cap)?;
     let mut out = String::with_capacity(cap);
     for (i, v) in items.iter().enumerate() {
         if i > 0 {
             out.push_str(sep);
         }
-        write_display(&mut out, v);
+        if write_display_capped(&mut out, v, cap_len).is_err() {
+            return Err(string_too_long(out.len(), cap_len));
+        }
     }
     Ok(Value::str(out))
 }
@@ -189,12 +195,24 @@ fn chars(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     Ok(Value::list(out))
 }
 
-fn replace(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn replace(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let s = args.str(0)?;
     let from = args.str(1)?;
     let to = args.str(2)?;
     if !from.is_empty() && !s.contains(from) {
         return Ok(args.take(0));
+    }
+    if vm.program.limits.max_string_len.is_some() && to.len() > from.len() {
+        // An empty `from` matches before every scalar and at the end.
+        let n = if from.is_empty() {
+            s.chars().count() + 1
+        } else {
+            s.matches(from).count()
+        };
+        let len = (to.len() - from.len())
+            .saturating_mul(n)
+            .saturating_add(s.len());
+        vm.program.limits.check_string_len(len)?;
     }
     Ok(Value::str(s.replace(from, to)))
 }
@@ -250,7 +268,8 @@ fn index_of(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     }
 }
 
-fn repeat(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn repeat(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    let limits = vm.program.limits;
     let n = args.int(1)?;
     if n < 0 {
         return Err(value_error(format!(
@@ -263,7 +282,13 @@ fn repeat(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
                 return Ok(args.take(0));
             }
             match s.len().checked_mul(n as usize) {
-                Some(total) if total <= MAX_STRING_BYTES => Ok(Value::str(s.repeat(n as usize))),
+                Some(total) if total <= MAX_STRING_BYTES => {
+                    limits.check_string_len(total)?;
+                    Ok(Value::str(s.repeat(n as usize)))
+                }
+                Some(total) if limits.max_string_len.is_some() => {
+                    Err(string_too_long(total, limits.string_cap()))
+                }
                 _ => Err(value_error(format!(
                     "repeat: the result would be too large ({} bytes x {n}; the limit is 1 GiB)",
                     s.len()
@@ -275,6 +300,9 @@ fn repeat(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
                 return Ok(args.take(0));
             }
             match items.len().checked_mul(n as usize) {
+                Some(total) if limits.max_collection_len.is_some_and(|m| total > m) => {
+                    limits.check_list_len(total).map(|_| Value::Nil)
+                }
                 Some(total) if total <= MAX_LIST_ITEMS => {
                     let mut out = Vec::with_capacity(total);
                     for _ in 0..n {
@@ -292,17 +320,21 @@ fn repeat(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     }
 }
 
-fn pad_start(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    pad(args, true)
+fn pad_start(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    pad(args, true, vm.program.limits)
 }
 
-fn pad_end(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    pad(args, false)
+fn pad_end(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    pad(args, false, vm.program.limits)
 }
 
-fn pad(args: &mut Args, at_start: bool) -> RtResult<Value> {
+fn pad(args: &mut Args, at_start: bool, limits: SizeLimits) -> RtResult<Value> {
     let s = args.str(0)?;
     let width = args.int(1)?;
+    if width > 0 {
+        // Every scalar is at least one byte.
+        limits.check_string_len(width as usize)?;
+    }
     let fill = match args.opt(2) {
         Some(_) => args.str(2)?,
         None => " ",
@@ -324,6 +356,7 @@ fn pad(args: &mut Args, at_start: bool) -> RtResult<Value> {
         return Ok(args.take(0));
     }
     let missing = width as usize - have;
+    limits.check_string_len(s.len().saturating_add(missing.saturating_mul(fill.len())))?;
     let mut padding = String::with_capacity(missing * fill.len().min(4));
     padding.extend(fill.chars().cycle().take(missing));
     if padding.len().saturating_add(s.len()) > MAX_STRING_BYTES {
@@ -343,19 +376,37 @@ fn pad(args: &mut Args, at_start: bool) -> RtResult<Value> {
     Ok(Value::str(out))
 }
 
-fn format(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+fn format(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let template = args.str(0)?;
-    format_template(template, &args.vals[1..])
-        .map(Value::str)
-        .map_err(|msg| value_error(format!("format: {msg}")))
+    let cap = vm.program.limits.string_cap();
+    match format_template(template, &args.vals[1..], cap) {
+        Ok(s) => Ok(Value::str(s)),
+        Err(FormatError::TooLong(len)) => Err(string_too_long(len, cap)),
+        Err(FormatError::Template(msg)) => Err(value_error(format!("format: {msg}"))),
+    }
+}
+
+/// Why [`format_template`] failed.
+enum FormatError {
+    /// A malformed template or a missing argument (message without the
+    /// `format:` prefix).
+    Template(String),
+    /// The output passed the `max_string_len` cap at this length.
+    TooLong(usize),
+}
+
+impl From<String> for FormatError {
+    fn from(msg: String) -> Self {
+        FormatError::Template(msg)
+    }
 }
 
 /// Expands `template`: `{}` takes the next argument, `{N}` argument N
 /// (0-based), `{name}` key `name` of the first dict argument that has it;
 /// `{{` and `}}` are literal braces. Values show as `println` shows them.
 /// Extra arguments are ignored. The error is a message without the
-/// `format:` prefix.
-fn format_template(template: &str, args: &[Value]) -> Result<String, String> {
+/// `format:` prefix. Output longer than `cap` bytes stops the expansion.
+fn format_template(template: &str, args: &[Value], cap: usize) -> Result<String, FormatError> {
     let mut out = String::with_capacity(template.len() + 8 * args.len());
     let mut rest = template;
     let mut next = 0usize;
@@ -373,16 +424,16 @@ fn format_template(template: &str, args: &[Value]) -> Result<String, String> {
             continue;
         }
         if brace == b'}' {
-            return Err(
+            return Err(FormatError::Template(
                 "unmatched '}' in the template (write '}}' for a literal brace)".to_string(),
-            );
+            ));
         }
         let close = match after.bytes().position(|b| b == b'}' || b == b'{') {
             Some(c) if after.as_bytes()[c] == b'}' => c,
             _ => {
-                return Err(
+                return Err(FormatError::Template(
                     "unclosed '{' in the template (write '{{' for a literal brace)".to_string(),
-                )
+                ))
             }
         };
         let name = after[..close].trim();
@@ -414,11 +465,13 @@ fn format_template(template: &str, args: &[Value]) -> Result<String, String> {
             });
             match found {
                 Some(v) => v,
-                None if any_dict => return Err(format!("no value for placeholder {{{name}}} (no dict argument has the key '{name}')")),
-                None => return Err(format!("no value for placeholder {{{name}}} (pass a dict argument with the key '{name}')")),
+                None if any_dict => return Err(format!("no value for placeholder {{{name}}} (no dict argument has the key '{name}')").into()),
+                None => return Err(format!("no value for placeholder {{{name}}} (pass a dict argument with the key '{name}')").into()),
             }
         };
-        write_display(&mut out, value);
+        if write_display_capped(&mut out, value, cap).is_err() {
+            return Err(FormatError::TooLong(out.len()));
+        }
         rest = &after[close + 1..];
     }
 }
@@ -468,7 +521,20 @@ mod tests {
     use crate::value::dict_from;
 
     fn fmt(t: &str, args: Vec<Value>) -> Result<String, String> {
-        format_template(t, &args)
+        match format_template(t, &args, usize::MAX) {
+            Ok(s) => Ok(s),
+            Err(FormatError::Template(m)) => Err(m),
+            Err(FormatError::TooLong(n)) => Err(format!("too long: {n}")),
+        }
+    }
+
+    #[test]
+    fn format_stops_at_the_cap() {
+        let big = Value::list(vec![Value::str("x".repeat(100)); 100]);
+        assert!(matches!(
+            format_template("{}{}", &[big.clone(), big], 500),
+            Err(FormatError::TooLong(_))
+        ));
     }
 
     #[test]

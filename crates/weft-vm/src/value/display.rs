@@ -21,6 +21,30 @@ pub fn write_display(out: &mut String, v: &Value) {
 
 /// Appends the repr form of `v` (strings quoted).
 pub fn write_repr(out: &mut String, v: &Value) {
+    let _ = repr_capped(out, v, usize::MAX);
+}
+
+/// The output would pass the cap of [`write_display_capped`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLong;
+
+/// [`write_display`] that stops once `out` is longer than `cap` bytes
+/// (checked between the items of collections, so a value that shares one
+/// list many times over cannot build an enormous string first).
+pub fn write_display_capped(out: &mut String, v: &Value, cap: usize) -> Result<(), TooLong> {
+    match v {
+        Value::Str(s) => out.push_str(s),
+        Value::Dict(_) if crate::error::is_error_dict(v) => write_display(out, v),
+        _ => repr_capped(out, v, cap)?,
+    }
+    if out.len() > cap {
+        return Err(TooLong);
+    }
+    Ok(())
+}
+
+/// [`write_repr`] that stops once `out` is longer than `cap` bytes.
+pub fn repr_capped(out: &mut String, v: &Value, cap: usize) -> Result<(), TooLong> {
     match v {
         Value::Nil | Value::Undef => out.push_str("nil"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -32,16 +56,22 @@ pub fn write_repr(out: &mut String, v: &Value) {
         Value::List(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
+                if out.len() > cap {
+                    return Err(TooLong);
+                }
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_repr(out, item);
+                repr_capped(out, item, cap)?;
             }
             out.push(']');
         }
         Value::Dict(map) => {
             out.push('{');
             for (i, (k, v)) in map.iter().enumerate() {
+                if out.len() > cap {
+                    return Err(TooLong);
+                }
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -51,7 +81,7 @@ pub fn write_repr(out: &mut String, v: &Value) {
                     write_quoted(out, k);
                 }
                 out.push_str(": ");
-                write_repr(out, v);
+                repr_capped(out, v, cap)?;
             }
             out.push('}');
         }
@@ -74,9 +104,10 @@ pub fn write_repr(out: &mut String, v: &Value) {
         Value::Channel(c) => {
             let _ = write!(out, "<channel {}>", c.id);
         }
-        Value::Cell(c) => write_repr(out, &c.borrow()),
+        Value::Cell(c) => repr_capped(out, &c.borrow(), cap)?,
         Value::Pending(_) => out.push_str("<error>"),
     }
+    Ok(())
 }
 
 /// Floats always show a decimal point or an exponent: `5.0`, `0.1`, `1e21`.

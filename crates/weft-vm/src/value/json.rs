@@ -116,9 +116,42 @@ pub fn from_json(j: serde_json::Value) -> Value {
 /// The error names the offending value and where it is: `cannot convert a
 /// function to JSON (at $.handlers[1])`.
 pub fn write_json(out: &mut String, v: &Value, pretty: bool) -> Result<(), String> {
-    let mut w = Writer { out, pretty };
+    let mut w = Writer {
+        out,
+        pretty,
+        cap: usize::MAX,
+    };
     w.value(v, 0).map_err(|e| with_location(e, v))
 }
+
+/// Why [`write_json_capped`] failed.
+#[derive(Debug)]
+pub enum JsonWriteError {
+    /// A value JSON cannot hold (message as for [`write_json`]).
+    Invalid(String),
+    /// The text passed `cap` bytes (its length when the writer stopped).
+    TooLong(usize),
+}
+
+/// [`write_json`] that stops once the text is longer than `cap` bytes
+/// (`max_string_len`), checked between the items of collections.
+pub fn write_json_capped(
+    out: &mut String,
+    v: &Value,
+    pretty: bool,
+    cap: usize,
+) -> Result<(), JsonWriteError> {
+    let mut w = Writer { out, pretty, cap };
+    match w.value(v, 0) {
+        Ok(()) if out.len() <= cap => Ok(()),
+        Ok(()) => Err(JsonWriteError::TooLong(out.len())),
+        Err(e) if e == TOO_LONG => Err(JsonWriteError::TooLong(out.len())),
+        Err(e) => Err(JsonWriteError::Invalid(with_location(e, v))),
+    }
+}
+
+/// The internal error of a capped writer that passed its cap.
+const TOO_LONG: &str = "\0too long";
 
 /// Appends ` (at PATH)` to an error about a nested part of `root`.
 fn with_location(e: String, root: &Value) -> String {
@@ -186,6 +219,8 @@ pub fn to_json_string(v: &Value, pretty: bool) -> Result<String, String> {
 struct Writer<'a> {
     out: &'a mut String,
     pretty: bool,
+    /// Stop (with [`TOO_LONG`]) once the output is longer than this.
+    cap: usize,
 }
 
 impl Writer<'_> {
@@ -217,6 +252,9 @@ impl Writer<'_> {
                 }
                 self.out.push('[');
                 for (i, item) in items.iter().enumerate() {
+                    if self.out.len() > self.cap {
+                        return Err(TOO_LONG.to_string());
+                    }
                     if i > 0 {
                         self.out.push(',');
                     }
@@ -234,6 +272,9 @@ impl Writer<'_> {
                 }
                 self.out.push('{');
                 for (i, (k, item)) in map.iter().enumerate() {
+                    if self.out.len() > self.cap {
+                        return Err(TOO_LONG.to_string());
+                    }
                     if i > 0 {
                         self.out.push(',');
                     }

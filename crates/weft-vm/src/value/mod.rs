@@ -9,6 +9,7 @@
 mod display;
 mod equality;
 pub mod json;
+pub mod limits;
 pub mod schema;
 pub mod task;
 
@@ -21,9 +22,10 @@ use crate::builtins::BuiltinDef;
 use crate::bytecode::FnProto;
 use crate::error::RtError;
 
-pub use display::{write_display, write_repr};
+pub use display::{write_display, write_display_capped, write_repr, TooLong};
 pub use equality::{compare, values_equal};
 pub use json::{from_json, parse_json, to_json, to_json_string, write_json};
+pub use limits::SizeLimits;
 pub use schema::{cached_regex, validate};
 
 /// A string value (shared, copy-on-write).

@@ -5,7 +5,8 @@ use std::fmt::Write;
 use std::rc::Rc;
 
 use crate::error::{index_error, type_error, RtError, RtResult};
-use crate::value::{dict_get, write_display, DictMap, Value};
+use crate::value::limits::string_too_long;
+use crate::value::{dict_get, write_display_capped, DictMap, SizeLimits, Value};
 
 /// Resolves an int index (negative counts from the end) against `len`.
 fn resolve_index(i: i64, len: usize, what: &str) -> RtResult<usize> {
@@ -160,7 +161,12 @@ fn child_mut<'a>(cur: &'a mut Value, key: &Value, next: &Value) -> RtResult<&'a 
 }
 
 /// Sets `root[k1][k2]...[kn] = v`, copying shared collections on the way.
-pub(crate) fn set_path(root: &mut Value, keys: &[Value], v: Value) -> RtResult<()> {
+pub(crate) fn set_path(
+    root: &mut Value,
+    keys: &[Value],
+    v: Value,
+    limits: &SizeLimits,
+) -> RtResult<()> {
     let (last, inner) = keys.split_last().expect("at least one key");
     let mut cur = root;
     for (i, key) in inner.iter().enumerate() {
@@ -186,6 +192,9 @@ pub(crate) fn set_path(root: &mut Value, keys: &[Value], v: Value) -> RtResult<(
                     last.type_name()
                 )));
             };
+            if limits.max_collection_len.is_some() && !d.contains_key(k) {
+                limits.check_dict_len(d.len() + 1)?;
+            }
             Rc::make_mut(d).insert(k.clone(), v);
             Ok(())
         }
@@ -296,16 +305,22 @@ pub(crate) fn expect_dict(v: &Value) -> RtResult<()> {
 }
 
 /// The concatenated display strings of `parts` (string interpolation).
-pub(crate) fn interpolate(parts: &[Value]) -> Value {
+pub(crate) fn interpolate(parts: &[Value], limits: &SizeLimits) -> RtResult<Value> {
     let mut out = String::new();
+    let cap = limits.string_cap();
     for p in parts {
         match p {
             Value::Str(s) => out.push_str(s),
             Value::Int(i) => {
                 let _ = write!(out, "{i}");
             }
-            other => write_display(&mut out, other),
+            other => {
+                if write_display_capped(&mut out, other, cap).is_err() {
+                    return Err(string_too_long(out.len(), cap));
+                }
+            }
         }
+        limits.check_string_len(out.len())?;
     }
-    Value::str(out)
+    Ok(Value::str(out))
 }

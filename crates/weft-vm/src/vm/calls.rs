@@ -133,6 +133,7 @@ impl Vm {
                 };
                 self.stack = stack;
                 let v = result?;
+                self.program.limits.check(&v)?;
                 while self.stack.len() > result_pos {
                     self.drop_top();
                 }

@@ -6,7 +6,9 @@ use std::rc::Rc;
 use super::access::{check_iterable, get_field, index, iter_next, slice};
 use super::calls::Step;
 use super::dispatch_support::{int_cmp, slow_cmp};
-use super::ops::{add_in_place, arith, contains, make_range, negate, ordered};
+use super::ops::{
+    add_in_place, add_in_place_limited, arith, contains, make_range, negate, ordered,
+};
 use super::{Exit, Handler, Restore, Vm};
 use crate::bytecode::{Cmp, LocKind, Op};
 use crate::error::{overflow, RtError, RtResult};
@@ -240,7 +242,7 @@ impl Vm {
                                     throw!(overflow())
                                 }
                             }
-                        } else if let Err(e) = add_in_place(a, &b) {
+                        } else if let Err(e) = add_in_place_limited(a, &b, &self.program.limits) {
                             push!(b);
                             throw!(e)
                         } else {
@@ -258,8 +260,10 @@ impl Vm {
                                 }
                                 None => Err(overflow()),
                             },
-                            (Value::Cell(c), _) => add_in_place(&mut c.borrow_mut(), &b),
-                            (other, _) => add_in_place(other, &b),
+                            (Value::Cell(c), _) => {
+                                add_in_place_limited(&mut c.borrow_mut(), &b, &self.program.limits)
+                            }
+                            (other, _) => add_in_place_limited(other, &b, &self.program.limits),
                         };
                         b.discard();
                         tri!(r);

@@ -46,6 +46,8 @@ pub struct Program {
     pub max_steps: Option<u64>,
     /// Wall-clock limit (reset per run by `Runtime::restart_clock`).
     pub deadline: std::cell::Cell<Option<std::time::Instant>>,
+    /// `max_string_len` / `max_collection_len` (see `value::limits`).
+    pub limits: crate::value::SizeLimits,
     /// State owned by extension crates (LLM layer, workers), one value per
     /// type; see [`Program::ext`].
     pub extensions: RefCell<std::collections::HashMap<std::any::TypeId, Rc<dyn std::any::Any>>>,
@@ -201,6 +203,59 @@ impl Vm {
         Ok(())
     }
 
+    /// Awaits an async builtin. Under a wall-clock limit the wait itself is
+    /// bounded by the deadline: a builtin still running then (a `sleep`, a
+    /// slow process or request, a callback stuck in an await) is dropped,
+    /// and whatever script frames it had entered are unwound.
+    async fn await_builtin(&mut self, func: AsyncCall, args: Vec<Value>) -> RtResult<Value> {
+        let Some(deadline) = self.program.deadline.get() else {
+            let v = func.call(self, args).await?;
+            return self.after_builtin(v);
+        };
+        let frames = self.frames.len();
+        let handlers = self.handlers.len();
+        let height = self.stack.len();
+        let native_depth = self.native_depth;
+        match tokio::time::timeout_at(deadline.into(), func.call(self, args)).await {
+            Ok(r) => r.and_then(|v| self.after_builtin(v)),
+            Err(_) => {
+                self.frames.truncate(frames);
+                self.handlers.truncate(handlers);
+                self.stack.truncate(height);
+                self.native_depth = native_depth;
+                Err(crate::error::RtError::new(
+                    "limit_exceeded",
+                    "wall-clock time limit exceeded",
+                ))
+            }
+        }
+    }
+
+    /// Checks the result of an awaited (or host-called) builtin: the size
+    /// limits, and the deadline (an awaited builtin may have run for a
+    /// long time without a back-edge or call).
+    pub(crate) fn after_builtin(&self, v: Value) -> RtResult<Value> {
+        self.program.limits.check(&v)?;
+        self.check_deadline()?;
+        Ok(v)
+    }
+
+    /// Fails with `limit_exceeded` when the wall-clock limit has passed.
+    /// Builtins whose running time grows with their input (regexes, JSON)
+    /// call it when they finish, so a long call is noticed at once rather
+    /// than at the next budget check.
+    pub fn check_deadline(&self) -> RtResult<()> {
+        if let Some(deadline) = self.program.deadline.get() {
+            if std::time::Instant::now() >= deadline {
+                return Err(crate::error::RtError::new(
+                    "limit_exceeded",
+                    "wall-clock time limit exceeded",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Removes the top value without moving it out (scalars skip the
     /// drop glue entirely).
     #[inline(always)]
@@ -283,9 +338,18 @@ impl Vm {
                         let mut a = crate::builtins::Args::new(def.name, def.params, &mut args);
                         func(self, &mut a)
                     }
-                    crate::builtins::BuiltinFn::Async(func) => func(self, args.to_vec()).await,
-                    crate::builtins::BuiltinFn::Host(func) => func(self, args.to_vec()).await,
+                    crate::builtins::BuiltinFn::Async(func) => {
+                        return self
+                            .await_builtin(AsyncCall::Fn(*func), args.to_vec())
+                            .await
+                    }
+                    crate::builtins::BuiltinFn::Host(func) => {
+                        return self
+                            .await_builtin(AsyncCall::Host(func.clone()), args.to_vec())
+                            .await
+                    }
                 }
+                .and_then(|v| self.after_builtin(v))
             }
             other => Err(crate::error::type_error(format!(
                 "cannot call {} (not a function)",
@@ -330,7 +394,7 @@ impl Vm {
         func: AsyncCall,
         args: Vec<Value>,
     ) -> RtResult<Value> {
-        let result = func.call(self, args).await;
+        let result = self.await_builtin(func, args).await;
         match result {
             Ok(v) => self.stack.push(v),
             Err(e) => self.raise(e, stop)?,
@@ -345,7 +409,7 @@ impl Vm {
             match self.execute(stop)? {
                 Exit::Return(v) => return Ok(v),
                 Exit::Await(func, args) => {
-                    let result = func.call(self, args).await;
+                    let result = self.await_builtin(func, args).await;
                     match result {
                         Ok(v) => self.stack.push(v),
                         Err(e) => self.raise(e, stop)?,

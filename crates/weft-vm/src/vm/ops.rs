@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use crate::bytecode::Op;
 use crate::error::{overflow, type_error, RtError, RtResult};
-use crate::value::{compare, values_equal, RangeVal, Value};
+use crate::value::{compare, values_equal, RangeVal, SizeLimits, Value};
 
 fn verb(op: Op) -> &'static str {
     match op {
@@ -52,6 +52,25 @@ pub(crate) fn add_in_place(a: &mut Value, b: &Value) -> RtResult<()> {
         _ => return Err(mismatch(Op::Add, a, b)),
     }
     Ok(())
+}
+
+/// `a + b` in place where `b` may be a string, list or dict: the size
+/// limits are checked before `a` grows, so a failed `s += t` leaves `s` as
+/// it was.
+#[inline]
+pub(crate) fn add_in_place_limited(a: &mut Value, b: &Value, limits: &SizeLimits) -> RtResult<()> {
+    if limits.any() {
+        match (&*a, b) {
+            (Value::Str(x), Value::Str(y)) => limits.check_string_len(x.len() + y.len())?,
+            (Value::List(x), Value::List(y)) => limits.check_list_len(x.len() + y.len())?,
+            (Value::Dict(x), Value::Dict(y)) => {
+                let new = y.keys().filter(|k| !x.contains_key(*k)).count();
+                limits.check_dict_len(x.len() + new)?
+            }
+            _ => {}
+        }
+    }
+    add_in_place(a, b)
 }
 
 /// `-`, `*`, `/`, `%`, `**`.

@@ -13,8 +13,10 @@ use crate::value::{DictMap, Value};
 impl Vm {
     /// Executes one collection instruction on the operand stack.
     pub(super) fn exec_structural(&mut self, op: Op, consts: &[Value]) -> RtResult<()> {
+        let limits = self.program.limits;
         match op {
             Op::MakeList(n) => {
+                limits.check_list_len(n as usize)?;
                 let start = self.stack.len() - n as usize;
                 let items: Vec<Value> = self.stack.drain(start..).collect();
                 self.stack.push(Value::list(items));
@@ -22,11 +24,24 @@ impl Vm {
             Op::ListAppend => {
                 let v = self.stack.pop().expect("operand stack underflow");
                 if let Value::List(l) = self.stack.last_mut().expect("operand stack underflow") {
+                    limits.check_list_len(l.len() + 1)?;
                     Rc::make_mut(l).push(v);
                 }
             }
             Op::ListExtend => {
                 let xs = self.stack.pop().expect("operand stack underflow");
+                if limits.any() {
+                    let have = match self.stack.last() {
+                        Some(Value::List(l)) => l.len(),
+                        _ => 0,
+                    };
+                    let more = match &xs {
+                        Value::List(l) => l.len(),
+                        Value::Range(r) => r.len(),
+                        _ => 0,
+                    };
+                    limits.check_list_len(have.saturating_add(more))?;
+                }
                 let items: Vec<Value> = match xs {
                     Value::List(l) => match Rc::try_unwrap(l) {
                         Ok(v) => v,
@@ -45,6 +60,7 @@ impl Vm {
                 }
             }
             Op::MakeDict(n) => {
+                limits.check_dict_len(n as usize)?;
                 let start = self.stack.len() - 2 * n as usize;
                 let mut map = DictMap::with_capacity_and_hasher(n as usize, Default::default());
                 let mut drain = self.stack.drain(start..);
@@ -77,6 +93,9 @@ impl Vm {
                     )));
                 };
                 if let Value::Dict(d) = self.stack.last_mut().expect("operand stack underflow") {
+                    if limits.any() && !d.contains_key(&k) {
+                        limits.check_dict_len(d.len() + 1)?;
+                    }
                     Rc::make_mut(d).insert(k, v);
                 }
             }
@@ -89,6 +108,10 @@ impl Vm {
                     )));
                 };
                 if let Value::Dict(d) = self.stack.last_mut().expect("operand stack underflow") {
+                    if limits.any() {
+                        let new = src.keys().filter(|k| !d.contains_key(*k)).count();
+                        limits.check_dict_len(d.len() + new)?;
+                    }
                     let d = Rc::make_mut(d);
                     for (k, v) in src.iter() {
                         d.insert(k.clone(), v.clone());
@@ -97,7 +120,7 @@ impl Vm {
             }
             Op::Interp(n) => {
                 let start = self.stack.len() - n as usize;
-                let s = interpolate(&self.stack[start..]);
+                let s = interpolate(&self.stack[start..], &limits)?;
                 self.stack.truncate(start);
                 self.stack.push(s);
             }

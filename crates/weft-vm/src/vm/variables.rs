@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use super::access::{get_path, set_path};
-use super::ops::add_in_place;
+use super::ops::{add_in_place, add_in_place_limited};
 use super::Vm;
 use crate::bytecode::{Capture, LocKind, Op};
 use crate::error::{overflow, type_error, RtError, RtResult};
@@ -28,7 +28,7 @@ impl Vm {
                     let mut globals = self.program.globals.borrow_mut();
                     match &mut globals[g as usize] {
                         Value::Undef => Err(RtError::new("undefined", "")),
-                        other => add_in_place(other, &b),
+                        other => add_in_place_limited(other, &b, &self.program.limits),
                     }
                 };
                 b.discard();
@@ -42,7 +42,9 @@ impl Vm {
             Op::AddToUpvalCell(u) => {
                 let b = self.stack.pop().expect("operand stack underflow");
                 let r = match &closure.upvalues[u as usize] {
-                    Value::Cell(c) => add_in_place(&mut c.borrow_mut(), &b),
+                    Value::Cell(c) => {
+                        add_in_place_limited(&mut c.borrow_mut(), &b, &self.program.limits)
+                    }
                     _ => Err(type_error("internal: cell expected")),
                 };
                 b.discard();
@@ -99,18 +101,27 @@ impl Vm {
                 let r = {
                     let (lower, keys) = self.stack.split_at_mut(keys_start);
                     match kind {
-                        LocKind::Local => set_path(&mut lower[base + idx as usize], keys, v),
+                        LocKind::Local => set_path(
+                            &mut lower[base + idx as usize],
+                            keys,
+                            v,
+                            &self.program.limits,
+                        ),
                         LocKind::Cell => match &lower[base + idx as usize] {
-                            Value::Cell(c) => set_path(&mut c.borrow_mut(), keys, v),
+                            Value::Cell(c) => {
+                                set_path(&mut c.borrow_mut(), keys, v, &self.program.limits)
+                            }
                             _ => Err(type_error("internal: cell expected")),
                         },
                         LocKind::UpvalCell => match &closure.upvalues[idx as usize] {
-                            Value::Cell(c) => set_path(&mut c.borrow_mut(), keys, v),
+                            Value::Cell(c) => {
+                                set_path(&mut c.borrow_mut(), keys, v, &self.program.limits)
+                            }
                             _ => Err(type_error("internal: cell expected")),
                         },
                         LocKind::Global => {
                             let mut globals = self.program.globals.borrow_mut();
-                            set_path(&mut globals[idx as usize], keys, v)
+                            set_path(&mut globals[idx as usize], keys, v, &self.program.limits)
                         }
                     }
                 };

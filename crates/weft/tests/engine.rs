@@ -1,0 +1,165 @@
+//! The engine as a host uses it: several runs on one engine, limits per
+//! run, errors with spans, output capture, async methods inside a host's
+//! own tokio runtime, misuse reported as errors.
+
+use std::time::Duration;
+
+use weft::{Engine, Limits, OutputBuffer, Value};
+
+#[test]
+fn the_time_limit_restarts_with_every_run() {
+    let limits = Limits {
+        time_limit: Some(Duration::from_millis(300)),
+        ..Default::default()
+    };
+    let mut engine = Engine::builder().limits(limits).build().unwrap();
+    for _ in 0..3 {
+        // Each run takes ~150 ms: over the limit only if the clock kept running.
+        let v = engine.eval_blocking("sleep(150); 1").unwrap();
+        assert_eq!(v.as_int(), Some(1));
+    }
+    let err = engine.eval_blocking("sleep(1000)").unwrap_err();
+    assert_eq!(err.category(), "limit_exceeded");
+}
+
+#[test]
+fn runtime_errors_carry_a_span_and_render_like_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.wf");
+    std::fs::write(&path, "let a = 1\nlet b = a + \"x\"\n").unwrap();
+    let mut engine = Engine::builder().build().unwrap();
+    let err = engine.run_file_blocking(&path).unwrap_err();
+    assert_eq!(err.category(), "type_error");
+    let span = err.span().unwrap();
+    assert_eq!((span.line, span.column), (2, 9));
+    assert_eq!(span.file, path.display().to_string());
+    let text = err.to_string();
+    assert!(text.starts_with("error[type_error]: "), "{text}");
+    assert!(text.contains("2 | let b = a + \"x\""), "{text}");
+}
+
+#[test]
+fn output_is_captured_and_argv_is_bound() {
+    let out = OutputBuffer::new();
+    let mut engine = Engine::builder()
+        .output(out.clone())
+        .argv(["one", "two"])
+        .build()
+        .unwrap();
+    engine
+        .eval_blocking(r#"print(argv[1]); println("!")"#)
+        .unwrap();
+    assert_eq!(out.take(), "two!\n");
+}
+
+#[test]
+fn async_methods_run_inside_the_hosts_runtime() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut engine = Engine::builder().build().unwrap();
+        engine
+            .register_async_fn("wait", |ms: i64| async move {
+                tokio::time::sleep(Duration::from_millis(ms as u64)).await;
+                Ok(ms)
+            })
+            .unwrap();
+        // A worker needs the engine's LocalSet, not one of the host's.
+        let v = engine
+            .eval(r#"let w = spawn_worker({task: "t"}); wait_worker(w).status + " " + to_string(wait(2))"#)
+            .await
+            .unwrap();
+        assert_eq!(v.as_str(), Some("completed 2"));
+        // Blocking inside a runtime is refused, not a panic.
+        let err = engine.eval_blocking("1").unwrap_err();
+        assert_eq!(err.category(), "runtime");
+    });
+}
+
+#[test]
+fn registration_mistakes_are_errors() {
+    let mut engine = Engine::builder().build().unwrap();
+    let f = |x: i64| -> weft::Result<i64> { Ok(x) };
+    for (name, why) in [
+        ("len", "is a builtin"),
+        ("if", "is a keyword"),
+        ("two words", "must be an identifier"),
+        ("", "must be an identifier"),
+    ] {
+        let err = engine.register_fn(name, f).unwrap_err();
+        assert!(err.message().contains(why), "{name}: {err}");
+    }
+    engine.register_fn("ident", f).unwrap();
+    assert!(engine.register_fn("ident", f).is_err());
+    engine.eval_blocking("ident(1)").unwrap();
+    let err = engine.register_fn("later", f).unwrap_err();
+    assert!(err.message().contains("before the engine first runs code"));
+}
+
+#[test]
+fn native_arguments_are_checked_and_optional_tails_may_be_left_out() {
+    let mut engine = Engine::builder().build().unwrap();
+    engine
+        .register_fn_with_params(
+            "greet",
+            &["name", "greeting"],
+            |name: String, greeting: Option<String>| -> weft::Result<String> {
+                Ok(format!(
+                    "{}, {name}",
+                    greeting.unwrap_or_else(|| "hello".into())
+                ))
+            },
+        )
+        .unwrap();
+    let v = engine
+        .eval_blocking(r#"[greet("Ada"), greet("Bo", "hi")]"#)
+        .unwrap();
+    assert_eq!(v.repr(), r#"["hello, Ada", "hi, Bo"]"#);
+    let err = engine.eval_blocking("greet(1)").unwrap_err();
+    assert_eq!(
+        err.message(),
+        "greet: argument 1 (name) must be a string, got int"
+    );
+    let err = engine.eval_blocking("greet()").unwrap_err();
+    assert_eq!(err.message(), "greet() takes 1 to 2 arguments, got 0");
+}
+
+#[test]
+fn call_reaches_functions_of_a_file_and_values_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lib.wf");
+    std::fs::write(
+        &path,
+        "fn stats(xs) { {n: len(xs), sum: sum(xs)} }\nlet answer = 42\n",
+    )
+    .unwrap();
+    let mut engine = Engine::builder().build().unwrap();
+    engine.run_file_blocking(&path).unwrap();
+    let v = engine
+        .call_blocking("stats", vec![Value::from(vec![1_i64, 2, 3])])
+        .unwrap();
+    assert_eq!(v.to_json().unwrap(), serde_json::json!({"n": 3, "sum": 6}));
+    assert_eq!(engine.global("answer").unwrap().as_int(), Some(42));
+    let err = engine.call_blocking("answer", vec![]).unwrap_err();
+    assert_eq!(err.category(), "type_error");
+    // eval sees the file's names.
+    assert_eq!(
+        engine.eval_blocking("answer + 1").unwrap().as_int(),
+        Some(43)
+    );
+}
+
+#[test]
+fn the_interrupt_handle_stops_a_runaway_script() {
+    let mut engine = Engine::builder().build().unwrap();
+    let handle = engine.interrupt_handle();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        handle.interrupt();
+    });
+    let err = engine.eval_blocking("while true {}").unwrap_err();
+    stopper.join().unwrap();
+    assert_eq!(err.category(), "cancelled");
+}
