@@ -262,7 +262,13 @@ impl Runtime {
     /// Compiles one REPL input against the session's names (earlier inputs
     /// are not re-run) and runs it.
     pub async fn eval_repl(&mut self, source: &str) -> ReplOutcome {
-        let (main, ends_with_expr) = match self.compile_repl(source) {
+        self.eval_input("repl", source).await
+    }
+
+    /// [`Runtime::eval_repl`] with inputs named `<LABEL:N>` in diagnostics
+    /// (a host's `eval` uses `eval`).
+    pub async fn eval_input(&mut self, label: &str, source: &str) -> ReplOutcome {
+        let (main, ends_with_expr) = match self.compile_repl(label, source) {
             Ok(r) => r,
             Err(outcome) => return outcome,
         };
@@ -292,7 +298,7 @@ impl Runtime {
     /// (its declarations are not kept).
     pub fn disassemble_repl(&mut self, source: &str) -> Result<String, Vec<Diagnostic>> {
         let saved = self.repl_globals.clone();
-        let r = self.compile_repl(source);
+        let r = self.compile_repl("repl", source);
         self.repl_globals = saved;
         match r {
             Ok((main, _)) => Ok(crate::disasm::disassemble(&main, &self.program.builtins)),
@@ -307,10 +313,14 @@ impl Runtime {
 
     fn compile_repl(
         &mut self,
+        label: &str,
         source: &str,
     ) -> Result<(Rc<crate::bytecode::FnProto>, bool), ReplOutcome> {
         self.repl_inputs += 1;
-        let file = SourceFile::new(format!("<repl:{}>", self.repl_inputs), source.to_string());
+        let file = SourceFile::new(
+            format!("<{label}:{}>", self.repl_inputs),
+            source.to_string(),
+        );
         let ast = match parse_module(&file) {
             Ok(a) => a,
             Err(d) if d.incomplete => return Err(ReplOutcome::Incomplete),

@@ -90,6 +90,9 @@ struct Inner {
     providers: Vec<(String, Rc<dyn weft_agents::llm::Provider>)>,
     handlers: Rc<RefCell<Vec<Handler>>>,
     local: Rc<LocalSet>,
+    /// `progress(true)`: the live table starts with the first run (it is a
+    /// task, so it must be spawned inside the engine's `LocalSet`).
+    progress_pending: bool,
 }
 
 impl Engine {
@@ -109,6 +112,7 @@ impl Engine {
                 providers: Vec::new(),
                 handlers: Rc::new(RefCell::new(Vec::new())),
                 local: Rc::new(LocalSet::new()),
+                progress_pending: false,
             }),
         }
     }
@@ -290,7 +294,8 @@ impl Engine {
     }
 
     fn create_runtime(&mut self) -> Runtime {
-        let setup = self.inner.setup.take().unwrap_or_default();
+        let mut setup = self.inner.setup.take().unwrap_or_default();
+        self.inner.progress_pending = std::mem::take(&mut setup.agents.progress);
         let mut extra = weft_agents::builtins();
         extra.append(&mut self.inner.host_fns);
         let mut options = RuntimeOptions {
@@ -331,6 +336,15 @@ impl Engine {
     /// Prepares the runtime for a new top-level run: the wall-clock limit
     /// restarts and a stale interrupt is forgotten.
     fn start_run(&mut self) -> &mut Runtime {
+        self.runtime();
+        if std::mem::take(&mut self.inner.progress_pending) {
+            use std::io::IsTerminal;
+            if std::io::stderr().is_terminal() {
+                if let Some(rt) = &self.inner.runtime {
+                    weft_agents::workers::progress::start(rt.program());
+                }
+            }
+        }
         let rt = self.runtime();
         rt.restart_clock();
         rt.interrupt_handle()
@@ -392,7 +406,7 @@ impl Engine {
     pub async fn eval(&mut self, source: &str) -> Result<Value> {
         let local = self.inner.local.clone();
         self.in_local_with(&local, async move |engine: &mut Engine| {
-            let outcome = engine.start_run().eval_repl(source).await;
+            let outcome = engine.start_run().eval_input("eval", source).await;
             engine.end_run().await;
             outcome_value(outcome)
         })

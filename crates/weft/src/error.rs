@@ -34,7 +34,7 @@ pub struct Error {
 /// (in Unicode scalar values).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceSpan {
-    /// The file's name as it was given (`flows/triage.wf`, `<repl:1>`).
+    /// The file's name as it was given (`flows/triage.wf`; `<eval:1>` for the first `eval`).
     pub file: String,
     /// 1-based line.
     pub line: usize,

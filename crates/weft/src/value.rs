@@ -100,15 +100,11 @@ impl Value {
         self.0.as_str()
     }
 
-    /// The items, if this is a list (or a range, expanded).
+    /// The items, if this is a list. (A range such as `0..10` is not a
+    /// list: it may be huge; a script converts it with `list(r)`.)
     pub fn as_list(&self) -> Option<Vec<Value>> {
         match &*self.0 {
             vmv::Value::List(items) => Some(items.iter().cloned().map(Value::from_vm).collect()),
-            vmv::Value::Range(r) => Some(
-                (r.start..r.end.max(r.start))
-                    .map(|i| Value::wrap(vmv::Value::Int(i)))
-                    .collect(),
-            ),
             _ => None,
         }
     }
@@ -511,7 +507,7 @@ mod tests {
     }
 
     #[test]
-    fn options_and_ranges() {
+    fn options_and_conversions() {
         assert_eq!(Option::<i64>::from_value(Value::nil()), Ok(None));
         assert_eq!(Option::<i64>::from_value(Value::from(2)), Ok(Some(2)));
         assert!(u8::from_value(Value::from(300)).is_err());

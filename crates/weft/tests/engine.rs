@@ -36,6 +36,31 @@ fn runtime_errors_carry_a_span_and_render_like_the_cli() {
     let text = err.to_string();
     assert!(text.starts_with("error[type_error]: "), "{text}");
     assert!(text.contains("2 | let b = a + \"x\""), "{text}");
+    let err = engine.eval_blocking("1 +").unwrap_err();
+    let err2 = engine.eval_blocking("nope").unwrap_err();
+    assert_eq!(err.category(), "syntax_error");
+    assert_eq!(err2.category(), "undefined");
+    assert!(err2.span().unwrap().file.starts_with("<eval:"), "{err2}");
+}
+
+#[test]
+fn a_range_is_not_silently_expanded() {
+    let mut engine = Engine::builder().build().unwrap();
+    engine
+        .register_fn("total", |xs: Vec<i64>| -> weft::Result<i64> {
+            Ok(xs.iter().sum())
+        })
+        .unwrap();
+    assert_eq!(
+        engine.eval_blocking("total([1, 2, 3])").unwrap().as_int(),
+        Some(6)
+    );
+    let err = engine.eval_blocking("total(0..1000000000000)").unwrap_err();
+    assert_eq!(
+        err.message(),
+        "total: argument 1 must be a list of int, got range"
+    );
+    assert!(engine.eval_blocking("0..5").unwrap().as_list().is_none());
 }
 
 #[test]
