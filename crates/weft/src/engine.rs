@@ -203,7 +203,7 @@ impl Engine {
         let what = format!("register_fn(\"{name}\")");
         if self.inner.runtime.is_some() {
             return Err(Error::value(format!(
-                "{what}: native functions must be registered before the engine first runs code"
+                "{what}: native functions must be registered before the engine is first used (a run, an eval, a call or global lookup)"
             )));
         }
         let mut chars = name.chars();

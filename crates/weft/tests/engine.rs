@@ -120,7 +120,7 @@ fn registration_mistakes_are_errors() {
     assert!(engine.register_fn("ident", f).is_err());
     engine.eval_blocking("ident(1)").unwrap();
     let err = engine.register_fn("later", f).unwrap_err();
-    assert!(err.message().contains("before the engine first runs code"));
+    assert!(err.message().contains("before the engine is first used"));
 }
 
 #[test]
