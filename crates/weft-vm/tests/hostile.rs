@@ -448,6 +448,18 @@ fn files_larger_than_the_limit_are_not_read() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn process_output_larger_than_the_limit_is_refused() {
+    expect_stopped(
+        "shell(\"yes | head -c 3000000\")\n",
+        string_limit(MIB),
+        "limit_exceeded",
+        "string length 3000000 exceeds max_string_len 1048576",
+        Duration::from_secs(20),
+    );
+}
+
 #[test]
 fn scripts_within_the_limits_run_normally() {
     let (outcome, _) = run(

@@ -104,6 +104,65 @@ impl Engine {
     }
 }
 
+/// One builtin function as documentation sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltinInfo {
+    /// The name scripts call.
+    pub name: &'static str,
+    /// Parameter names; a trailing `"..."` marks a variadic builtin.
+    pub params: &'static [&'static str],
+    /// Fewest arguments accepted.
+    pub min_args: usize,
+    /// Most arguments accepted; `None` for a variadic builtin.
+    pub max_args: Option<usize>,
+    /// The stdlib family (`strings`, `lists`, `agents`, ...; `host` for
+    /// native functions).
+    pub family: &'static str,
+    /// One-line description.
+    pub doc: &'static str,
+}
+
+impl BuiltinInfo {
+    fn of(def: &weft_vm::builtins::BuiltinDef) -> BuiltinInfo {
+        BuiltinInfo {
+            name: def.name,
+            params: def.params,
+            min_args: def.min as usize,
+            max_args: (def.max != u8::MAX).then_some(def.max as usize),
+            family: def.family,
+            doc: def.doc,
+        }
+    }
+}
+
+/// Every builtin of `weft run` (the core library, then the agent layer),
+/// in registry order — what the generated builtin reference lists.
+///
+/// ```
+/// let all = weft::tooling::builtins();
+/// let split = all.iter().find(|b| b.name == "split").unwrap();
+/// assert_eq!((split.min_args, split.max_args), (1, Some(2)));
+/// assert!(all.iter().any(|b| b.name == "llm_call"));
+/// ```
+pub fn builtins() -> Vec<BuiltinInfo> {
+    weft_vm::builtins::core_builtins()
+        .iter()
+        .chain(weft_agents::builtins().iter())
+        .map(BuiltinInfo::of)
+        .collect()
+}
+
+impl Engine {
+    /// This engine's builtins, native functions included, in registry order.
+    pub fn builtin_infos(&mut self) -> Vec<BuiltinInfo> {
+        self.runtime()
+            .builtins()
+            .iter()
+            .map(|b| BuiltinInfo::of(b))
+            .collect()
+    }
+}
+
 /// The stored worker snapshots (`<state_dir>/workers/*.json`, workers.md
 /// §6), oldest first. A file that is not a valid snapshot (bad JSON,
 /// another `_type`, an unknown `version`) is an `Err` naming the file and

@@ -100,6 +100,23 @@ impl SizeLimits {
         }
     }
 
+    /// Checks `v` and, one level down, its items: the result of an awaited
+    /// builtin is often an envelope around new data (`{text: ...}` from a
+    /// model, `{stdout: ...}` from a process), while its deeper parts were
+    /// checked when they were made.
+    #[inline]
+    pub fn check_envelope(&self, v: &Value) -> RtResult<()> {
+        if !self.any() {
+            return Ok(());
+        }
+        self.check_shallow(v)?;
+        match v {
+            Value::List(l) => l.iter().try_for_each(|x| self.check_shallow(x)),
+            Value::Dict(d) => d.values().try_for_each(|x| self.check_shallow(x)),
+            _ => Ok(()),
+        }
+    }
+
     /// Checks `v` and everything inside it (values decoded from outside:
     /// JSON, HTTP bodies, messages from other tasks).
     pub fn check_deep(&self, v: &Value) -> RtResult<()> {
@@ -190,6 +207,17 @@ mod tests {
             display_limited(&Value::Int(3), &l).ok().as_deref(),
             Some("3")
         );
+    }
+
+    #[test]
+    fn envelope_check_looks_one_level_down() {
+        let l = SizeLimits {
+            max_string_len: Some(4),
+            max_collection_len: None,
+        };
+        let env = crate::value::dict_from([("text", Value::str("hello"))]);
+        assert!(l.check(&env).is_ok());
+        assert!(l.check_envelope(&env).is_err());
     }
 
     #[test]

@@ -235,7 +235,7 @@ impl Vm {
     /// limits, and the deadline (an awaited builtin may have run for a
     /// long time without a back-edge or call).
     pub(crate) fn after_builtin(&self, v: Value) -> RtResult<Value> {
-        self.program.limits.check(&v)?;
+        self.program.limits.check_envelope(&v)?;
         self.check_deadline()?;
         Ok(v)
     }
