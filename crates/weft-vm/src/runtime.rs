@@ -284,6 +284,8 @@ impl Runtime {
             .interrupt
             .store(false, std::sync::atomic::Ordering::Relaxed);
         let mut vm = self.repl_vm.take().unwrap_or_else(|| self.new_vm());
+        // The instruction budget is per input, like the deadline.
+        vm.steps = 0;
         let result = vm.run_module(id).await;
         self.repl_vm = Some(vm);
         self.program.flush_out();

@@ -23,6 +23,29 @@ fn the_time_limit_restarts_with_every_run() {
 }
 
 #[test]
+fn the_step_budget_is_per_run() {
+    let limits = Limits {
+        max_steps: Some(50_000),
+        ..Default::default()
+    };
+    let mut engine = Engine::builder().limits(limits).build().unwrap();
+    engine
+        .eval_blocking("fn spin(n) { var i = 0; while i < n { i += 1 }; i }")
+        .unwrap();
+    for _ in 0..4 {
+        // ~30,000 steps each: over the budget only if the count carried over.
+        assert_eq!(
+            engine.eval_blocking("spin(30000)").unwrap().as_int(),
+            Some(30000)
+        );
+        let v = weft::block_on(engine.call_with("spin", (30000,))).unwrap();
+        assert_eq!(v.as_int(), Some(30000));
+    }
+    let err = engine.eval_blocking("spin(100000)").unwrap_err();
+    assert_eq!(err.category(), "limit_exceeded");
+}
+
+#[test]
 fn runtime_errors_carry_a_span_and_render_like_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.wf");
