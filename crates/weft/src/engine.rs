@@ -11,8 +11,8 @@ use std::path::Path;
 use std::rc::Rc;
 
 use tokio::task::LocalSet;
-use weft_agents::state::AgentState;
 use weft_agents::AgentConfig;
+use weft_agents::state::AgentState;
 use weft_vm::builtins::BuiltinDef;
 use weft_vm::{ReplOutcome, Runtime, RuntimeOptions};
 
@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::llm::{Adapter, LlmProvider};
 use crate::local::Local;
-use crate::native::{async_def, sync_def, AsyncNativeFn, NativeFn};
+use crate::native::{AsyncNativeFn, NativeFn, async_def, sync_def};
 use crate::policy::Policy;
 use crate::value::{IntoValue, Value};
 
@@ -339,10 +339,9 @@ impl Engine {
         self.runtime();
         if std::mem::take(&mut self.inner.progress_pending) {
             use std::io::IsTerminal;
-            if std::io::stderr().is_terminal() {
-                if let Some(rt) = &self.inner.runtime {
-                    weft_agents::workers::progress::start(rt.program());
-                }
+            let on_terminal = std::io::stderr().is_terminal();
+            if let Some(rt) = self.inner.runtime.as_ref().filter(|_| on_terminal) {
+                weft_agents::workers::progress::start(rt.program());
             }
         }
         let rt = self.runtime();

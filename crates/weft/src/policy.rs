@@ -5,7 +5,7 @@
 use std::fmt;
 use std::path::Path;
 
-use weft_vm::policy::{parse_policy_request, CapabilityPolicy, SideEffectLevel};
+use weft_vm::policy::{CapabilityPolicy, SideEffectLevel, parse_policy_request};
 
 use crate::error::{Error, Result};
 

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::engine::{no_runtime, Engine};
+use crate::engine::{Engine, no_runtime};
 use crate::error::{Error, Result};
 use crate::value::Value;
 
