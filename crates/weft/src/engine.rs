@@ -413,7 +413,7 @@ impl Engine {
     }
 
     /// Calls the top-level function `name` (defined by a file run or an
-    /// `eval` before) with `args` and returns its result.
+    /// `eval` before, or a builtin) with `args` and returns its result.
     ///
     /// ```
     /// let mut engine = weft::Engine::builder().build()?;
@@ -466,12 +466,27 @@ impl Engine {
         self.call(name, args).await
     }
 
-    /// The value of the top-level name `name` (from files run and `eval`s),
-    /// or an `undefined` error with a did-you-mean.
+    /// The value of the top-level name `name` (from files run and `eval`s;
+    /// else a builtin of that name, as a function value), or an `undefined`
+    /// error with a did-you-mean.
+    ///
+    /// ```
+    /// let mut engine = weft::Engine::builder().build()?;
+    /// weft::block_on(engine.eval("let limit = 3"))?;
+    /// assert_eq!(engine.global("limit")?.as_int(), Some(3));
+    /// let upper = weft::block_on(engine.call("upper", vec!["abc".into()]))?;
+    /// assert_eq!(upper.as_str(), Some("ABC"));
+    /// assert_eq!(engine.global("limt").unwrap_err().message(),
+    ///            "no top-level function or value named 'limt' (did you mean 'limit'?)");
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn global(&mut self, name: &str) -> Result<Value> {
         let rt = self.runtime();
         if let Some(v) = rt.global(name) {
             return Ok(Value::from_vm(v));
+        }
+        if let Some(def) = rt.builtins().iter().find(|b| b.name == name) {
+            return Ok(Value::from_vm(weft_vm::Value::Builtin(def.clone())));
         }
         let names = rt.global_names();
         let hint = weft_syntax::suggest::did_you_mean(name, names.iter().map(String::as_str))

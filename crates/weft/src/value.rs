@@ -337,6 +337,15 @@ impl<T: Into<Value>> From<Vec<T>> for Value {
     }
 }
 
+impl<T: Into<Value>> From<HashMap<String, T>> for Value {
+    /// A dict with the keys sorted (hash order is not stable).
+    fn from(map: HashMap<String, T>) -> Value {
+        let mut pairs: Vec<(String, T)> = map.into_iter().collect();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        Value::dict(pairs.into_iter().map(|(k, v)| (k, v.into())))
+    }
+}
+
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(v: Option<T>) -> Value {
         v.map_or_else(Value::nil, Into::into)
