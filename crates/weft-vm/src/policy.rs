@@ -328,6 +328,24 @@ impl CapabilityPolicy {
         })
     }
 
+    /// The policy of code that runs in the same task with a narrower
+    /// `request` (a workflow or one of its nodes): like [`Self::intersect`]
+    /// but it is not a delegation level, so `max_depth` is not spent (a
+    /// requested `max_depth` may be at most this policy's).
+    pub fn restrict(
+        &self,
+        request: &PolicyRequest,
+        cwd: &Path,
+    ) -> Result<CapabilityPolicy, Excess> {
+        let mut widened = self.clone();
+        widened.max_depth = self.max_depth.saturating_add(1);
+        let mut out = widened.intersect(request, cwd)?;
+        if request.max_depth.is_none() {
+            out.max_depth = self.max_depth;
+        }
+        Ok(out)
+    }
+
     /// The dict form (as in workers.md §3; roots absolute).
     pub fn to_value(&self) -> Value {
         let mut d = DictMap::default();

@@ -135,6 +135,7 @@ pub fn restore(w: &Worker, snap: &serde_json::Value) {
     w.attempt
         .set(snap.get("attempt").and_then(|a| a.as_u64()).unwrap_or(1));
     *w.started_at.borrow_mut() = s("started_at");
+    *w.run_id.borrow_mut() = s("run_id");
     *w.finished_at.borrow_mut() = s("finished_at");
 }
 

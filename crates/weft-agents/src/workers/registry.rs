@@ -103,6 +103,8 @@ impl Usage {
 /// The live record of one worker.
 pub struct Worker {
     pub id: String,
+    /// The run a workflow worker works on (its latest cycle's).
+    pub run_id: RefCell<Option<String>>,
     pub name: String,
     pub mode: &'static str,
     pub key: Option<String>,
