@@ -117,6 +117,18 @@ pub fn parse_worker_options(
         return Err(value_error(format!("{who}: the task must not be empty")));
     }
     let name = opt_str(opts, who, "name")?.unwrap_or_else(|| "worker".to_string());
+    let job = parse_job(vm, opts, &name, who)?;
+    if !matches!(job, Job::Agent) {
+        for k in opts.keys() {
+            if !MODE_COMMON_KEYS.contains(&k.as_str()) {
+                return Err(value_error(format!(
+                    "{who}: option '{k}' does not apply to a {} worker (set it on the node; worker options here: {})",
+                    if matches!(job, Job::Node(_)) { "stage-mode" } else { "workflow-mode" },
+                    MODE_COMMON_KEYS.join(", ")
+                )));
+            }
+        }
+    }
     let key = opt_str(opts, who, "key")?;
     if key.as_deref() == Some("") {
         return Err(value_error(format!(
@@ -164,18 +176,6 @@ pub fn parse_worker_options(
         }
     }
     let call = parse_loop_options(vm, task.clone(), system, &loop_opts, who)?;
-    let job = parse_job(vm, opts, &name, who)?;
-    if !matches!(job, Job::Agent) {
-        for k in opts.keys() {
-            if !MODE_COMMON_KEYS.contains(&k.as_str()) {
-                return Err(value_error(format!(
-                    "{who}: option '{k}' does not apply to a {} worker (set it on the node; worker options here: {})",
-                    if matches!(job, Job::Node(_)) { "stage-mode" } else { "workflow-mode" },
-                    MODE_COMMON_KEYS.join(", ")
-                )));
-            }
-        }
-    }
     Ok(WorkerOptions {
         mode: match job {
             Job::Agent => "sub_agent",
@@ -248,7 +248,9 @@ fn parse_job(vm: &Vm, opts: &DictMap, name: &str, who: &str) -> RtResult<Job> {
             match (node, problems.is_empty()) {
                 (Some(n), true) => Ok(Job::Node(std::rc::Rc::new(n))),
                 _ => Err(value_error(crate::workflow::graph::problems_message(
-                    who, name, &problems,
+                    who,
+                    &format!("node '{name}'"),
+                    &problems,
                 ))),
             }
         }

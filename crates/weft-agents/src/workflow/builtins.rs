@@ -55,7 +55,7 @@ fn workflow_graph(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
             .unwrap_or_else(|| super::graph::name_of(&def));
         return Err(weft_vm::error::value_error(problems_message(
             "workflow_graph",
-            &name,
+            &format!("workflow '{name}'"),
             &problems,
         )));
     }

@@ -449,10 +449,14 @@ pub fn unknown_key_problem(node: Option<&str>, what: &str, key: &str, known: &[&
 
 pub fn type_problem(node: Option<&str>, what: &str, expected: &str, got: &Value) -> Problem {
     let prefix = node.map(|n| format!("node '{n}': ")).unwrap_or_default();
+    let got = match got {
+        Value::Int(_) | Value::Float(_) => format!("{} {}", got.type_name(), got.to_repr()),
+        _ => got.type_name().to_string(),
+    };
     Problem::new(
         "bad_value",
         node,
-        format!("{prefix}{what} must be {expected}, got {}", got.type_name()),
+        format!("{prefix}{what} must be {expected}, got {got}"),
     )
 }
 
@@ -486,11 +490,11 @@ pub fn normalized(g: &Graph) -> Value {
     ])
 }
 
-/// Every problem as one message: `WHO: invalid workflow 'NAME': N
-/// problem(s):` and a line per problem.
-pub fn problems_message(who: &str, name: &str, problems: &[Problem]) -> String {
+/// Every problem as one message: `WHO: invalid WHAT: N problem(s):` and
+/// a line per problem (`what` is e.g. `workflow 'fix_bug'`).
+pub fn problems_message(who: &str, what: &str, problems: &[Problem]) -> String {
     let mut msg = format!(
-        "{who}: invalid workflow '{name}': {} problem{}",
+        "{who}: invalid {what}: {} problem{}",
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     );

@@ -509,9 +509,23 @@ fn parse_stage(
             StageMode::Agent
         }
     };
+    if mode == StageMode::Llm {
+        for k in rest.keys() {
+            let k = k.as_str();
+            if LOOP_KEYS.contains(&k) && !["tools", "messages", "policy"].contains(&k) {
+                problems.push(Problem::new(
+                    "bad_value",
+                    Some(id),
+                    format!("node '{id}': '{k}' is an agent-loop option; it does not apply to mode \"llm\""),
+                ));
+            }
+        }
+    }
+    let known = kind_keys("stage");
     let mut options = DictMap::default();
     for (k, v) in rest.iter() {
-        if !["prompt", "system", "mode"].contains(&k.as_str()) {
+        // Unknown keys are reported once, by parse_node.
+        if !["prompt", "system", "mode"].contains(&k.as_str()) && known.contains(&k.as_str()) {
             options.insert(k.clone(), v.clone());
         }
     }
@@ -538,9 +552,10 @@ fn parse_subagent(
     problems: &mut Vec<Problem>,
 ) -> Option<NodeKind> {
     let task = text(id, d, "task", problems)?;
+    let known = kind_keys("subagent");
     let mut options = DictMap::default();
     for (k, v) in d.iter() {
-        if !["kind", "retry", "task"].contains(&k.as_str()) {
+        if !["kind", "retry", "task"].contains(&k.as_str()) && known.contains(&k.as_str()) {
             options.insert(k.clone(), v.clone());
         }
     }

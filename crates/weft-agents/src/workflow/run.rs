@@ -135,7 +135,11 @@ pub fn build_graph(vm: &Vm, def: &Value, who: &str) -> RtResult<Graph> {
             .as_ref()
             .map(|g| g.name.clone())
             .unwrap_or_else(|| super::graph::name_of(def));
-        return Err(value_error(problems_message(who, &name, &problems)));
+        return Err(value_error(problems_message(
+            who,
+            &format!("workflow '{name}'"),
+            &problems,
+        )));
     }
     graph.ok_or_else(|| value_error(format!("{who}: invalid workflow")))
 }
@@ -179,7 +183,8 @@ pub async fn execute(
         && opts.resume == opts.run_id
         && load(store.as_deref(), opts.resume.as_deref().unwrap_or_default()).is_err();
     let mut rec = if let (Some(r), false) = (&opts.resume, unwritten) {
-        let mut rec = load(store.as_deref(), r)?;
+        let mut rec = load(store.as_deref(), r)
+            .map_err(|e| value_error(format!("{who}: resume: {}", e.message())))?;
         check_same_workflow(&rec, &graph, who, "resume")?;
         if opts.retask {
             rec.task = task.clone();
@@ -192,7 +197,8 @@ pub async fn execute(
         resumed_from = Some(rec.status.clone());
         rec
     } else if let Some(r) = &opts.replay {
-        let src = load(store.as_deref(), r)?;
+        let src = load(store.as_deref(), r)
+            .map_err(|e| value_error(format!("{who}: replay: {}", e.message())))?;
         check_same_workflow(&src, &graph, who, "replay")?;
         replay = Some(Replay::new(&src));
         let mut rec = new_record(&graph, &task, definition.clone());
@@ -277,11 +283,11 @@ pub async fn execute(
             );
         }
     }
-    save_now(&env, &mut rec).await;
     let mut guard = CancelGuard {
         env: env.clone(),
         armed: true,
     };
+    save_now(&env, &mut rec).await;
     let bounds = Bounds {
         max_steps: opts.max_steps.unwrap_or(4 * graph.nodes.len() as u64),
         max_concurrent: opts.max_concurrent.unwrap_or(DEFAULT_CONCURRENCY),

@@ -20,7 +20,7 @@ use super::exec::{run_with_retry, NodeResult, RunEnv};
 use super::graph::Graph;
 use super::nodes::NodeKind;
 use super::record::{RunRecord, StageRecord};
-use super::store::save_now;
+use super::store::{save_now, save_soon};
 use crate::workers::registry::now;
 
 /// Limits of one run.
@@ -65,6 +65,7 @@ pub async fn drive(
     let mut by_task: HashMap<tokio::task::Id, (String, usize)> = HashMap::new();
     loop {
         // Start every node that may start.
+        let mut started = false;
         while !stopped && running.len() < bounds.max_concurrent {
             let ready = queue.iter().position(|n| {
                 if running.contains_key(n) {
@@ -116,6 +117,7 @@ pub async fn drive(
                 json!({"node": id, "kind": node.kind.name()}),
             );
             running.insert(id.clone(), stage_index);
+            started = true;
             let env2 = env.clone();
             let id2 = id.clone();
             let handle = tasks.spawn_local(async move {
@@ -127,6 +129,9 @@ pub async fn drive(
         rec.pending = pending_of(&queue, &running);
         if running.is_empty() {
             break;
+        }
+        if started {
+            save_soon(&env, rec);
         }
         let Some(joined) = tasks.join_next().await else {
             break;

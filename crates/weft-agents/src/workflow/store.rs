@@ -39,6 +39,16 @@ pub async fn save_now(env: &RunEnv, rec: &mut RunRecord) {
     }
 }
 
+/// Queues a write of `rec` without waiting (a stage started: a cancelled
+/// or crashed run shows it running).
+pub fn save_soon(env: &RunEnv, rec: &RunRecord) {
+    let j = rec.to_json();
+    if let Some(s) = store_of(env) {
+        s.write_json_later(&RunRecord::rel_path(&rec.id), &j);
+    }
+    *env.last_saved.borrow_mut() = Some(j);
+}
+
 /// Queues a write of `rec` (for drop paths that cannot await).
 pub fn save_later(env: &RunEnv, rec: &RunRecord) {
     if let Some(s) = store_of(env) {
