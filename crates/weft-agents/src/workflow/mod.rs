@@ -24,3 +24,6 @@ pub mod schedule;
 pub mod store;
 pub mod subagent;
 pub mod template;
+
+#[cfg(test)]
+mod tests;
