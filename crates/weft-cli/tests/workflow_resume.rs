@@ -145,3 +145,97 @@ fn killed_run_continues_from_its_pending_node() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("r_bad.json"));
 }
+
+const WORKER_PROGRAM: &str = r#"
+let delay = if len(argv) > 0 { to_int(argv[0]) } else { 5000 }
+llm_mock({match: "Summarise*", text: "a summary", delay_ms: delay})
+let g = {
+  name: "in_a_worker",
+  entry: "effect",
+  nodes: {
+    effect: {kind: "code", run: { ctx -> append_file("side_effects.txt", "effect\n"); "wrote" }},
+    slow: {kind: "stage", prompt: "Summarise \${task}"},
+  },
+  edges: [{from: "effect", to: "slow"}],
+}
+let w = spawn_worker({task: "the report", graph: g, key: "flow-worker", wait: true})
+println(w.mode, w.status, w.result.outputs.slow)
+println(map(w.result.stages, { s -> "${s.node}:${s.status}" }))
+"#;
+
+#[test]
+fn killed_workflow_worker_continues_its_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.wf"), WORKER_PROGRAM).unwrap();
+    let mut child = weft(dir.path(), &["run", "flow.wf"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !in_second_stage(dir.path()) {
+        assert!(Instant::now() < deadline, "the second stage never started");
+        assert!(child.try_wait().unwrap().is_none(), "weft exited early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let out = weft(dir.path(), &["run", "flow.wf", "--", "10"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "workflow completed a summary",
+            "[\"effect:completed\", \"slow:interrupted\", \"slow:completed\"]",
+        ],
+        "{stdout}"
+    );
+    let effects = std::fs::read_to_string(dir.path().join("side_effects.txt")).unwrap();
+    assert_eq!(effects, "effect\n", "the first stage ran again");
+}
+
+#[test]
+fn run_events_go_to_stderr_with_events() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ev.wf"),
+        "let r = workflow_execute(\"t\", {name: \"ev\", nodes: {a: {kind: \"code\", run: { c -> 1 }}, b: {kind: \"join\"}}, edges: [{from: \"a\", to: \"b\"}]})\nprintln(r.status)\n",
+    )
+    .unwrap();
+    let out = weft(dir.path(), &["run", "--events", "ev.wf"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "completed\n");
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "run_started",
+            "stage_started",
+            "stage_finished",
+            "stage_started",
+            "stage_finished",
+            "run_finished"
+        ]
+    );
+    let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(events[0]["workflow"], "ev");
+    assert_eq!(events[2]["data"]["node"], "a");
+    assert_eq!(events[2]["data"]["branch"], "success");
+    assert_eq!(events[5]["data"]["status"], "completed");
+}

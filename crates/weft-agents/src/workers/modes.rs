@@ -56,26 +56,38 @@ pub async fn run_graph_cycle(program: &Rc<Program>, w: &Rc<Worker>, def: Value) 
     let opts = w.options.borrow().clone();
     let mut vm = Vm::new(program.clone());
     vm.ctx = w.ctx.borrow().clone();
-    let resumed = w.resume_from.borrow_mut().take().is_some();
+    // A worker resumed after the process died carries its run id in its
+    // checkpoint; a finished cycle's run is in `run_id`.
+    let interrupted_run = w.resume_from.borrow_mut().take().and_then(|cp| {
+        cp.get("run_id")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    });
     let previous = w.run_id.borrow().clone();
     let mut eo = ExecuteOptions {
         persist: Some(opts.carry.persist),
         ..Default::default()
     };
-    match previous {
-        // The process died mid-run: continue that run.
-        Some(id) if resumed => eo.resume = Some(id),
+    let run_id = match (interrupted_run, previous) {
+        (Some(id), _) => {
+            eo.resume = Some(id.clone());
+            eo.run_id = Some(id.clone());
+            id
+        }
         // send_input on a finished cycle.
-        Some(id) if cycle > 0 && opts.carry.resume_workflow => {
-            eo.resume = Some(id);
+        (None, Some(id)) if cycle > 0 && opts.carry.resume_workflow => {
+            eo.resume = Some(id.clone());
             eo.retask = true;
+            id
         }
         _ => {
             let id = format!("r_{}", uuid::Uuid::now_v7());
-            *w.run_id.borrow_mut() = Some(id.clone());
-            eo.run_id = Some(id);
+            eo.run_id = Some(id.clone());
+            id
         }
-    }
+    };
+    *w.run_id.borrow_mut() = Some(run_id.clone());
+    *w.checkpoint.borrow_mut() = serde_json::json!({"run_id": run_id});
     // The run id must be durable before the run does anything.
     let state = registry(program);
     snapshot_now(&state.workers, w).await;
