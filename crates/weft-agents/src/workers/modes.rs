@@ -97,20 +97,7 @@ pub async fn run_graph_cycle(program: &Rc<Program>, w: &Rc<Worker>, def: Value) 
         Ok(rec) => {
             // Children (subagent nodes) already rolled their usage up; add
             // what the run's own stages used besides.
-            let rolled = w.usage.get();
-            let mut own = rec.usage;
-            own.input_tokens = own
-                .input_tokens
-                .saturating_sub(rolled.input_tokens - before.input_tokens);
-            own.output_tokens = own
-                .output_tokens
-                .saturating_sub(rolled.output_tokens - before.output_tokens);
-            own.iterations = own
-                .iterations
-                .saturating_sub(rolled.iterations - before.iterations);
-            own.tool_calls = own
-                .tool_calls
-                .saturating_sub(rolled.tool_calls - before.tool_calls);
+            let own = rec.usage.minus(&w.usage.get().minus(&before));
             add_usage(program, w, own);
             let status = match rec.status.as_str() {
                 "completed" => Status::Completed,

@@ -84,6 +84,16 @@ impl Usage {
         self.tool_calls += o.tool_calls;
     }
 
+    /// `self - o`, each counter floored at 0.
+    pub fn minus(self, o: &Usage) -> Usage {
+        Usage {
+            input_tokens: self.input_tokens.saturating_sub(o.input_tokens),
+            output_tokens: self.output_tokens.saturating_sub(o.output_tokens),
+            iterations: self.iterations.saturating_sub(o.iterations),
+            tool_calls: self.tool_calls.saturating_sub(o.tool_calls),
+        }
+    }
+
     pub fn to_json(self) -> serde_json::Value {
         serde_json::json!({"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
                            "iterations": self.iterations, "tool_calls": self.tool_calls})

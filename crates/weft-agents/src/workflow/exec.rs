@@ -70,7 +70,7 @@ impl NodeResult {
         }
     }
 
-    fn failed(e: &RtError, input: serde_json::Value) -> NodeResult {
+    pub fn failed(e: &RtError, input: serde_json::Value) -> NodeResult {
         NodeResult {
             output: Value::Nil,
             branch: "failed".to_string(),

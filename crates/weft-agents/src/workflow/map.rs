@@ -48,17 +48,7 @@ pub async fn run_map(vm: &mut Vm, env: &Rc<RunEnv>, node: &Rc<Node>, ctx: &Value
     };
     let list = match items_of(vm, items, ctx, &node.id).await {
         Ok(l) => l,
-        Err(e) => {
-            return NodeResult {
-                output: Value::Nil,
-                branch: "failed".into(),
-                error: error_value(&e.category(), &e.message()),
-                usage: Usage::default(),
-                worker_id: None,
-                input: serde_json::Value::Null,
-                attempts: 1,
-            }
-        }
+        Err(e) => return NodeResult::failed(&e, serde_json::Value::Null),
     };
     let input_json = json!({"items": to_json(&Value::list(list.clone())).unwrap_or_default()});
     let node_input = match ctx {
@@ -95,15 +85,7 @@ pub async fn run_map(vm: &mut Vm, env: &Rc<RunEnv>, node: &Rc<Node>, ctx: &Value
             Err(e) if e.is_cancelled() => continue,
             Err(_) => continue,
         };
-        let r = r.unwrap_or_else(|e| NodeResult {
-            output: Value::Nil,
-            branch: "failed".into(),
-            error: error_value(&e.category(), &e.message()),
-            usage: Usage::default(),
-            worker_id: None,
-            input: serde_json::Value::Null,
-            attempts: 1,
-        });
+        let r = r.unwrap_or_else(|e| NodeResult::failed(&e, serde_json::Value::Null));
         usage.add(&r.usage);
         if r.is_failed() {
             bad += 1;

@@ -374,6 +374,23 @@ pub fn parse_node(
     })
 }
 
+/// An optional int option of at least 1.
+fn positive_int(id: &str, rest: &DictMap, key: &str, problems: &mut Vec<Problem>) -> Option<u64> {
+    match dict_get(rest, key) {
+        None | Some(Value::Nil) => None,
+        Some(Value::Int(n)) if *n >= 1 => Some(*n as u64),
+        Some(other) => {
+            problems.push(type_problem(
+                Some(id),
+                &format!("'{key}'"),
+                "a positive int",
+                other,
+            ));
+            None
+        }
+    }
+}
+
 fn parse_retry(id: &str, v: Option<&Value>, problems: &mut Vec<Problem>) -> Retry {
     let mut r = Retry::default();
     let Some(v) = v else { return r };
@@ -587,19 +604,7 @@ fn parse_verify(id: &str, rest: &DictMap, problems: &mut Vec<Problem>) -> Option
             None
         }
     };
-    let timeout_ms = match dict_get(rest, "timeout_ms") {
-        None | Some(Value::Nil) => None,
-        Some(Value::Int(n)) if *n >= 1 => Some(*n as u64),
-        Some(other) => {
-            problems.push(type_problem(
-                Some(id),
-                "'timeout_ms'",
-                "a positive int",
-                other,
-            ));
-            None
-        }
-    };
+    let timeout_ms = positive_int(id, rest, "timeout_ms", problems);
     Some(NodeKind::Verify {
         command: command?,
         expect_status,
@@ -647,32 +652,9 @@ fn parse_map(
         }
         Some(spec) => parse_node(vm, &format!("{id}.each"), spec, who, problems),
     };
-    let max_concurrent = match dict_get(rest, "max_concurrent") {
-        None | Some(Value::Nil) => DEFAULT_MAP_CONCURRENCY,
-        Some(Value::Int(n)) if *n >= 1 => *n as usize,
-        Some(other) => {
-            problems.push(type_problem(
-                Some(id),
-                "'max_concurrent'",
-                "a positive int",
-                other,
-            ));
-            DEFAULT_MAP_CONCURRENCY
-        }
-    };
-    let min_completed = match dict_get(rest, "min_completed") {
-        None | Some(Value::Nil) => None,
-        Some(Value::Int(n)) if *n >= 1 => Some(*n as usize),
-        Some(other) => {
-            problems.push(type_problem(
-                Some(id),
-                "'min_completed'",
-                "a positive int",
-                other,
-            ));
-            None
-        }
-    };
+    let max_concurrent = positive_int(id, rest, "max_concurrent", problems)
+        .map_or(DEFAULT_MAP_CONCURRENCY, |n| n as usize);
+    let min_completed = positive_int(id, rest, "min_completed", problems).map(|n| n as usize);
     let join = match dict_get(rest, "join") {
         None | Some(Value::Nil) => JoinRule::All,
         Some(Value::Str(s)) => match s.as_str() {

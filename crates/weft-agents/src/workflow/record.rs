@@ -217,15 +217,7 @@ impl RunRecord {
     }
 }
 
-/// The key index file of a run key (hex-encoded when not a plain name).
+/// The key index file of a run key.
 pub fn key_rel(key: &str) -> String {
-    let plain = key
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if plain && key.len() <= 100 {
-        format!("run-keys/{key}.json")
-    } else {
-        let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
-        format!("run-keys/x{}.json", &hex[..hex.len().min(200)])
-    }
+    crate::store::key_index_rel("run-keys", key)
 }

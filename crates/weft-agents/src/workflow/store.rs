@@ -65,21 +65,10 @@ pub fn index_key(env: &RunEnv, key: &str, id: &str) {
 
 /// The stored record of a run key, if any.
 pub fn lookup_key(store: &Store, key: &str) -> RtResult<Option<RunRecord>> {
-    let rel = key_rel(key);
-    let Ok(path) = store.path(&rel) else {
+    let Some(id) = crate::store::read_key_index(store, &key_rel(key)).map_err(value_error)? else {
         return Ok(None);
     };
-    if !path.exists() {
-        return Ok(None);
-    }
-    let index = store.read_json(&rel).map_err(value_error)?;
-    let Some(id) = index.get("id").and_then(|v| v.as_str()) else {
-        return Err(value_error(format!(
-            "{}: key index without an id",
-            path.display()
-        )));
-    };
-    let rel = RunRecord::rel_path(id);
+    let rel = RunRecord::rel_path(&id);
     if !store.path(&rel).map(|p| p.exists()).unwrap_or(false) {
         return Ok(None);
     }

@@ -40,14 +40,14 @@ pub async fn run(vm: &mut Vm, env: &RunEnv, node: &Node, ctx: &Value) -> NodeRes
     let task = match task {
         Some(t) => match render(vm, t, ctx, &node.id, "task").await {
             Ok(t) => t,
-            Err(e) => return failed(&e, serde_json::Value::Null),
+            Err(e) => return NodeResult::failed(&e, serde_json::Value::Null),
         },
         None => env.task.clone(),
     };
     let input = json!({"task": task});
     let mut opts = match parse_worker_options(vm, Some(task), options, env.who) {
         Ok(o) => o,
-        Err(e) => return failed(&e, input),
+        Err(e) => return NodeResult::failed(&e, input),
     };
     if dict_get(options, "name").is_none() {
         opts.name = node.id.clone();
@@ -55,7 +55,7 @@ pub async fn run(vm: &mut Vm, env: &RunEnv, node: &Node, ctx: &Value) -> NodeRes
     opts.mode = "stage";
     let w = match spawn(vm, opts, env.who, true).await {
         Ok(w) => w,
-        Err(e) => return failed(&e, input),
+        Err(e) => return NodeResult::failed(&e, input),
     };
     let mut guard = CancelOnDrop {
         program: env.program.clone(),
@@ -77,18 +77,6 @@ pub async fn run(vm: &mut Vm, env: &RunEnv, node: &Node, ctx: &Value) -> NodeRes
         },
         usage,
         worker_id: Some(w.id.clone()),
-        input,
-        attempts: 1,
-    }
-}
-
-fn failed(e: &weft_vm::error::RtError, input: serde_json::Value) -> NodeResult {
-    NodeResult {
-        output: Value::Nil,
-        branch: "failed".to_string(),
-        error: super::exec::error_value(&e.category(), &e.message()),
-        usage: Default::default(),
-        worker_id: None,
         input,
         attempts: 1,
     }
