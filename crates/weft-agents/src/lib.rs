@@ -17,6 +17,7 @@ pub mod store;
 pub mod tools;
 pub mod transcript;
 pub mod workers;
+pub mod workflow;
 
 use weft_vm::builtins::BuiltinDef;
 
@@ -30,5 +31,6 @@ pub fn builtins() -> Vec<BuiltinDef> {
     all.extend(agent_loop::defs());
     all.extend(transcript::defs());
     all.extend(workers::builtins::defs());
+    all.extend(workflow::builtins::defs());
     all
 }

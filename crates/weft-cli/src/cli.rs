@@ -29,6 +29,8 @@ pub enum Command {
     Disasm(DisasmArgs),
     /// Show the worker snapshots of a state directory
     Workers(WorkersArgs),
+    /// Show the workflow run records of a state directory
+    Runs(RunsArgs),
     /// Start an interactive session (read-eval-print loop)
     Repl,
 }
@@ -123,6 +125,31 @@ pub enum WorkersCommand {
     Show {
         /// The worker id (`w_...`) or a snapshot file
         id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// State directory (WEFT_STATE_DIR, if set, takes precedence; default
+    /// `.weft/`)
+    #[arg(long, value_name = "DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: RunsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// One line per stored run: id, status, workflow, key, stages, created, task
+    List,
+    /// A readable summary of a run: stages, branches, timings, usage
+    Show {
+        /// The run id (`r_...`) or a record file
+        id: String,
+        /// Print the raw record as JSON instead
+        #[arg(long)]
+        json: bool,
     },
 }
 

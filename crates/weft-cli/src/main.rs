@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Test(args) => testing::execute(args),
         Command::Disasm(args) => commands::disasm::execute(args),
         Command::Workers(args) => commands::workers::execute(args),
+        Command::Runs(args) => commands::runs::execute(args),
         Command::Repl => repl::execute(),
     };
     exit.into()

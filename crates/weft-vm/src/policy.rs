@@ -328,6 +328,24 @@ impl CapabilityPolicy {
         })
     }
 
+    /// The policy of code that runs in the same task with a narrower
+    /// `request` (a workflow or one of its nodes): like [`Self::intersect`]
+    /// but it is not a delegation level, so `max_depth` is not spent (a
+    /// requested `max_depth` may be at most this policy's).
+    pub fn restrict(
+        &self,
+        request: &PolicyRequest,
+        cwd: &Path,
+    ) -> Result<CapabilityPolicy, Excess> {
+        let mut widened = self.clone();
+        widened.max_depth = self.max_depth.saturating_add(1);
+        let mut out = widened.intersect(request, cwd)?;
+        if request.max_depth.is_none() {
+            out.max_depth = self.max_depth;
+        }
+        Ok(out)
+    }
+
     /// The dict form (as in workers.md §3; roots absolute).
     pub fn to_value(&self) -> Value {
         let mut d = DictMap::default();
@@ -689,5 +707,48 @@ mod tests {
         assert!(split_capability("fs.wirte")
             .unwrap_err()
             .contains("did you mean 'fs.write'"));
+    }
+}
+
+#[cfg(test)]
+mod restrict_tests {
+    use super::*;
+
+    #[test]
+    fn restrict_narrows_without_spending_depth() {
+        let mut ceiling = CapabilityPolicy::allow_all();
+        ceiling.max_depth = 2;
+        let req = PolicyRequest {
+            tools: Some(["read".to_string()].into_iter().collect()),
+            ..Default::default()
+        };
+        let p = ceiling.restrict(&req, Path::new("/")).unwrap();
+        assert_eq!(p.max_depth, 2);
+        assert!(p.allows_tool("read") && !p.allows_tool("write"));
+        // A child's intersect spends one level; restrict of depth 0 works.
+        assert_eq!(
+            ceiling.intersect(&req, Path::new("/")).unwrap().max_depth,
+            1
+        );
+        ceiling.max_depth = 0;
+        assert_eq!(ceiling.restrict(&req, Path::new("/")).unwrap().max_depth, 0);
+        // Asking for more depth than the ceiling is an excess.
+        let deeper = PolicyRequest {
+            max_depth: Some(1),
+            ..Default::default()
+        };
+        assert!(ceiling.restrict(&deeper, Path::new("/")).is_err());
+        // Asking for more tools than the ceiling is an excess.
+        let narrow = ceiling.restrict(&req, Path::new("/")).unwrap();
+        let wide = PolicyRequest {
+            tools: Some(
+                ["read".to_string(), "write".to_string()]
+                    .into_iter()
+                    .collect(),
+            ),
+            ..Default::default()
+        };
+        let excess = narrow.restrict(&wide, Path::new("/")).unwrap_err();
+        assert_eq!(excess.tools, vec!["write".to_string()]);
     }
 }

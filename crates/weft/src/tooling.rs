@@ -206,6 +206,42 @@ pub fn worker_snapshot(state_dir: &Path, id: &str) -> Result<serde_json::Value> 
     read_record(&path, "weft.worker", 1)
 }
 
+/// The stored workflow run records (`<state_dir>/runs/*.json`,
+/// workflows.md §4), oldest first; like [`worker_snapshots`], an unreadable
+/// record is an `Err` naming the file and the reason.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// assert!(weft::tooling::run_records(dir.path()).is_empty());
+/// ```
+pub fn run_records(state_dir: &Path) -> Vec<Result<serde_json::Value>> {
+    let (rows, errors) = weft_agents::workflow::report::list_runs(state_dir);
+    errors
+        .into_iter()
+        .map(|e| Err(Error::value(e)))
+        .chain(rows.into_iter().map(Ok))
+        .collect()
+}
+
+/// The run record of run `id` (`r_...`) in `state_dir`, or of the record
+/// file `id` names. A missing run is a `value_error`.
+pub fn run_record(state_dir: &Path, id: &str) -> Result<serde_json::Value> {
+    weft_agents::workflow::report::load_run(state_dir, id).map_err(Error::value)
+}
+
+/// One line describing a run record (`weft runs list`): id, status,
+/// workflow, key, stage count, creation time, task.
+pub fn run_list_line(record: &serde_json::Value) -> String {
+    weft_agents::workflow::report::list_line(record)
+}
+
+/// A multi-line summary of a run record (`weft runs show`): its stages
+/// with branch, attempts, duration, tokens and worker, the transitions
+/// taken, pending nodes, usage and the error.
+pub fn run_summary(record: &serde_json::Value) -> String {
+    weft_agents::workflow::report::summary(record)
+}
+
 /// Reads one durable record (a worker snapshot, a run record, ...),
 /// checking its `_type` and `version`; the error names the file.
 pub fn read_record(path: &Path, type_name: &str, version: u64) -> Result<serde_json::Value> {

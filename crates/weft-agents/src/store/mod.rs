@@ -85,6 +85,35 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 pub use atomic::is_temp_name;
+
+/// The file of `key` in the key index folder `dir` (`keys`, `run-keys`):
+/// `DIR/KEY.json` for plain names, else the key hex-encoded.
+pub fn key_index_rel(dir: &str, key: &str) -> String {
+    let plain = key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if plain && key.len() <= 100 {
+        format!("{dir}/{key}.json")
+    } else {
+        let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+        format!("{dir}/x{}.json", &hex[..hex.len().min(200)])
+    }
+}
+
+/// The id a key index entry names, if the entry exists.
+pub fn read_key_index(store: &Store, rel: &str) -> Result<Option<String>, String> {
+    let Ok(path) = store.path(rel) else {
+        return Ok(None);
+    };
+    if !path.exists() {
+        return Ok(None);
+    }
+    let index = store.read_json(rel)?;
+    match index.get("id").and_then(|v| v.as_str()) {
+        Some(id) => Ok(Some(id.to_string())),
+        None => Err(format!("{}: key index without an id", path.display())),
+    }
+}
 pub use load::{check_record, list_dir, load_record, read_json_file};
 pub use secrets::{secret_values, secret_values_from, REDACTED};
 

@@ -16,18 +16,9 @@ use crate::agent_loop::{AgentProgress, ToolCallRecord};
 use crate::tools::{ToolError, ToolOutcome};
 use crate::transcript::Transcript;
 
-/// The key index file of `key` (the key hex-encoded when it is not a
-/// plain file name).
+/// The key index file of `key`.
 fn key_rel(key: &str) -> String {
-    let plain = key
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if plain && key.len() <= 100 {
-        format!("keys/{key}.json")
-    } else {
-        let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
-        format!("keys/x{}.json", &hex[..hex.len().min(200)])
-    }
+    crate::store::key_index_rel("keys", key)
 }
 
 /// Records `w`'s key in the index.
@@ -63,19 +54,8 @@ pub fn lookup(
     if reg.fresh.get() || !store.persist() {
         return Ok(None);
     }
-    let rel = key_rel(key);
-    let Ok(path) = store.path(&rel) else {
+    let Some(id) = crate::store::read_key_index(&store, &key_rel(key)).map_err(value_error)? else {
         return Ok(None);
-    };
-    if !path.exists() {
-        return Ok(None);
-    }
-    let index = store.read_json(&rel).map_err(value_error)?;
-    let Some(id) = index.get("id").and_then(|v| v.as_str()) else {
-        return Err(value_error(format!(
-            "{}: key index without an id",
-            path.display()
-        )));
     };
     let snap_rel = format!("workers/{id}.json");
     if !store.path(&snap_rel).map(|p| p.exists()).unwrap_or(false) {
@@ -135,6 +115,7 @@ pub fn restore(w: &Worker, snap: &serde_json::Value) {
     w.attempt
         .set(snap.get("attempt").and_then(|a| a.as_u64()).unwrap_or(1));
     *w.started_at.borrow_mut() = s("started_at");
+    *w.run_id.borrow_mut() = s("run_id");
     *w.finished_at.borrow_mut() = s("finished_at");
 }
 

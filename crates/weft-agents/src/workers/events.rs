@@ -19,12 +19,19 @@ pub fn emit(reg: &Registry, w: &Worker, kind: &str, data: serde_json::Value) {
         "seq": seq, "at": now(), "kind": kind, "worker_id": w.id, "name": w.name,
         "parent_id": w.parent_id, "status": w.status().name(), "data": data,
     });
+    let line = publish(reg, &ev);
+    w.events.borrow_mut().push(line);
+}
+
+/// Sends one event (a worker's or a workflow run's) to the host sink,
+/// stderr (`--events`) and `events.jsonl`; returns its JSON line.
+pub fn publish(reg: &Registry, ev: &serde_json::Value) -> String {
     let line = ev.to_string();
     if reg.sinks.stderr.get() {
         eprintln!("{line}");
     }
     if let Some(f) = reg.sinks.host.borrow().as_ref() {
-        f(&ev);
+        f(ev);
     }
     if reg.store().is_some_and(|s| s.persist()) {
         let mut pending = reg.pending_events.borrow_mut();
@@ -33,7 +40,7 @@ pub fn emit(reg: &Registry, w: &Worker, kind: &str, data: serde_json::Value) {
         drop(pending);
         start_writer(reg);
     }
-    w.events.borrow_mut().push(line);
+    line
 }
 
 /// The snapshot JSON of `w`.
@@ -56,6 +63,7 @@ pub fn snapshot_json(w: &Worker) -> serde_json::Value {
         "error": j(&w.error.borrow()), "usage": w.usage.get().to_json(),
         "parent_id": w.parent_id, "depth": w.depth, "children": w.children.borrow().clone(),
         "checkpoint": w.checkpoint.borrow().clone(), "attempt": w.attempt.get(),
+        "run_id": w.run_id.borrow().clone(),
         "created_at": w.created_at, "started_at": w.started_at.borrow().clone(),
         "finished_at": w.finished_at.borrow().clone(), "updated_at": now(),
     })

@@ -14,6 +14,7 @@
 pub mod builtins;
 pub mod durable;
 pub mod events;
+pub mod modes;
 pub mod options;
 pub mod progress;
 pub mod registry;

@@ -30,11 +30,42 @@ pub const WORKER_KEYS: &[&str] = &[
     "background",
     "timeout_ms",
     "wait",
+    "node",
+    "graph",
 ];
+
+/// The keys of a stage- or workflow-mode worker.
+pub const MODE_COMMON_KEYS: &[&str] = &[
+    "task",
+    "name",
+    "key",
+    "policy",
+    "allowed_tools",
+    "carry",
+    "execution",
+    "timeout_ms",
+    "wait",
+    "node",
+    "graph",
+];
+
+/// What a worker runs (its mode, workers.md §2).
+#[derive(Clone)]
+pub enum Job {
+    /// An agent loop (`sub_agent`).
+    Agent,
+    /// One workflow node (`stage`).
+    Node(std::rc::Rc<crate::workflow::nodes::Node>),
+    /// A workflow graph definition (`workflow`).
+    Graph(Value),
+}
 
 /// Parsed options of one worker.
 #[derive(Clone)]
 pub struct WorkerOptions {
+    /// `sub_agent`, `stage` (one workflow node) or `workflow`.
+    pub mode: &'static str,
+    pub job: Job,
     pub task: String,
     pub name: String,
     pub key: Option<String>,
@@ -86,6 +117,18 @@ pub fn parse_worker_options(
         return Err(value_error(format!("{who}: the task must not be empty")));
     }
     let name = opt_str(opts, who, "name")?.unwrap_or_else(|| "worker".to_string());
+    let job = parse_job(vm, opts, &name, who)?;
+    if !matches!(job, Job::Agent) {
+        for k in opts.keys() {
+            if !MODE_COMMON_KEYS.contains(&k.as_str()) {
+                return Err(value_error(format!(
+                    "{who}: option '{k}' does not apply to a {} worker (set it on the node; worker options here: {})",
+                    if matches!(job, Job::Node(_)) { "stage-mode" } else { "workflow-mode" },
+                    MODE_COMMON_KEYS.join(", ")
+                )));
+            }
+        }
+    }
     let key = opt_str(opts, who, "key")?;
     if key.as_deref() == Some("") {
         return Err(value_error(format!(
@@ -134,6 +177,12 @@ pub fn parse_worker_options(
     }
     let call = parse_loop_options(vm, task.clone(), system, &loop_opts, who)?;
     Ok(WorkerOptions {
+        mode: match job {
+            Job::Agent => "sub_agent",
+            Job::Node(_) => "stage",
+            Job::Graph(_) => "workflow",
+        },
+        job,
         task,
         name,
         key,
@@ -162,7 +211,8 @@ pub fn config_json(opts: &DictMap) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
-fn value_json(v: &Value) -> serde_json::Value {
+/// A value as JSON with closures by name (`"<fn name>"`), for records.
+pub fn value_json(v: &Value) -> serde_json::Value {
     match v {
         v if v.is_callable() => serde_json::Value::String(format!("<fn {}>", fn_name(v))),
         Value::List(items) => serde_json::Value::Array(items.iter().map(value_json).collect()),
@@ -181,4 +231,33 @@ fn fn_name(v: &Value) -> String {
         .trim_start_matches("<builtin ")
         .trim_end_matches('>')
         .to_string()
+}
+
+/// The `node` / `graph` keys: a stage-mode worker runs one workflow node,
+/// a workflow-mode worker a whole graph (validated here, at spawn).
+fn parse_job(vm: &Vm, opts: &DictMap, name: &str, who: &str) -> RtResult<Job> {
+    let node = dict_get(opts, "node").filter(|v| !v.is_nil());
+    let graph = dict_get(opts, "graph").filter(|v| !v.is_nil());
+    match (node, graph) {
+        (Some(_), Some(_)) => Err(value_error(format!(
+            "{who}: give either 'node' (stage mode) or 'graph' (workflow mode), not both"
+        ))),
+        (Some(spec), None) => {
+            let mut problems = Vec::new();
+            let node = crate::workflow::nodes::parse_node(vm, name, spec, who, &mut problems);
+            match (node, problems.is_empty()) {
+                (Some(n), true) => Ok(Job::Node(std::rc::Rc::new(n))),
+                _ => Err(value_error(crate::workflow::graph::problems_message(
+                    who,
+                    &format!("node '{name}'"),
+                    &problems,
+                ))),
+            }
+        }
+        (None, Some(def)) => {
+            crate::workflow::run::build_graph(vm, def, who)?;
+            Ok(Job::Graph(def.clone()))
+        }
+        (None, None) => Ok(Job::Agent),
+    }
 }

@@ -84,6 +84,16 @@ impl Usage {
         self.tool_calls += o.tool_calls;
     }
 
+    /// `self - o`, each counter floored at 0.
+    pub fn minus(self, o: &Usage) -> Usage {
+        Usage {
+            input_tokens: self.input_tokens.saturating_sub(o.input_tokens),
+            output_tokens: self.output_tokens.saturating_sub(o.output_tokens),
+            iterations: self.iterations.saturating_sub(o.iterations),
+            tool_calls: self.tool_calls.saturating_sub(o.tool_calls),
+        }
+    }
+
     pub fn to_json(self) -> serde_json::Value {
         serde_json::json!({"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
                            "iterations": self.iterations, "tool_calls": self.tool_calls})
@@ -103,6 +113,8 @@ impl Usage {
 /// The live record of one worker.
 pub struct Worker {
     pub id: String,
+    /// The run a workflow worker works on (its latest cycle's).
+    pub run_id: RefCell<Option<String>>,
     pub name: String,
     pub mode: &'static str,
     pub key: Option<String>,

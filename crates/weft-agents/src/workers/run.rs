@@ -125,8 +125,9 @@ pub async fn build(
     let parent_session = current_session(vm);
     let w = Rc::new(Worker {
         id: id.clone(),
+        run_id: Default::default(),
         name: opts.name.clone(),
-        mode: "sub_agent",
+        mode: opts.mode,
         key: opts.key.clone(),
         parent_id: parent.as_ref().map(|p| p.id.clone()),
         depth: parent.as_ref().map_or(1, |p| p.depth + 1),
@@ -316,7 +317,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn failed(result: Value, error: Value) -> Outcome {
+    pub(crate) fn failed(result: Value, error: Value) -> Outcome {
         Outcome {
             status: Status::Failed,
             result,
@@ -451,6 +452,16 @@ pub async fn wait(w: &Worker) {
 
 /// Runs one cycle of a sub-agent worker.
 async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
+    let job = w.options.borrow().job.clone();
+    match job {
+        super::options::Job::Node(node) => {
+            return super::modes::run_node_cycle(program, w, node).await
+        }
+        super::options::Job::Graph(def) => {
+            return super::modes::run_graph_cycle(program, w, def).await
+        }
+        super::options::Job::Agent => {}
+    }
     let mut vm = Vm::new(program.clone());
     vm.ctx = w.ctx.borrow().clone();
     let opts = w.options.borrow().clone();

@@ -5,6 +5,7 @@ pub mod check;
 pub mod disasm;
 pub mod policy;
 pub mod run;
+pub mod runs;
 pub mod workers;
 
 use std::fs::File;
