@@ -1,7 +1,8 @@
 //! [`Event`]: one entry of the event stream a host subscribes to with
 //! [`Engine::on_event`](crate::Engine::on_event). Worker events
 //! (workers.md §7: `worker_started`, `worker_progress`, `worker_completed`,
-//! ...) and workflow run events (`run_*`, `stage_*`) share one JSON shape:
+//! ...) and workflow run events (`run_started`, `stage_finished`, ...,
+//! which add `run_id` and `workflow`) share one JSON shape:
 //! `{seq, at, kind, worker_id?, data, ...}`. `Event` gives typed access to
 //! the common fields and keeps the whole JSON for the rest.
 
@@ -49,6 +50,16 @@ impl Event {
     /// The worker it concerns, for worker events.
     pub fn worker_id(&self) -> Option<&str> {
         self.json["worker_id"].as_str()
+    }
+
+    /// The workflow run it concerns, for run events.
+    pub fn run_id(&self) -> Option<&str> {
+        self.json["run_id"].as_str()
+    }
+
+    /// Whether this is a workflow run event (`run_*`, `stage_*`).
+    pub fn is_run_event(&self) -> bool {
+        self.kind().starts_with("run_") || self.kind().starts_with("stage_")
     }
 
     /// Whether this is a worker event (`worker_*`).

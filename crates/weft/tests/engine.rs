@@ -211,3 +211,41 @@ fn the_interrupt_handle_stops_a_runaway_script() {
     stopper.join().unwrap();
     assert_eq!(err.category(), "cancelled");
 }
+
+#[test]
+fn workflow_run_events_reach_the_host() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let seen: Rc<RefCell<Vec<(String, Option<String>)>>> = Rc::default();
+    let mut engine = Engine::builder().build().unwrap();
+    let log = seen.clone();
+    engine.on_event(move |ev| {
+        if ev.is_run_event() {
+            log.borrow_mut()
+                .push((ev.kind().to_string(), ev.run_id().map(String::from)));
+        }
+    });
+    let v = engine
+        .eval_blocking(
+            r#"
+            let flow = {
+              name: "tiny",
+              entry: "a",
+              nodes: {a: {kind: "code", run: { ctx -> 1 }}},
+              edges: [],
+            }
+            workflow_execute("one step", flow).status
+            "#,
+        )
+        .unwrap();
+    assert_eq!(v.as_str(), Some("completed"));
+    let seen = seen.borrow();
+    let kinds: Vec<&str> = seen.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"run_started"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"run_finished"), "{kinds:?}");
+    assert!(kinds.contains(&"stage_finished"), "{kinds:?}");
+    assert!(
+        seen.iter()
+            .all(|(_, id)| id.as_deref().is_some_and(|i| i.starts_with("r_")))
+    );
+}
