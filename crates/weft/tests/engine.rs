@@ -216,7 +216,8 @@ fn the_interrupt_handle_stops_a_runaway_script() {
 fn workflow_run_events_reach_the_host() {
     use std::cell::RefCell;
     use std::rc::Rc;
-    let seen: Rc<RefCell<Vec<(String, Option<String>)>>> = Rc::default();
+    type Seen = Vec<(String, Option<String>)>;
+    let seen: Rc<RefCell<Seen>> = Rc::default();
     let mut engine = Engine::builder().build().unwrap();
     let log = seen.clone();
     engine.on_event(move |ev| {
