@@ -302,6 +302,17 @@ fn a_list_grown_without_bound_stops_at_max_collection_len() {
 }
 
 #[test]
+fn an_unread_channel_cannot_grow_without_bound() {
+    expect_stopped(
+        "let ch = channel()\nwhile true { send(ch, 1) }\n",
+        collection_limit(1000),
+        "limit_exceeded",
+        "channel queue length 1001 exceeds max_collection_len 1000",
+        Duration::from_secs(10),
+    );
+}
+
+#[test]
 fn limit_errors_are_catchable_and_leave_variables_intact() {
     let (outcome, _) = run(
         r#"var xs = [1, 2, 3]
