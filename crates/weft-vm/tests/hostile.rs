@@ -170,6 +170,20 @@ fn infinite_recursion_through_callbacks_hits_the_time_limit() {
 }
 
 #[test]
+fn a_spinning_spawned_task_hits_the_time_limit() {
+    // The task never yields; it is stopped by the shared deadline, and the
+    // error reaches whoever awaits it.
+    let printed = expect_stopped(
+        "let t = spawn { var i = 0\nwhile true { i += 1 } }\nprintln(try { await(t) } catch e { e.category })\nwhile true {}\n",
+        time_limit(200),
+        "limit_exceeded",
+        "wall-clock time limit exceeded",
+        Duration::from_secs(5),
+    );
+    assert_eq!(printed, "limit_exceeded\n");
+}
+
+#[test]
 fn a_long_await_cannot_outlive_the_time_limit() {
     let printed = expect_stopped(
         "sleep(60000)\nprintln(\"woke\")\n",
