@@ -381,6 +381,35 @@ fn deep_recursion_is_a_stack_overflow() {
 }
 
 #[test]
+fn values_nested_a_million_levels_deep_are_harmless() {
+    // Built in a loop (no source nesting), then compared, displayed and
+    // freed: none of it may recurse on the host's stack.
+    let (outcome, _) = run(
+        r#"var x = []
+var y = []
+for i in 0..1000000 { x = [x]
+y = [y] }
+println(x == y, [x, 1] < [y, 2], len(to_string(x)))
+var d = {}
+for i in 0..300000 { d = {a: d, n: i} }
+var f = { -> 0 }
+for i in 0..300000 { let g = f
+f = { -> g() } }
+x = nil
+d = nil
+f = nil
+println("freed")
+"#,
+        RuntimeOptions::default(),
+    );
+    match outcome {
+        Outcome::Ok(out) => assert_eq!(out, "true true 2005\nfreed\n"),
+        other => panic!("{other:?}"),
+    }
+    assert_healthy();
+}
+
+#[test]
 fn deeply_nested_literals_are_a_syntax_error() {
     let deep = format!("let x = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
     expect_stopped(
