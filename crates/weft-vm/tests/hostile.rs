@@ -514,6 +514,18 @@ fn process_output_larger_than_the_limit_is_refused() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn a_slow_process_is_cut_off_at_the_time_limit() {
+    expect_stopped(
+        "shell(\"sleep 30\")\nprintln(\"finished\")\n",
+        time_limit(300),
+        "limit_exceeded",
+        "wall-clock time limit exceeded",
+        Duration::from_secs(10),
+    );
+}
+
 #[test]
 fn scripts_within_the_limits_run_normally() {
     let (outcome, _) = run(
