@@ -120,6 +120,12 @@ impl fmt::Display for Diagnostic {
 
 impl std::error::Error for Diagnostic {}
 
+/// Longest excerpt line shown in full; a longer line (minified JSON, a
+/// generated file) is shown as a window around the error.
+const MAX_EXCERPT_CHARS: usize = 160;
+/// How much of the line before the error such a window shows.
+const WINDOW_LEAD_CHARS: usize = 60;
+
 fn render_excerpt(out: &mut String, file: &SourceFile, span: Span) {
     let text = &file.text;
     let start = span.start.min(text.len() as u32);
@@ -129,7 +135,6 @@ fn render_excerpt(out: &mut String, file: &SourceFile, span: Span) {
     out.push_str(&format!("\n{pad}--> {}:{}:{}", file.name, line, col));
     out.push_str(&format!("\n{pad} |"));
     let line_text = file.lines.line_text(text, line - 1);
-    out.push_str(&format!("\n {line:>width$} | {line_text}"));
     // Carets from the start column to the span end (clipped to this line).
     let line_start = file.lines.line_start(line - 1) as usize;
     let line_end = line_start + line_text.len();
@@ -142,10 +147,23 @@ fn render_excerpt(out: &mut String, file: &SourceFile, span: Span) {
     while !text.is_char_boundary(e) {
         e -= 1;
     }
-    let carets = text[s..e].chars().count().max(1);
-    let lead: String = line_text
+    let mut carets = text[s..e].chars().count().max(1);
+    let chars: Vec<char> = line_text.chars().collect();
+    // The shown part of the line: all of it, or a window around the error.
+    let (from, to) = if chars.len() > MAX_EXCERPT_CHARS {
+        let from = (col - 1).saturating_sub(WINDOW_LEAD_CHARS);
+        (from, (from + MAX_EXCERPT_CHARS).min(chars.len()))
+    } else {
+        (0, chars.len())
+    };
+    let head = if from > 0 { "..." } else { "" };
+    let tail = if to < chars.len() { "..." } else { "" };
+    let shown: String = chars[from..to].iter().collect();
+    out.push_str(&format!("\n {line:>width$} | {head}{shown}{tail}"));
+    carets = carets.min(to.saturating_sub(col - 1).max(1));
+    let lead: String = head
         .chars()
-        .take(col - 1)
+        .chain(chars[from..(col - 1).min(to)].iter().copied())
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
     out.push_str(&format!("\n{pad} | {lead}{}", "^".repeat(carets)));
@@ -164,6 +182,24 @@ mod tests {
             d.render(),
             "error[type_error]: cannot add string and int\n  --> script.wf:3:9\n   |\n 3 | let y = \"a\" + 1\n   |         ^^^^^^^"
         );
+    }
+
+    #[test]
+    fn long_lines_are_shown_as_a_window_around_the_error() {
+        let src = format!("let x = {}oops{}\n", "[".repeat(1000), "]".repeat(1000));
+        let file = SourceFile::new("long.wf", &src);
+        let at = 8 + 1000;
+        let d = Diagnostic::new("syntax_error", "bad", Span::new(at, at + 4)).with_file(&file);
+        let r = d.render();
+        let lines: Vec<&str> = r.lines().collect();
+        assert_eq!(lines[1], "  --> long.wf:1:1009");
+        assert!(lines[3].starts_with(" 1 | ...[[[["), "{}", lines[3]);
+        assert!(lines[3].ends_with("]]]..."), "{}", lines[3]);
+        assert!(lines[3].chars().count() < 200);
+        // The carets sit under `oops`.
+        let caret_at = lines[4].find('^').unwrap();
+        assert_eq!(&lines[3][caret_at..caret_at + 4], "oops");
+        assert_eq!(lines[4].matches('^').count(), 4);
     }
 
     #[test]

@@ -170,6 +170,20 @@ fn infinite_recursion_through_callbacks_hits_the_time_limit() {
 }
 
 #[test]
+fn a_spinning_spawned_task_hits_the_time_limit() {
+    // The task never yields; it is stopped by the shared deadline, and the
+    // error reaches whoever awaits it.
+    let printed = expect_stopped(
+        "let t = spawn { var i = 0\nwhile true { i += 1 } }\nprintln(try { await(t) } catch e { e.category })\nwhile true {}\n",
+        time_limit(200),
+        "limit_exceeded",
+        "wall-clock time limit exceeded",
+        Duration::from_secs(5),
+    );
+    assert_eq!(printed, "limit_exceeded\n");
+}
+
+#[test]
 fn a_long_await_cannot_outlive_the_time_limit() {
     let printed = expect_stopped(
         "sleep(60000)\nprintln(\"woke\")\n",
@@ -302,6 +316,17 @@ fn a_list_grown_without_bound_stops_at_max_collection_len() {
 }
 
 #[test]
+fn an_unread_channel_cannot_grow_without_bound() {
+    expect_stopped(
+        "let ch = channel()\nwhile true { send(ch, 1) }\n",
+        collection_limit(1000),
+        "limit_exceeded",
+        "channel queue length 1001 exceeds max_collection_len 1000",
+        Duration::from_secs(10),
+    );
+}
+
+#[test]
 fn limit_errors_are_catchable_and_leave_variables_intact() {
     let (outcome, _) = run(
         r#"var xs = [1, 2, 3]
@@ -353,6 +378,35 @@ fn deep_recursion_is_a_stack_overflow() {
         "nested calls from builtins",
         Duration::from_secs(20),
     );
+}
+
+#[test]
+fn values_nested_a_million_levels_deep_are_harmless() {
+    // Built in a loop (no source nesting), then compared, displayed and
+    // freed: none of it may recurse on the host's stack.
+    let (outcome, _) = run(
+        r#"var x = []
+var y = []
+for i in 0..1000000 { x = [x]
+y = [y] }
+println(x == y, [x, 1] < [y, 2], len(to_string(x)))
+var d = {}
+for i in 0..300000 { d = {a: d, n: i} }
+var f = { -> 0 }
+for i in 0..300000 { let g = f
+f = { -> g() } }
+x = nil
+d = nil
+f = nil
+println("freed")
+"#,
+        RuntimeOptions::default(),
+    );
+    match outcome {
+        Outcome::Ok(out) => assert_eq!(out, "true true 2005\nfreed\n"),
+        other => panic!("{other:?}"),
+    }
+    assert_healthy();
 }
 
 #[test]
@@ -457,6 +511,18 @@ fn process_output_larger_than_the_limit_is_refused() {
         "limit_exceeded",
         "string length 3000000 exceeds max_string_len 1048576",
         Duration::from_secs(20),
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_slow_process_is_cut_off_at_the_time_limit() {
+    expect_stopped(
+        "shell(\"sleep 30\")\nprintln(\"finished\")\n",
+        time_limit(300),
+        "limit_exceeded",
+        "wall-clock time limit exceeded",
+        Duration::from_secs(10),
     );
 }
 

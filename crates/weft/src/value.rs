@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::rc::Rc;
 
 use weft_vm::value as vmv;
 
@@ -42,10 +41,10 @@ impl Value {
     }
 
     pub(crate) fn from_vm(v: vmv::Value) -> Value {
-        match v {
+        match &v {
             vmv::Value::Undef | vmv::Value::Pending(_) => Value::nil(),
             vmv::Value::Cell(c) => Value::from_vm(c.borrow().clone()),
-            v => Value::wrap(v),
+            _ => Value::wrap(v),
         }
     }
 
@@ -377,9 +376,9 @@ impl FromValue for String {
         "a string".into()
     }
     fn from_value(v: Value) -> std::result::Result<String, TypeMismatch> {
-        match v.into_vm() {
-            vmv::Value::Str(s) => Ok(Rc::try_unwrap(s).unwrap_or_else(|s| s.to_string())),
-            other => Err(TypeMismatch::new(Self::expected(), &Value::wrap(other))),
+        match v.as_str() {
+            Some(s) => Ok(s.to_string()),
+            None => Err(TypeMismatch::new(Self::expected(), &v)),
         }
     }
 }

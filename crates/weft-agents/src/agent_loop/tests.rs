@@ -44,7 +44,7 @@ fn tool(vm: &Vm, name: &str, idempotent: bool) -> Tool {
         ("handler", builtin(vm, "keys")),
         ("idempotent", Value::Bool(idempotent)),
     ]) {
-        Value::Dict(d) => (*d).clone(),
+        Value::Dict(ref d) => (**d).clone(),
         _ => DictMap::default(),
     };
     Tool::new(name, "test tool", &opts, "test").unwrap_or_else(|e| panic!("{}", e.message()))

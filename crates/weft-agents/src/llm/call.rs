@@ -329,7 +329,7 @@ mod tests {
 
     fn dict(pairs: Vec<(&str, Value)>) -> DictMap {
         match dict_from(pairs) {
-            Value::Dict(d) => (*d).clone(),
+            Value::Dict(ref d) => (**d).clone(),
             _ => unreachable!(),
         }
     }

@@ -439,7 +439,7 @@ fn resume_worker(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
                 )
             })?;
         let stored = match from_json(snap.get("config").cloned().unwrap_or(json!({}))) {
-            Value::Dict(d) => (*d).clone(),
+            Value::Dict(ref d) => (**d).clone(),
             _ => DictMap::default(),
         };
         const DROP: [&str; 6] = [

@@ -93,8 +93,8 @@ pub fn restore(w: &Worker, snap: &serde_json::Value) {
     }
     let result = from_json(snap.get("result").cloned().unwrap_or_default());
     *w.result.borrow_mut() = match result {
-        Value::Dict(d) => {
-            let mut d = (*d).clone();
+        Value::Dict(ref d) => {
+            let mut d = (**d).clone();
             d.insert(
                 Rc::new("transcript".to_string()),
                 w.own_transcript().to_value(),

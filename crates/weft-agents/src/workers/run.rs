@@ -191,8 +191,8 @@ fn current_session(vm: &Vm) -> Option<Transcript> {
 pub fn execution_value(opts: &WorkerOptions, wt: Option<&crate::profile::Worktree>) -> Value {
     let v = opts.execution.to_value();
     match (wt, v) {
-        (Some(wt), Value::Dict(d)) => {
-            let mut d = (*d).clone();
+        (Some(wt), Value::Dict(ref d)) => {
+            let mut d = (**d).clone();
             d.insert(
                 std::rc::Rc::new("worktree_path".to_string()),
                 Value::str(wt.path.to_string_lossy().into_owned()),

@@ -241,7 +241,7 @@ pub async fn render(
         Text::Template(s) => {
             template::render(s, ctx).map_err(|m| value_error(format!("node '{node}': {what}: {m}")))
         }
-        Text::Func(f) => match vm.call_value(f, std::slice::from_ref(ctx)).await? {
+        Text::Func(f) => match &vm.call_value(f, std::slice::from_ref(ctx)).await? {
             Value::Str(s) => Ok(s.to_string()),
             other => Err(weft_vm::error::type_error(format!(
                 "node '{node}': the {what} function must return a string, got {}",

@@ -26,7 +26,7 @@ pub async fn items_of(vm: &mut Vm, items: &Value, ctx: &Value, node: &str) -> Rt
     } else {
         items.clone()
     };
-    match v {
+    match &v {
         Value::List(l) => Ok(l.to_vec()),
         other => Err(type_error(format!(
             "map '{node}': 'items' must give a list, got {}",

@@ -68,11 +68,11 @@ pub fn render(s: &str, ctx: &Value) -> Result<String, String> {
         };
         let path = after[..j].trim();
         let v = lookup(ctx, path)?;
-        match v {
-            Value::Str(s) => out.push_str(&s),
+        match &v {
+            Value::Str(s) => out.push_str(s),
             Value::Nil => {}
             other => {
-                out.push_str(&to_json_string(&other, false).unwrap_or_else(|_| other.to_display()))
+                out.push_str(&to_json_string(other, false).unwrap_or_else(|_| other.to_display()))
             }
         }
         rest = &after[j + 1..];

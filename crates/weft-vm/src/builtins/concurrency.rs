@@ -272,7 +272,7 @@ fn channel_arg(v: &Value, who: &str) -> RtResult<Rc<Channel>> {
     }
 }
 
-fn send(_vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Value>> {
+fn send(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Value>> {
     Box::pin(async move {
         let ch = channel_arg(&args[0], "send")?;
         let v = std::mem::take(&mut args[1]);
@@ -285,6 +285,17 @@ fn send(_vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Value
                 .capacity
                 .is_some_and(|cap| ch.items.borrow().len() >= cap);
             if !full {
+                // An unbounded channel's queue is a collection too.
+                let queued = ch.items.borrow().len();
+                if let Some(max) = vm.program.limits.max_collection_len {
+                    if queued + 1 > max {
+                        return Err(crate::value::limits::collection_too_large(
+                            "channel queue length",
+                            queued + 1,
+                            max,
+                        ));
+                    }
+                }
                 ch.items.borrow_mut().push_back(v);
                 ch.readable.notify_waiters();
                 return Ok(Value::Nil);

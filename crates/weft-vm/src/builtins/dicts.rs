@@ -39,10 +39,7 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
 
 /// Moves the (already validated) dict argument `i` out.
 fn take_dict(args: &mut Args, i: usize) -> Rc<DictMap> {
-    match args.take(i) {
-        Value::Dict(d) => d,
-        _ => Rc::default(),
-    }
+    args.take(i).into_dict().unwrap_or_default()
 }
 
 /// Validates a list-of-strings argument.
@@ -215,7 +212,7 @@ fn omit(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     }
     let keys = args.take(1);
     let mut d = take_dict(args, 0);
-    let Value::List(keys) = keys else {
+    let Ok(keys) = keys.into_list() else {
         return Ok(Value::Dict(d));
     };
     let drop: HashSet<&str, foldhash::fast::RandomState> =
@@ -230,10 +227,10 @@ fn dict_and_fn(name: &'static str, vals: &mut [Value]) -> RtResult<(Rc<DictMap>,
     a.dict(0)?;
     a.func(1)?;
     let f = std::mem::take(&mut vals[1]);
-    match std::mem::take(&mut vals[0]) {
-        Value::Dict(d) => Ok((d, f)),
-        _ => Ok((Rc::default(), f)),
-    }
+    Ok((
+        std::mem::take(&mut vals[0]).into_dict().unwrap_or_default(),
+        f,
+    ))
 }
 
 fn map_values(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Value>> {

@@ -68,10 +68,7 @@ fn range_def() -> BuiltinDef {
 
 /// Moves the (already validated) list argument `i` out.
 fn take_list(args: &mut Args, i: usize) -> Rc<Vec<Value>> {
-    match args.take(i) {
-        Value::List(l) => l,
-        _ => Rc::default(),
-    }
+    args.take(i).into_list().unwrap_or_default()
 }
 
 /// The items of a list, moved out when uniquely owned.
@@ -152,10 +149,10 @@ fn seq_and_fn(
         a.func(fn_index)?;
     }
     let f = has_fn.then(|| std::mem::take(&mut vals[fn_index]));
-    let seq = match std::mem::take(&mut vals[0]) {
-        Value::List(l) => Seq::List(l),
-        Value::Range(r) => Seq::Range(r.start, r.len()),
-        other => Seq::List(Rc::new(iter_items(&other, name)?)),
+    let seq = match std::mem::take(&mut vals[0]).into_list() {
+        Ok(l) => Seq::List(l),
+        Err(Value::Range(ref r)) => Seq::Range(r.start, r.len()),
+        Err(other) => Seq::List(Rc::new(iter_items(&other, name)?)),
     };
     Ok((seq, f))
 }
@@ -264,12 +261,12 @@ fn flatten(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     vm.program.limits.check_list_len(total)?;
     let mut out = Vec::with_capacity(total);
     for v in into_vec(take_list(args, 0)) {
-        match v {
-            Value::List(inner) => match Rc::try_unwrap(inner) {
+        match v.into_list() {
+            Ok(inner) => match Rc::try_unwrap(inner) {
                 Ok(inner) => out.extend(inner),
                 Err(inner) => out.extend_from_slice(&inner),
             },
-            other => out.push(other),
+            Err(other) => out.push(other),
         }
     }
     Ok(Value::list(out))
@@ -621,12 +618,12 @@ fn flat_map(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Va
         let (seq, f) = seq_and_required_fn("flat_map", LIST_FN, &mut args, 1)?;
         let mut out = Vec::with_capacity(seq.len());
         for i in 0..seq.len() {
-            match vm.call_value(&f, &[seq.get(i)]).await? {
-                Value::List(inner) => match Rc::try_unwrap(inner) {
+            match vm.call_value(&f, &[seq.get(i)]).await?.into_list() {
+                Ok(inner) => match Rc::try_unwrap(inner) {
                     Ok(inner) => out.extend(inner),
                     Err(inner) => out.extend_from_slice(&inner),
                 },
-                other => out.push(other),
+                Err(other) => out.push(other),
             }
             vm.program.limits.check_list_len(out.len())?;
         }
@@ -637,9 +634,9 @@ fn flat_map(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Va
 /// The dict key for a `group_by` key value: strings as they are, anything
 /// else by its display string.
 fn group_key(v: Value) -> RcStr {
-    match v {
-        Value::Str(s) => s,
-        other => Rc::new(other.to_display()),
+    match v.into_str() {
+        Ok(s) => s,
+        Err(other) => Rc::new(other.to_display()),
     }
 }
 

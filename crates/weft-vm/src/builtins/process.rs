@@ -660,10 +660,10 @@ mod tests {
                 shell_args("pwd; echo $WEFT_PROC_TEST", None),
             ))
             .unwrap_or_else(|_| panic!("shell failed"));
-        let Value::Dict(d) = r else {
+        let Value::Dict(ref d) = r else {
             panic!("not a dict")
         };
-        let out = crate::value::dict_get(&d, "stdout").unwrap().to_display();
+        let out = crate::value::dict_get(d, "stdout").unwrap().to_display();
         assert_eq!(out, "/tmp\noverlay\n");
         // The process's own environment is untouched.
         assert!(std::env::var("WEFT_PROC_TEST").is_err());
@@ -686,7 +686,7 @@ mod tests {
             )
         });
         let out = |r: RtResult<Value>| match r {
-            Ok(Value::Dict(d)) => crate::value::dict_get(&d, "stdout").unwrap().to_display(),
+            Ok(Value::Dict(ref d)) => crate::value::dict_get(d, "stdout").unwrap().to_display(),
             _ => panic!("shell failed"),
         };
         assert_eq!(out(ra), "/tmp\na\n");

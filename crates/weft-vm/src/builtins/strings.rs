@@ -72,9 +72,9 @@ fn join(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
 
 /// Moves the (validated) string argument `i` out.
 fn take_str(args: &mut Args, i: usize) -> Rc<String> {
-    match args.take(i) {
-        Value::Str(s) => s,
-        _ => unreachable!("argument validated as a string"),
+    match args.take(i).into_str() {
+        Ok(s) => s,
+        Err(_) => unreachable!("argument validated as a string"),
     }
 }
 

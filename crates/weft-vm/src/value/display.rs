@@ -43,9 +43,19 @@ pub fn write_display_capped(out: &mut String, v: &Value, cap: usize) -> Result<(
     Ok(())
 }
 
+/// Collections nested deeper than this show as `[...]` / `{...}`: values
+/// built in a loop can nest far deeper than the Rust stack allows.
+pub const MAX_DISPLAY_DEPTH: usize = 1000;
+
 /// [`write_repr`] that stops once `out` is longer than `cap` bytes.
 pub fn repr_capped(out: &mut String, v: &Value, cap: usize) -> Result<(), TooLong> {
+    repr_at(out, v, cap, 0)
+}
+
+fn repr_at(out: &mut String, v: &Value, cap: usize, depth: usize) -> Result<(), TooLong> {
     match v {
+        Value::List(_) if depth >= MAX_DISPLAY_DEPTH => out.push_str("[...]"),
+        Value::Dict(_) if depth >= MAX_DISPLAY_DEPTH => out.push_str("{...}"),
         Value::Nil | Value::Undef => out.push_str("nil"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => {
@@ -62,7 +72,7 @@ pub fn repr_capped(out: &mut String, v: &Value, cap: usize) -> Result<(), TooLon
                 if i > 0 {
                     out.push_str(", ");
                 }
-                repr_capped(out, item, cap)?;
+                repr_at(out, item, cap, depth + 1)?;
             }
             out.push(']');
         }
@@ -81,7 +91,7 @@ pub fn repr_capped(out: &mut String, v: &Value, cap: usize) -> Result<(), TooLon
                     write_quoted(out, k);
                 }
                 out.push_str(": ");
-                repr_capped(out, v, cap)?;
+                repr_at(out, v, cap, depth + 1)?;
             }
             out.push('}');
         }
@@ -104,7 +114,7 @@ pub fn repr_capped(out: &mut String, v: &Value, cap: usize) -> Result<(), TooLon
         Value::Channel(c) => {
             let _ = write!(out, "<channel {}>", c.id);
         }
-        Value::Cell(c) => repr_capped(out, &c.borrow(), cap)?,
+        Value::Cell(c) => repr_at(out, &c.borrow(), cap, depth + 1)?,
         Value::Pending(_) => out.push_str("<error>"),
     }
     Ok(())
@@ -165,6 +175,18 @@ mod tests {
         assert_eq!(shown(&Value::Float(0.1)), "0.1");
         assert_eq!(shown(&Value::Float(1e21)), "1e21");
         assert_eq!(shown(&Value::Float(-2.5)), "-2.5");
+    }
+
+    #[test]
+    fn very_deep_values_are_cut_off() {
+        let mut v = Value::Int(1);
+        for _ in 0..100_000 {
+            v = Value::list(vec![v]);
+        }
+        let s = shown(&v);
+        assert!(s.starts_with("[[[["));
+        assert!(s.contains("[...]"));
+        assert_eq!(s.len(), 2 * MAX_DISPLAY_DEPTH + 5);
     }
 
     #[test]

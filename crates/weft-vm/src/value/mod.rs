@@ -100,6 +100,159 @@ impl Value {
     }
 }
 
+/// Moving a payload out of a `Value` (which implements `Drop`, so fields
+/// cannot be moved out by a pattern): `Ok(payload)` for the variant, the
+/// value itself back otherwise.
+macro_rules! into_variant {
+    ($(#[$doc:meta] $name:ident => $variant:ident($t:ty)),* $(,)?) => {
+        impl Value {$(
+            #[$doc]
+            #[inline(always)]
+            pub fn $name(self) -> Result<$t, Value> {
+                let this = std::mem::ManuallyDrop::new(self);
+                match &*this {
+                    // SAFETY: the payload is read out exactly once and the
+                    // value it came from is never dropped (ManuallyDrop).
+                    Value::$variant(x) => Ok(unsafe { std::ptr::read(x) }),
+                    _ => Err(std::mem::ManuallyDrop::into_inner(this)),
+                }
+            }
+        )*}
+    };
+}
+
+into_variant! {
+    /// The string, moved out.
+    into_str => Str(RcStr),
+    /// The list, moved out.
+    into_list => List(Rc<Vec<Value>>),
+    /// The dict, moved out.
+    into_dict => Dict(Rc<DictMap>),
+    /// The closure, moved out.
+    into_func => Func(Rc<Closure>),
+    /// The error in flight, moved out.
+    into_pending => Pending(Rc<RtError>),
+}
+
+impl Drop for Value {
+    /// Values nest (a list in a list in a list ...), and the compiler's
+    /// drop glue frees them recursively: a script that builds a chain a
+    /// million levels deep in a loop would overflow the Rust stack when the
+    /// chain is freed. Frees of uniquely owned containers are counted, and
+    /// past [`MAX_DROP_RECURSION`] nested frees the rest of the value is
+    /// taken apart with an explicit stack instead.
+    #[inline]
+    fn drop(&mut self) {
+        let unique = match self {
+            Value::List(l) => is_unique(l),
+            Value::Dict(d) => is_unique(d),
+            Value::Func(c) => is_unique(c),
+            Value::Cell(c) => is_unique(c),
+            _ => return,
+        };
+        if unique {
+            drop_counted(self);
+        }
+    }
+}
+
+/// Nested frees allowed on the Rust stack before switching to
+/// [`drop_iteratively`].
+const MAX_DROP_RECURSION: u32 = 256;
+
+thread_local! {
+    /// How many container frees are in progress on this thread (drops never
+    /// await, so this holds no task state).
+    static DROP_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// True when `Rc::get_mut` would succeed.
+#[inline(always)]
+fn is_unique<T>(rc: &Rc<T>) -> bool {
+    Rc::strong_count(rc) == 1 && Rc::weak_count(rc) == 0
+}
+
+/// Frees the uniquely owned container `v`, counting the nesting.
+fn drop_counted(v: &mut Value) {
+    DROP_DEPTH.with(|depth| {
+        let d = depth.get();
+        if d >= MAX_DROP_RECURSION && has_container_children(v) {
+            drop_iteratively(v);
+            return;
+        }
+        depth.set(d + 1);
+        drop_payload(std::mem::take(v));
+        depth.set(d);
+    })
+}
+
+fn has_container_children(v: &Value) -> bool {
+    match v {
+        Value::List(l) => l.iter().any(Value::is_container),
+        Value::Dict(d) => d.values().any(Value::is_container),
+        Value::Func(c) => c.upvalues.iter().any(Value::is_container),
+        Value::Cell(c) => c.try_borrow().is_ok_and(|inner| inner.is_container()),
+        _ => false,
+    }
+}
+
+/// Drops the payload of `v` (its children are dropped by the glue, each
+/// through `Value::drop` again).
+fn drop_payload(v: Value) {
+    let v = std::mem::ManuallyDrop::new(v);
+    // SAFETY: each payload is read out once and `v` itself is never dropped.
+    unsafe {
+        match &*v {
+            Value::List(l) => drop(std::ptr::read(l)),
+            Value::Dict(d) => drop(std::ptr::read(d)),
+            Value::Func(c) => drop(std::ptr::read(c)),
+            Value::Cell(c) => drop(std::ptr::read(c)),
+            _ => {}
+        }
+    }
+}
+
+/// Frees `v` and everything only it owns, without recursion: containers
+/// are emptied onto an explicit stack before they are dropped.
+#[cold]
+fn drop_iteratively(v: &mut Value) {
+    let mut todo = vec![std::mem::take(v)];
+    while let Some(mut x) = todo.pop() {
+        match &mut x {
+            Value::List(l) => {
+                if let Some(items) = Rc::get_mut(l) {
+                    todo.extend(items.drain(..).filter(Value::is_container));
+                }
+            }
+            Value::Dict(d) => {
+                if let Some(map) = Rc::get_mut(d) {
+                    todo.extend(map.drain(..).map(|(_, v)| v).filter(Value::is_container));
+                }
+            }
+            Value::Func(c) => {
+                if let Some(c) = Rc::get_mut(c) {
+                    for u in c.upvalues.iter_mut() {
+                        if u.is_container() {
+                            todo.push(std::mem::take(u));
+                        }
+                    }
+                }
+            }
+            Value::Cell(c) => {
+                if let Some(cell) = Rc::get_mut(c) {
+                    let inner = std::mem::take(cell.get_mut());
+                    if inner.is_container() {
+                        todo.push(inner);
+                    }
+                }
+            }
+            _ => {}
+        }
+        // `x` holds no containers any more: dropping it recurses one level
+        // at most.
+    }
+}
+
 /// A closure: a compiled function plus its captured variables.
 pub struct Closure {
     pub proto: Rc<FnProto>,
@@ -178,6 +331,15 @@ impl Value {
         }
     }
 
+    /// True for values that can hold other values (and so nest).
+    #[inline(always)]
+    fn is_container(&self) -> bool {
+        matches!(
+            self,
+            Value::List(_) | Value::Dict(_) | Value::Func(_) | Value::Cell(_)
+        )
+    }
+
     /// True for values without heap parts (dropping them is a no-op).
     #[inline(always)]
     pub fn is_scalar(&self) -> bool {
@@ -248,6 +410,26 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deeply_nested_values_drop_without_recursion() {
+        let mut v = Value::list(vec![]);
+        for i in 0..300_000 {
+            v = match i % 3 {
+                0 => Value::list(vec![Value::Int(1), v]),
+                1 => dict_from([("k", v)]),
+                _ => Value::Cell(Rc::new(RefCell::new(v))),
+            };
+        }
+        drop(v); // a recursive drop would overflow the test thread's stack
+                 // Shared parts are only released, never taken apart.
+        let shared = Value::list(vec![Value::list(vec![Value::Int(7)])]);
+        let holder = Value::list(vec![shared.clone()]);
+        drop(holder);
+        assert_eq!(shared.to_display(), "[[7]]");
+        // An emptied cell does not loop.
+        drop(Value::Cell(Rc::new(RefCell::new(Value::Nil))));
+    }
 
     #[test]
     fn value_is_at_most_16_bytes() {

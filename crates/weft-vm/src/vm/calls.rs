@@ -155,8 +155,8 @@ impl Vm {
 
     /// Calls the argument list on top of the stack (spread calls).
     pub(crate) fn spread_args(&mut self) -> RtResult<usize> {
-        match self.stack.pop() {
-            Some(Value::List(l)) => {
+        match self.stack.pop().map(Value::into_list) {
+            Some(Ok(l)) => {
                 let n = l.len();
                 match Rc::try_unwrap(l) {
                     Ok(items) => self.stack.extend(items),

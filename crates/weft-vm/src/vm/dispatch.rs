@@ -553,8 +553,8 @@ impl Vm {
                                 let need = nslots + p.code.len() + 2;
                                 // Move the callee into the frame: the slot
                                 // below the arguments is never read again.
-                                let Value::Func(c) =
-                                    std::mem::replace(&mut self.stack[fpos], Value::Nil)
+                                let Ok(c) = std::mem::replace(&mut self.stack[fpos], Value::Nil)
+                                    .into_func()
                                 else {
                                     unreachable!("checked above")
                                 };

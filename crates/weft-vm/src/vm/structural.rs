@@ -42,13 +42,13 @@ impl Vm {
                     };
                     limits.check_list_len(have.saturating_add(more))?;
                 }
-                let items: Vec<Value> = match xs {
-                    Value::List(l) => match Rc::try_unwrap(l) {
+                let items: Vec<Value> = match xs.into_list() {
+                    Ok(l) => match Rc::try_unwrap(l) {
                         Ok(v) => v,
                         Err(shared) => shared.to_vec(),
                     },
-                    Value::Range(r) => (r.start..r.end).map(Value::Int).collect(),
-                    other => {
+                    Err(Value::Range(ref r)) => (r.start..r.end).map(Value::Int).collect(),
+                    Err(other) => {
                         return Err(type_error(format!(
                             "cannot spread {} into a list (expected a list or range)",
                             other.type_name()
@@ -66,11 +66,11 @@ impl Vm {
                 let mut drain = self.stack.drain(start..);
                 let mut bad = None;
                 while let (Some(k), Some(v)) = (drain.next(), drain.next()) {
-                    match k {
-                        Value::Str(s) => {
+                    match k.into_str() {
+                        Ok(s) => {
                             map.insert(s, v);
                         }
-                        other => {
+                        Err(other) => {
                             bad = Some(other.type_name());
                             break;
                         }
@@ -86,11 +86,14 @@ impl Vm {
             Op::DictInsert => {
                 let v = self.stack.pop().expect("operand stack underflow");
                 let k = self.stack.pop().expect("operand stack underflow");
-                let Value::Str(k) = k else {
-                    return Err(type_error(format!(
-                        "dict keys must be strings, got {}",
-                        k.type_name()
-                    )));
+                let k = match k.into_str() {
+                    Ok(k) => k,
+                    Err(k) => {
+                        return Err(type_error(format!(
+                            "dict keys must be strings, got {}",
+                            k.type_name()
+                        )))
+                    }
                 };
                 if let Value::Dict(d) = self.stack.last_mut().expect("operand stack underflow") {
                     if limits.any() && !d.contains_key(&k) {
@@ -101,11 +104,14 @@ impl Vm {
             }
             Op::DictExtend => {
                 let other = self.stack.pop().expect("operand stack underflow");
-                let Value::Dict(src) = other else {
-                    return Err(type_error(format!(
-                        "cannot spread {} into a dict (expected a dict)",
-                        other.type_name()
-                    )));
+                let src = match other.into_dict() {
+                    Ok(src) => src,
+                    Err(other) => {
+                        return Err(type_error(format!(
+                            "cannot spread {} into a dict (expected a dict)",
+                            other.type_name()
+                        )))
+                    }
                 };
                 if let Value::Dict(d) = self.stack.last_mut().expect("operand stack underflow") {
                     if limits.any() {
@@ -162,7 +168,7 @@ impl Vm {
                 if let Value::Dict(d) = self.stack.last_mut().expect("operand stack underflow") {
                     let m = Rc::make_mut(d);
                     for k in keys {
-                        if let Value::Str(k) = k {
+                        if let Ok(k) = k.into_str() {
                             m.shift_remove(&k);
                         }
                     }

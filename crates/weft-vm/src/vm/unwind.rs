@@ -51,9 +51,9 @@ impl Vm {
 
     /// Re-raises an error that went through a `finally` block.
     pub(crate) fn rethrow(&mut self, v: Value, stop: usize) -> RtResult<()> {
-        let e = match v {
-            Value::Pending(p) => Box::new(Rc::try_unwrap(p).unwrap_or_else(|rc| (*rc).clone())),
-            other => RtError::thrown(other),
+        let e = match v.into_pending() {
+            Ok(p) => Box::new(Rc::try_unwrap(p).unwrap_or_else(|rc| (*rc).clone())),
+            Err(other) => RtError::thrown(other),
         };
         self.raise(e, stop)
     }
