@@ -53,18 +53,15 @@ fn in_second_stage(dir: &Path) -> bool {
     })
 }
 
-#[test]
-fn killed_run_continues_from_its_pending_node() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("flow.wf"), PROGRAM).unwrap();
-
-    let mut child = weft(dir.path(), &["run", "flow.wf"])
+/// Runs `flow.wf` and kills it (SIGKILL) while its second stage runs.
+fn kill_in_second_stage(dir: &Path) {
+    let mut child = weft(dir, &["run", "flow.wf"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !in_second_stage(dir.path()) {
+    while !in_second_stage(dir) {
         assert!(Instant::now() < deadline, "the second stage never started");
         assert!(child.try_wait().unwrap().is_none(), "weft exited early");
         std::thread::sleep(Duration::from_millis(20));
@@ -72,6 +69,14 @@ fn killed_run_continues_from_its_pending_node() {
     std::thread::sleep(Duration::from_millis(200));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
+}
+
+#[test]
+fn killed_run_continues_from_its_pending_node() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.wf"), PROGRAM).unwrap();
+
+    kill_in_second_stage(dir.path());
     let effects = std::fs::read_to_string(dir.path().join("side_effects.txt")).unwrap();
     assert_eq!(effects, "effect\n");
 
@@ -167,20 +172,7 @@ println(map(w.result.stages, { s -> "${s.node}:${s.status}" }))
 fn killed_workflow_worker_continues_its_run() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("flow.wf"), WORKER_PROGRAM).unwrap();
-    let mut child = weft(dir.path(), &["run", "flow.wf"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !in_second_stage(dir.path()) {
-        assert!(Instant::now() < deadline, "the second stage never started");
-        assert!(child.try_wait().unwrap().is_none(), "weft exited early");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(200));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_in_second_stage(dir.path());
 
     let out = weft(dir.path(), &["run", "flow.wf", "--", "10"])
         .output()
