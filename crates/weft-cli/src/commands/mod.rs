@@ -71,6 +71,22 @@ pub fn check_readable(path: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot read '{shown}': {e}"))
 }
 
+/// The state directory `weft workers` / `weft runs` read: `WEFT_STATE_DIR`,
+/// else `--state-dir`, else `.weft/`.
+pub fn state_dir(flag: Option<std::path::PathBuf>) -> std::path::PathBuf {
+    std::env::var_os("WEFT_STATE_DIR")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .or(flag)
+        .unwrap_or_else(|| std::path::PathBuf::from(run::DEFAULT_STATE_DIR))
+}
+
+/// Prints a line; a closed stdout (`| head`) is not an error.
+pub fn out(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,21 +3,14 @@
 //! state directory. An unreadable record is reported with its path and the
 //! reason (exit 1); nothing panics.
 
-use std::io::Write;
-use std::path::PathBuf;
-
 use weft::tooling::{run_list_line, run_record, run_records, run_summary};
 
-use super::Exit;
+use super::{out, Exit};
 use crate::cli::{RunsArgs, RunsCommand};
 
 /// Runs `weft runs`.
 pub fn execute(args: RunsArgs) -> Exit {
-    let state_dir = std::env::var_os("WEFT_STATE_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or(args.state_dir)
-        .unwrap_or_else(|| PathBuf::from(super::run::DEFAULT_STATE_DIR));
+    let state_dir = super::state_dir(args.state_dir);
     match args.command {
         RunsCommand::List => {
             let mut rows = Vec::new();
@@ -54,9 +47,4 @@ pub fn execute(args: RunsArgs) -> Exit {
             }
         },
     }
-}
-
-/// Prints a line; a closed stdout (`| head`) is not an error.
-fn out(text: &str) {
-    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }

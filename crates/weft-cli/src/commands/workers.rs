@@ -4,19 +4,14 @@
 //! unknown `version` is reported with its path and the reason (exit 1);
 //! nothing panics.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::Exit;
+use super::{out, Exit};
 use crate::cli::{WorkersArgs, WorkersCommand};
 
 /// Runs `weft workers`.
 pub fn execute(args: WorkersArgs) -> Exit {
-    let state_dir = std::env::var_os("WEFT_STATE_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or(args.state_dir)
-        .unwrap_or_else(|| PathBuf::from(super::run::DEFAULT_STATE_DIR));
+    let state_dir = super::state_dir(args.state_dir);
     match args.command {
         WorkersCommand::List => list(&state_dir),
         WorkersCommand::Show { id } => show(&state_dir, &id),
@@ -80,9 +75,4 @@ fn show(state_dir: &Path, id: &str) -> Exit {
             Exit::Failure
         }
     }
-}
-
-/// Prints a line; a closed stdout (`| head`) is not an error.
-fn out(text: &str) {
-    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
