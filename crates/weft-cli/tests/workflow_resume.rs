@@ -75,6 +75,9 @@ fn kill_in_second_stage(dir: &Path) {
 fn killed_run_continues_from_its_pending_node() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("flow.wf"), PROGRAM).unwrap();
+    let out = weft(dir.path(), &["runs", "list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("no runs in "));
 
     kill_in_second_stage(dir.path());
     let effects = std::fs::read_to_string(dir.path().join("side_effects.txt")).unwrap();

@@ -149,10 +149,7 @@ pub fn run_once(
     Box::pin(async move {
         if let Some(replay) = &env.replay {
             if replay.applies_to(&node.kind) {
-                let input = match replay_input(&env, &node, &ctx).await {
-                    Ok(i) => i,
-                    Err(e) => return Err(e),
-                };
+                let input = replay_input(&env, &node, &ctx).await?;
                 return replay.next(&node.id, input);
             }
         }

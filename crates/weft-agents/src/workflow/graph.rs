@@ -17,7 +17,6 @@ use weft_vm::value::{dict_from, dict_get, DictMap, Value};
 use weft_vm::vm::Vm;
 
 use super::nodes::{parse_node, Node, NodeKind};
-use super::template;
 
 /// Top-level keys of a definition.
 pub const GRAPH_KEYS: &[&str] = &["name", "entry", "policy", "nodes", "edges"];
@@ -122,7 +121,8 @@ impl Graph {
 }
 
 /// Parses `def`, returning the graph (when the shape allowed building one)
-/// and every problem found. `ceiling` is the caller's effective policy.
+/// and every problem found; policies are checked against the ceiling of
+/// `vm`'s task.
 pub fn parse_graph(vm: &Vm, def: &Value, who: &str) -> (Option<Graph>, Vec<Problem>) {
     let mut problems = Vec::new();
     let Value::Dict(map) = def else {
@@ -514,9 +514,4 @@ pub fn name_of(def: &Value) -> String {
         },
         _ => "workflow".to_string(),
     }
-}
-
-/// Placeholder names used by a template string (`input.NODE` roots).
-pub fn template_inputs(s: &str) -> Vec<String> {
-    template::input_refs(s)
 }

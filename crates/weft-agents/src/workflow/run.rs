@@ -179,12 +179,17 @@ pub async fn execute(
 
     let mut replay = None;
     let mut resumed_from: Option<String> = None;
-    let unwritten = opts.resume.is_some()
-        && opts.resume == opts.run_id
-        && load(store.as_deref(), opts.resume.as_deref().unwrap_or_default()).is_err();
-    let mut rec = if let (Some(r), false) = (&opts.resume, unwritten) {
-        let mut rec = load(store.as_deref(), r)
-            .map_err(|e| value_error(format!("{who}: resume: {}", e.message())))?;
+    // A workflow worker resumed after a crash names its run in both
+    // `resume` and `run_id`: a record not written yet means a new run.
+    let stored = match &opts.resume {
+        None => None,
+        Some(r) => match load(store.as_deref(), r) {
+            Ok(rec) => Some(rec),
+            Err(_) if opts.run_id.as_ref() == Some(r) => None,
+            Err(e) => return Err(value_error(format!("{who}: resume: {}", e.message()))),
+        },
+    };
+    let mut rec = if let Some(mut rec) = stored {
         check_same_workflow(&rec, &graph, who, "resume")?;
         if opts.retask {
             rec.task = task.clone();

@@ -47,9 +47,6 @@ pub fn check(s: &str) -> Result<(), String> {
                 ROOTS.join(", ")
             ));
         }
-        if root == "input" && p == "input" {
-            continue;
-        }
     }
     Ok(())
 }
