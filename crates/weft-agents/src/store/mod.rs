@@ -66,6 +66,7 @@
 
 mod atomic;
 mod commit;
+mod keys;
 mod load;
 mod secrets;
 mod spares;
@@ -86,34 +87,7 @@ use tokio::sync::oneshot;
 
 pub use atomic::is_temp_name;
 
-/// The file of `key` in the key index folder `dir` (`keys`, `run-keys`):
-/// `DIR/KEY.json` for plain names, else the key hex-encoded.
-pub fn key_index_rel(dir: &str, key: &str) -> String {
-    let plain = key
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if plain && key.len() <= 100 {
-        format!("{dir}/{key}.json")
-    } else {
-        let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
-        format!("{dir}/x{}.json", &hex[..hex.len().min(200)])
-    }
-}
-
-/// The id a key index entry names, if the entry exists.
-pub fn read_key_index(store: &Store, rel: &str) -> Result<Option<String>, String> {
-    let Ok(path) = store.path(rel) else {
-        return Ok(None);
-    };
-    if !path.exists() {
-        return Ok(None);
-    }
-    let index = store.read_json(rel)?;
-    match index.get("id").and_then(|v| v.as_str()) {
-        Some(id) => Ok(Some(id.to_string())),
-        None => Err(format!("{}: key index without an id", path.display())),
-    }
-}
+pub use keys::{fingerprint, key_index_rel, legacy_key_index_rel, read_key_index};
 pub use load::{check_record, list_dir, load_record, read_json_file};
 pub use secrets::{secret_values, secret_values_from, REDACTED};
 
@@ -316,6 +290,21 @@ impl Store {
         match self.path(rel_dir) {
             Ok(dir) => list_dir(&dir),
             Err(_) => Vec::new(),
+        }
+    }
+
+    /// Removes the file `rel_path` (best effort: a missing file or a
+    /// failure is noted in [`Store::last_error`], never raised). Used for
+    /// files that a newer format replaced (old-format key index entries).
+    pub fn remove(&self, rel_path: &str) {
+        if !self.persist {
+            return;
+        }
+        let r = self.path(rel_path).and_then(std::fs::remove_file);
+        if let Err(e) = r {
+            if e.kind() != io::ErrorKind::NotFound {
+                self.note_error(&e);
+            }
         }
     }
 

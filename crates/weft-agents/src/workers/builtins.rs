@@ -469,7 +469,10 @@ fn resume_worker(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
             .and_then(|v| v.as_str())
             .unwrap_or("resumed")
             .to_string();
-        let wopts = parse_worker_options(vm, Some(task), &config, who)?;
+        let mut wopts = parse_worker_options(vm, Some(task), &config, who)?;
+        if let Some(f) = snap.get("fingerprint").and_then(|f| f.as_str()) {
+            wopts.fingerprint = f.to_string();
+        }
         let w = super::run::build(vm, wopts, id, policy, false).await?;
         super::durable::restore(&w, &snap);
         reg.insert(w.clone());

@@ -16,9 +16,12 @@ use crate::agent_loop::{AgentProgress, ToolCallRecord};
 use crate::tools::{ToolError, ToolOutcome};
 use crate::transcript::Transcript;
 
+/// The key index folder of workers.
+const KEYS_DIR: &str = "keys";
+
 /// The key index file of `key`.
 fn key_rel(key: &str) -> String {
-    crate::store::key_index_rel("keys", key)
+    crate::store::key_index_rel(KEYS_DIR, key)
 }
 
 /// Records `w`'s key in the index.
@@ -35,7 +38,7 @@ pub fn index_key(reg: &Registry, w: &Worker) {
 /// directory has one (and `--fresh` was not given). A key already used in
 /// this run, a different task/options, or an unreadable snapshot is an
 /// error.
-pub fn lookup(
+pub async fn lookup(
     reg: &Registry,
     opts: &WorkerOptions,
     who: &str,
@@ -54,7 +57,10 @@ pub fn lookup(
     if reg.fresh.get() || !store.persist() {
         return Ok(None);
     }
-    let Some(id) = crate::store::read_key_index(&store, &key_rel(key)).map_err(value_error)? else {
+    let Some(id) = crate::store::read_key_index(&store, KEYS_DIR, key)
+        .await
+        .map_err(value_error)?
+    else {
         return Ok(None);
     };
     let snap_rel = format!("workers/{id}.json");
@@ -64,8 +70,14 @@ pub fn lookup(
     let snap = store
         .load(&snap_rel, "weft.worker", 1)
         .map_err(value_error)?;
-    let same = snap.get("task").and_then(|t| t.as_str()) == Some(opts.task.as_str())
-        && snap.get("config") == Some(&opts.config_json);
+    let same = match snap.get("fingerprint").and_then(|f| f.as_str()) {
+        Some(f) => f == opts.fingerprint,
+        // Snapshots of older builds: the stored task and options.
+        None => {
+            snap.get("task").and_then(|t| t.as_str()) == Some(opts.task.as_str())
+                && snap.get("config") == Some(&opts.config_json)
+        }
+    };
     if !same {
         return Err(value_error(format!(
             "worker key '{key}' was used for a different task"

@@ -79,8 +79,11 @@ pub struct WorkerOptions {
     pub session_id: Option<String>,
     /// The agent loop's config (task included).
     pub agent: AgentConfig,
-    /// The options as JSON, closures by name (snapshot `config`, key check).
+    /// The options as JSON, closures by name (snapshot `config`).
     pub config_json: serde_json::Value,
+    /// The fingerprint of the unredacted task and options (the key check,
+    /// `store/keys.rs`).
+    pub fingerprint: String,
 }
 
 /// Parses the options dict (`task` may come from `task_arg`).
@@ -176,6 +179,8 @@ pub fn parse_worker_options(
         }
     }
     let call = parse_loop_options(vm, task.clone(), system, &loop_opts, who)?;
+    let config = config_json(opts);
+    let fingerprint = crate::store::fingerprint(&[&serde_json::json!(task), &config]);
     Ok(WorkerOptions {
         mode: match job {
             Job::Agent => "sub_agent",
@@ -194,7 +199,8 @@ pub fn parse_worker_options(
         background,
         session_id: call.session_id,
         agent: call.config,
-        config_json: config_json(opts),
+        fingerprint,
+        config_json: config,
     })
 }
 

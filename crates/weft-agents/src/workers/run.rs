@@ -56,7 +56,7 @@ pub async fn spawn(
         })?;
     let state = registry(&vm.program);
     let reg = &state.workers;
-    let stored = super::durable::lookup(reg, &opts, who)?;
+    let stored = super::durable::lookup(reg, &opts, who).await?;
     let id = stored
         .as_ref()
         .and_then(|s| s.get("id").and_then(|v| v.as_str()).map(str::to_string))

@@ -59,6 +59,26 @@ impl StageRecord {
     }
 }
 
+/// What a run was for, as hashes of the unredacted values.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Fingerprint {
+    pub task: String,
+    pub definition: String,
+}
+
+impl Fingerprint {
+    pub fn new(task: &str, definition: &serde_json::Value) -> Fingerprint {
+        Fingerprint {
+            task: Fingerprint::of_task(task),
+            definition: crate::store::fingerprint(&[definition]),
+        }
+    }
+
+    fn of_task(task: &str) -> String {
+        crate::store::fingerprint(&[&json!(task)])
+    }
+}
+
 /// A workflow run.
 #[derive(Clone)]
 pub struct RunRecord {
@@ -86,6 +106,10 @@ pub struct RunRecord {
     /// The run this one replays.
     pub replay_of: Option<String>,
     pub artifacts: Value,
+    /// Fingerprints of the unredacted task and definition (a key's run
+    /// must be for the same ones, a resumed one for the same task;
+    /// `store/keys.rs`); `None` in records of older builds.
+    pub fingerprint: Option<Fingerprint>,
 }
 
 impl RunRecord {
@@ -114,6 +138,23 @@ impl RunRecord {
             error: Value::Nil,
             replay_of: None,
             artifacts: Value::Nil,
+            fingerprint: None,
+        }
+    }
+
+    /// Whether `task` is the task this run was for.
+    pub fn same_task(&self, task: &str) -> bool {
+        match &self.fingerprint {
+            Some(f) => f.task == Fingerprint::of_task(task),
+            None => self.task == task,
+        }
+    }
+
+    /// Whether `task` and `definition` are what this run was for.
+    pub fn same_call(&self, task: &str, definition: &serde_json::Value) -> bool {
+        match &self.fingerprint {
+            Some(f) => *f == Fingerprint::new(task, definition),
+            None => self.task == task && self.definition == *definition,
         }
     }
 
@@ -138,6 +179,7 @@ impl RunRecord {
             "created_at": self.created_at, "finished_at": self.finished_at,
             "definition": self.definition, "steps": self.steps, "error": value_json(&self.error),
             "replay_of": self.replay_of, "artifacts": value_json(&self.artifacts),
+            "fingerprint": self.fingerprint.as_ref().map(|f| json!({"task": f.task, "definition": f.definition})),
             "updated_at": now(),
         })
     }
@@ -194,6 +236,13 @@ impl RunRecord {
             error: from_json(j.get("error").cloned().unwrap_or_default()),
             replay_of: s("replay_of"),
             artifacts: from_json(j.get("artifacts").cloned().unwrap_or_default()),
+            fingerprint: j.get("fingerprint").and_then(|f| {
+                let part = |k: &str| f.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                Some(Fingerprint {
+                    task: part("task")?,
+                    definition: part("definition")?,
+                })
+            }),
         })
     }
 
@@ -211,13 +260,16 @@ impl RunRecord {
                 std::rc::Rc::new("outputs".to_string()),
                 Value::dict(outputs),
             );
-            d.retain(|k, _| k.as_str() != "definition" && k.as_str() != "updated_at");
+            d.retain(|k, _| !matches!(k.as_str(), "definition" | "updated_at" | "fingerprint"));
         }
         v
     }
 }
 
+/// The key index folder of runs.
+pub const RUN_KEYS_DIR: &str = "run-keys";
+
 /// The key index file of a run key.
 pub fn key_rel(key: &str) -> String {
-    crate::store::key_index_rel("run-keys", key)
+    crate::store::key_index_rel(RUN_KEYS_DIR, key)
 }

@@ -14,7 +14,7 @@ use weft_vm::vm::Vm;
 use super::events::emit_run;
 use super::exec::{PolicyAlias, RunEnv};
 use super::graph::{normalized, parse_graph, problems_message, Graph};
-use super::record::RunRecord;
+use super::record::{Fingerprint, RunRecord};
 use super::replay::Replay;
 use super::schedule::{drive, Bounds};
 use super::store::{index_key, load, lookup_key, save_later, save_now, store_of};
@@ -193,7 +193,10 @@ pub async fn execute(
         check_same_workflow(&rec, &graph, who, "resume")?;
         if opts.retask {
             rec.task = task.clone();
-        } else if rec.task != task {
+            if let Some(f) = &mut rec.fingerprint {
+                *f = Fingerprint::new(&task, &definition);
+            }
+        } else if !rec.same_task(&task) {
             return Err(value_error(format!(
                 "{who}: resume: run {} was for a different task",
                 rec.id
@@ -211,12 +214,12 @@ pub async fn execute(
         rec
     } else {
         let stored = match (&opts.key, &store) {
-            (Some(k), Some(s)) if persist && !reg.fresh.get() => lookup_key(s, k)?,
+            (Some(k), Some(s)) if persist && !reg.fresh.get() => lookup_key(s, k).await?,
             _ => None,
         };
         match stored {
             Some(rec) => {
-                if rec.task != task || rec.definition != definition {
+                if !rec.same_call(&task, &definition) {
                     return Err(value_error(format!(
                         "workflow key '{}' was used for a different task",
                         opts.key.as_deref().unwrap_or_default()
@@ -312,12 +315,15 @@ pub async fn execute(
 }
 
 fn new_record(graph: &Graph, task: &str, definition: serde_json::Value) -> RunRecord {
-    RunRecord::new(
+    let fingerprint = Fingerprint::new(task, &definition);
+    let mut rec = RunRecord::new(
         format!("r_{}", uuid::Uuid::now_v7()),
         graph.name.clone(),
         task.to_string(),
         definition,
-    )
+    );
+    rec.fingerprint = Some(fingerprint);
+    rec
 }
 
 fn check_same_workflow(rec: &RunRecord, graph: &Graph, who: &str, what: &str) -> RtResult<()> {

@@ -10,7 +10,7 @@ use serde_json::json;
 use weft_vm::error::{value_error, RtResult};
 
 use super::exec::RunEnv;
-use super::record::{key_rel, RunRecord};
+use super::record::{key_rel, RunRecord, RUN_KEYS_DIR};
 use crate::store::Store;
 use crate::workers::run::registry;
 
@@ -64,8 +64,11 @@ pub fn index_key(env: &RunEnv, key: &str, id: &str) {
 }
 
 /// The stored record of a run key, if any.
-pub fn lookup_key(store: &Store, key: &str) -> RtResult<Option<RunRecord>> {
-    let Some(id) = crate::store::read_key_index(store, &key_rel(key)).map_err(value_error)? else {
+pub async fn lookup_key(store: &Store, key: &str) -> RtResult<Option<RunRecord>> {
+    let Some(id) = crate::store::read_key_index(store, RUN_KEYS_DIR, key)
+        .await
+        .map_err(value_error)?
+    else {
         return Ok(None);
     };
     let rel = RunRecord::rel_path(&id);

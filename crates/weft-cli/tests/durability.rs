@@ -1,0 +1,120 @@
+//! Regression tests of issue 12 (durability) and issue 11 item 6 (key file
+//! names): each reproduces a case where a re-run repeated work, lost what a
+//! script had observed, or broke on stored state.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// `weft run FILE ARGS` in `dir` with the state directory `dir/state`.
+fn weft(dir: &Path, file: &str, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_weft"));
+    c.arg("run")
+        .arg(file)
+        .args(args)
+        .current_dir(dir)
+        .env("WEFT_LLM_DISABLED", "1")
+        .env("WEFT_STATE_DIR", dir.join("state"))
+        .env_remove("WEFT_PERSIST");
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            all_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+const SECRET: &str = "sk-weft-durable-0123456789";
+
+/// 12.5 and 11.6: a keyed worker whose task and key hold an API key
+/// matches again on the next run (no "used for a different task", no model
+/// call), and no file name under the state directory holds the secret.
+#[test]
+fn secret_in_task_and_key_still_resumes_and_never_names_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.wf"),
+        r#"llm_mock({text: "done"})
+let k = env("DUR_TEST_API_KEY")
+let h = spawn_worker({task: "call the API with ${k}", key: "job-${k}", wait: true})
+let r2 = workflow_execute("use ${k}", workflow_graph({name: "wf", entry: "a",
+  nodes: {a: {kind: "code", run: { ctx -> "ran" }}}, edges: []}), {key: "run-${k}"})
+println(h.status, h.result.summary, r2.status, len(llm_mock_calls()))
+"#,
+    )
+    .unwrap();
+    let envs = [("DUR_TEST_API_KEY", SECRET)];
+    let first = weft(dir.path(), "s.wf", &[], &envs);
+    let (out, err) = text(&first);
+    assert!(first.status.success(), "{out}{err}");
+    assert_eq!(out, "completed done completed 1\n");
+    let second = weft(dir.path(), "s.wf", &[], &envs);
+    let (out, err) = text(&second);
+    assert!(second.status.success(), "{out}{err}");
+    assert_eq!(out, "completed done completed 0\n", "{err}");
+    let mut files = Vec::new();
+    all_files(&dir.path().join("state"), &mut files);
+    assert!(files.len() >= 4, "{files:?}");
+    for f in &files {
+        let name = f.strip_prefix(dir.path()).unwrap().to_string_lossy();
+        assert!(
+            !name.contains("sk-weft"),
+            "a file name holds the key: {name}"
+        );
+        let hex: String = SECRET.bytes().map(|b| format!("{b:02x}")).collect();
+        assert!(
+            !name.contains(&hex),
+            "a file name holds the key in hex: {name}"
+        );
+        let content = std::fs::read_to_string(f).unwrap();
+        assert!(!content.contains(SECRET), "{name} holds the key");
+    }
+}
+
+/// Key index files of the older format (the key as the file name) are
+/// still found, and moved to the hashed name.
+#[test]
+fn old_format_key_files_are_found_and_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.wf"),
+        r#"llm_mock({text: "done"})
+let h = spawn_worker({task: "t", key: "plain-key", wait: true})
+println(h.status, len(llm_mock_calls()))
+"#,
+    )
+    .unwrap();
+    let first = weft(dir.path(), "s.wf", &[], &[]);
+    assert_eq!(text(&first).0, "completed 1\n", "{:?}", text(&first));
+    // Turn the state into what an older build wrote.
+    let keys = dir.path().join("state/keys");
+    let entries: Vec<PathBuf> = std::fs::read_dir(&keys)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let hashed = entries[0].clone();
+    std::fs::rename(&hashed, keys.join("plain-key.json")).unwrap();
+    let second = weft(dir.path(), "s.wf", &[], &[]);
+    assert_eq!(text(&second).0, "completed 0\n", "{:?}", text(&second));
+    assert!(hashed.exists(), "re-indexed under the hashed name");
+    assert!(!keys.join("plain-key.json").exists(), "old file removed");
+}
