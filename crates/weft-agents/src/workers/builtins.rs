@@ -163,7 +163,7 @@ fn spawn_worker(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResul
         let wait_too = opts.wait;
         let w = spawn(vm, opts, "spawn_worker", false).await?;
         if wait_too {
-            wait(&w).await;
+            wait(&registry(&vm.program).workers, &w).await;
         }
         Ok(handle(vm, &w))
     })
@@ -185,7 +185,7 @@ fn sub_agent_run(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
                 serde_json::json!({"worker_id": w.id, "task": task}),
             ));
         }
-        wait(&w).await;
+        wait(&registry(&vm.program).workers, &w).await;
         let r = w.result.borrow().clone();
         let envelope = if r.is_nil() {
             failure_envelope(&w, w.error.borrow().clone())
@@ -244,7 +244,7 @@ fn wait_worker(vm: &mut Vm, args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Val
         };
         let all = async {
             for w in &ws {
-                wait(w).await;
+                wait(&state.workers, w).await;
             }
         };
         if let Some(ms) = timeout {
@@ -303,7 +303,7 @@ fn send_input(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<
             *w.resume_from.borrow_mut() = None;
         }
         schedule(&vm.program, reg, &w);
-        wait(&w).await;
+        wait(reg, &w).await;
         Ok(handle(vm, &w))
     })
 }

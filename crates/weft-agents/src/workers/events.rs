@@ -126,6 +126,33 @@ pub fn write_dirty(reg: &Registry) {
     }
 }
 
+/// Writes the snapshot `w` will have once `outcome` is applied and waits
+/// until it is durable; the worker's visible status is unchanged until
+/// then, so no builtin reports a status the disk does not hold. Marks the
+/// terminal snapshot as written (`finalize` then writes no other).
+pub async fn write_terminal(reg: &Registry, w: &Worker, outcome: &super::run::Outcome) {
+    let Some(s) = persisting(reg, w) else {
+        return;
+    };
+    let finished_at = now();
+    let mut snap = snapshot_json(w);
+    let mut result = to_json(&outcome.result).unwrap_or(serde_json::Value::Null);
+    if let Some(m) = result.as_object_mut() {
+        m.remove("transcript");
+    }
+    snap["status"] = json!(outcome.status.name());
+    snap["result"] = result;
+    snap["error"] = to_json(&outcome.error).unwrap_or(serde_json::Value::Null);
+    snap["finished_at"] = json!(finished_at);
+    if outcome.status != super::registry::Status::Interrupted {
+        snap["checkpoint"] = serde_json::Value::Null;
+    }
+    reg.dirty.borrow_mut().shift_remove(&w.id);
+    if s.write_json(&rel(w), &snap).await.is_ok() {
+        w.terminal_durable.set(true);
+    }
+}
+
 /// Writes a snapshot and waits until it is durable.
 pub async fn snapshot_now(reg: &Registry, w: &Worker) {
     if let Some(s) = persisting(reg, w) {

@@ -157,6 +157,9 @@ pub struct Worker {
     pub abort: RefCell<Option<tokio::task::AbortHandle>>,
     /// Set when the current cycle's terminal event was emitted.
     pub finalized: Cell<bool>,
+    /// Set when the snapshot on disk holds the current terminal status
+    /// (durable before any builtin reports it; `events.rs`).
+    pub terminal_durable: Cell<bool>,
     /// The worker holds one of the limit's running slots.
     pub holds_slot: Cell<bool>,
     /// Runs outside the concurrency limit (foreground `sub_agent_run`).

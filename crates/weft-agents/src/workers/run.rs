@@ -70,6 +70,7 @@ pub async fn spawn(
         match w.status() {
             Status::Completed => {
                 w.finalized.set(true);
+                w.terminal_durable.set(true);
                 emit(reg, &w, "worker_resumed", json!({"from": "completed"}));
                 return Ok(w);
             }
@@ -83,6 +84,7 @@ pub async fn spawn(
             }
             Status::Awaiting => {
                 w.finalized.set(true);
+                w.terminal_durable.set(true);
                 emit(reg, &w, "worker_resumed", json!({"from": "awaiting"}));
                 return Ok(w);
             }
@@ -151,6 +153,7 @@ pub async fn build(
         attempt: std::cell::Cell::new(1),
         abort: Default::default(),
         finalized: Default::default(),
+        terminal_durable: Default::default(),
         holds_slot: Default::default(),
         unlimited: std::cell::Cell::new(unlimited),
         done: tokio::sync::Notify::new(),
@@ -207,6 +210,7 @@ pub fn execution_value(opts: &WorkerOptions, wt: Option<&crate::profile::Worktre
 pub fn schedule(program: &Rc<Program>, reg: &Registry, w: &Rc<Worker>) {
     w.status.set(Status::Queued);
     w.finalized.set(false);
+    w.terminal_durable.set(false);
     if w.unlimited.get() || reg.running.get() < reg.limit() {
         start(program, reg, w);
     } else {
@@ -280,6 +284,8 @@ fn start(program: &Rc<Program>, reg: &Registry, w: &Rc<Worker>) {
             outcome.status == Status::Completed || outcome.status == Status::Awaiting,
         )
         .await;
+        // The terminal snapshot is durable before anyone can see the status.
+        super::events::write_terminal(&registry(&program2).workers, &w2, &outcome).await;
         finalize(&program2, &w2, outcome);
         drop(guard);
     });
@@ -404,7 +410,9 @@ pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
         Ok(e) => json!({"error": e}),
     };
     emit(reg, w, kind, data);
-    snapshot_later(reg, w);
+    if !w.terminal_durable.get() {
+        snapshot_later(reg, w);
+    }
     if w.holds_slot.replace(false) {
         reg.running.set(reg.running.get().saturating_sub(1));
     }
@@ -439,14 +447,19 @@ pub fn cancel_tree(program: &Rc<Program>, reg: &Registry, w: &Rc<Worker>) {
     }
 }
 
-/// Waits until `w` is neither queued nor running.
-pub async fn wait(w: &Worker) {
+/// Waits until `w` is neither queued nor running and its terminal
+/// snapshot is durable (a cancelled worker's is written now).
+pub async fn wait(reg: &Registry, w: &Worker) {
     loop {
         let notified = w.done.notified();
         if !w.status().active() {
-            return;
+            break;
         }
         notified.await;
+    }
+    if !w.terminal_durable.get() {
+        super::events::snapshot_now(reg, w).await;
+        w.terminal_durable.set(true);
     }
 }
 

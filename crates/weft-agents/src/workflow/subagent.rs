@@ -61,7 +61,7 @@ pub async fn run(vm: &mut Vm, env: &RunEnv, node: &Node, ctx: &Value) -> NodeRes
         program: env.program.clone(),
         worker: Some(w.clone()),
     };
-    wait(&w).await;
+    wait(&registry(&env.program).workers, &w).await;
     guard.worker = None;
     let envelope = w.result.borrow().clone();
     let ok =
