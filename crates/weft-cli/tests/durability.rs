@@ -118,3 +118,103 @@ println(h.status, len(llm_mock_calls()))
     assert!(hashed.exists(), "re-indexed under the hashed name");
     assert!(!keys.join("plain-key.json").exists(), "old file removed");
 }
+
+/// 12.6: a state directory that cannot be written is an error naming it
+/// (it used to exit 0 having persisted nothing).
+#[test]
+fn unwritable_state_dir_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("afile"), "").unwrap();
+    std::fs::write(
+        dir.path().join("s.wf"),
+        "llm_mock({text: \"x\"})\nlet h = spawn_worker({task: \"t\", key: \"k\", wait: true})\nprintln(h.status)\n",
+    )
+    .unwrap();
+    for bad in ["afile", "afile/sub"] {
+        let o = weft(dir.path(), "s.wf", &[], &[("WEFT_STATE_DIR", bad)]);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{out}{err}");
+        assert!(
+            err.contains("error[io_error]: spawn_worker: the state directory"),
+            "{err}"
+        );
+        assert!(err.contains(&format!("{bad}' cannot be written")), "{err}");
+    }
+    let wf = "let g = workflow_graph({name: \"w\", entry: \"a\", nodes: {a: {kind: \"code\", run: { c -> 1 }}}, edges: []})\nprintln(workflow_execute(\"t\", g).status)\n";
+    std::fs::write(dir.path().join("w.wf"), wf).unwrap();
+    let o = weft(dir.path(), "w.wf", &[], &[("WEFT_STATE_DIR", "afile")]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(
+        err.contains("workflow_execute: the state directory"),
+        "{err}"
+    );
+    // Without durable state nothing is written, so nothing fails.
+    let o = weft(
+        dir.path(),
+        "s.wf",
+        &[],
+        &[("WEFT_STATE_DIR", "afile"), ("WEFT_PERSIST", "0")],
+    );
+    assert_eq!(text(&o).0, "completed\n");
+}
+
+/// 12.6: a keyed snapshot with a corrupt `status` or `result` is a
+/// `value_error` naming the file (it used to re-run the worker or return
+/// the garbage); `weft workers list` / `weft runs list` report bad files
+/// and list the rest.
+#[test]
+fn corrupt_snapshots_are_value_errors_and_lists_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.wf"),
+        r#"llm_mock({text: "x"})
+let h = spawn_worker({task: "t", key: "k1", wait: true})
+let g = workflow_graph({name: "w", entry: "a", nodes: {a: {kind: "code", run: { c -> 1 }}}, edges: []})
+println(h.status, workflow_execute("t", g, {key: "r1"}).status)
+"#,
+    )
+    .unwrap();
+    let o = weft(dir.path(), "s.wf", &[], &[]);
+    assert_eq!(text(&o).0, "completed completed\n", "{:?}", text(&o));
+    let workers = dir.path().join("state/workers");
+    let snap_path = std::fs::read_dir(&workers)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let good = std::fs::read_to_string(&snap_path).unwrap();
+    for (field, bad) in [("status", "\"bogus\""), ("result", "42")] {
+        let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
+        v[field] = serde_json::from_str(bad).unwrap();
+        std::fs::write(&snap_path, v.to_string()).unwrap();
+        let o = weft(dir.path(), "s.wf", &[], &[]);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{out}{err}");
+        assert!(err.contains("error[value_error]"), "{err}");
+        assert!(err.contains(&snap_path.display().to_string()), "{err}");
+        assert!(err.contains(&format!("field '{field}' is {bad}")), "{err}");
+    }
+    std::fs::write(&snap_path, &good).unwrap();
+    // A second, corrupt snapshot and run record beside the good ones.
+    std::fs::write(
+        workers.join("w_bad.json"),
+        r#"{"_type":"weft.worker","version":1,"status":5}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("state/runs/r_bad.json"), "{not json").unwrap();
+    for (cmd, good_status) in [("workers", "completed"), ("runs", "completed")] {
+        let o = Command::new(env!("CARGO_BIN_EXE_weft"))
+            .args([cmd, "list"])
+            .current_dir(dir.path())
+            .env("WEFT_STATE_DIR", dir.path().join("state"))
+            .output()
+            .unwrap();
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {out}{err}");
+        assert_eq!(out.lines().count(), 1, "{cmd}: {out}");
+        assert!(out.contains(good_status), "{cmd}: {out}");
+        assert!(err.contains("_bad.json"), "{cmd}: {err}");
+    }
+}

@@ -69,6 +69,20 @@ fn invalid(rel: &str, why: &str) -> io::Error {
     )
 }
 
+/// Creates `dir` if needed and checks that it is a directory in which a
+/// file can be created (a temporary probe file, removed again).
+pub(crate) fn probe_dir(dir: &Path) -> io::Result<()> {
+    if let Ok(meta) = fs::metadata(dir) {
+        if !meta.is_dir() {
+            return Err(io::Error::other("it is not a directory"));
+        }
+    }
+    fs::create_dir_all(dir)?;
+    let probe = temp_path(&dir.join(".probe"));
+    write_new(&probe, b"")?;
+    fs::remove_file(&probe)
+}
+
 /// The directory holding `path` (`.` for a bare file name).
 pub(crate) fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {

@@ -42,7 +42,8 @@ pub fn read_json_file(path: &Path) -> Result<Value, String> {
 /// `invalid JSON at line L, column C: …`, `is not a Weft snapshot`,
 /// `is a weft.run, expected weft.worker`,
 /// `has no version (this build reads version 1)`,
-/// `unknown version 7 (this build reads version 1)`.
+/// `unknown version 7 (this build reads version 1)`,
+/// `corrupt weft.worker: field 'status' is 5, expected one of …`.
 pub fn load_record(
     path: &Path,
     expected_type: &str,
@@ -75,7 +76,9 @@ pub fn check_record(
     match obj.get("version") {
         None => Err(format!("{p}: has no version ({reads})")),
         Some(v) => match v.as_u64() {
-            Some(n) if (1..=supported_version).contains(&n) => Ok(()),
+            Some(n) if (1..=supported_version).contains(&n) => {
+                super::fields::check_fields(path, expected_type, value)
+            }
             _ => {
                 let mut shown = v.to_string();
                 if shown.chars().count() > 40 {

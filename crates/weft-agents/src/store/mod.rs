@@ -66,6 +66,7 @@
 
 mod atomic;
 mod commit;
+mod fields;
 mod keys;
 mod load;
 mod secrets;
@@ -125,6 +126,8 @@ pub struct Store {
     secrets: Vec<String>,
     shared: Arc<Shared>,
     committer: RefCell<Option<CommitterHandle>>,
+    /// The outcome of [`Store::ensure_writable`], once checked.
+    writable: std::cell::OnceCell<Result<(), String>>,
 }
 
 impl fmt::Debug for Store {
@@ -160,12 +163,33 @@ impl Store {
             secrets,
             shared: Arc::new(Shared::default()),
             committer: RefCell::new(None),
+            writable: std::cell::OnceCell::new(),
         })
     }
 
     /// The state directory.
     pub fn state_dir(&self) -> &Path {
         &self.state_dir
+    }
+
+    /// Checks once that the state directory can be written (created if
+    /// missing, a directory, a file can be created in it); later calls
+    /// return the first answer. The error names the directory and what to
+    /// do. Always `Ok` when not persisting.
+    pub fn ensure_writable(&self) -> Result<(), String> {
+        if !self.persist {
+            return Ok(());
+        }
+        self.writable
+            .get_or_init(|| {
+                atomic::probe_dir(&self.state_dir).map_err(|e| {
+                    format!(
+                        "the state directory '{}' cannot be written: {e} (give a writable --state-dir, or set WEFT_PERSIST=0 to run without durable state)",
+                        self.state_dir.display()
+                    )
+                })
+            })
+            .clone()
     }
 
     /// Whether writes reach the disk.

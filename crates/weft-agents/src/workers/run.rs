@@ -56,6 +56,11 @@ pub async fn spawn(
         })?;
     let state = registry(&vm.program);
     let reg = &state.workers;
+    if let Some(store) = reg.store().filter(|_| opts.carry.persist) {
+        store
+            .ensure_writable()
+            .map_err(|m| RtError::new("io_error", format!("{who}: {m}")))?;
+    }
     let stored = super::durable::lookup(reg, &opts, who).await?;
     let id = stored
         .as_ref()

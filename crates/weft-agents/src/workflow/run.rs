@@ -161,6 +161,10 @@ pub async fn execute(
     let reg = &state.workers;
     let store = reg.store();
     let persist = opts.persist.unwrap_or(true) && store.as_ref().is_some_and(|s| s.persist());
+    if let (true, Some(s)) = (persist, &store) {
+        s.ensure_writable()
+            .map_err(|m| weft_vm::error::RtError::new("io_error", format!("{who}: {m}")))?;
+    }
 
     // The workflow's context: the caller's, narrowed to the workflow policy.
     let mut ctx = vm.ctx.clone();
