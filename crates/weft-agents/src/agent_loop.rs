@@ -18,6 +18,7 @@ pub mod options;
 pub mod result;
 pub mod run;
 
+pub use calls::open_call_ids;
 pub use config::{
     AgentConfig, AgentHooks, AgentProgress, AgentRun, AgentStatus, NoHooks, ToolCallRecord,
     TurnView,

@@ -218,3 +218,59 @@ println(h.status, workflow_execute("t", g, {key: "r1"}).status)
         assert!(err.contains("_bad.json"), "{cmd}: {err}");
     }
 }
+
+/// Starts `weft run FILE` in `dir` and SIGKILLs it once `ready` holds.
+fn kill_when(dir: &Path, file: &str, ready: impl Fn() -> bool) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("run")
+        .arg(file)
+        .current_dir(dir)
+        .env("WEFT_LLM_DISABLED", "1")
+        .env("WEFT_STATE_DIR", dir.join("state"))
+        .env_remove("WEFT_PERSIST")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !ready() {
+        assert!(std::time::Instant::now() < deadline, "never got ready");
+        assert!(child.try_wait().unwrap().is_none(), "weft exited early");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// 12.2: a non-idempotent tool in flight at the crash — in the worker's
+/// first turn, where there used to be no checkpoint at all — is not run
+/// again, and the model receives the `interrupted` result.
+#[test]
+fn tool_in_flight_at_a_crash_is_reported_interrupted_not_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.wf"),
+        r#"var tools = tool_registry()
+tools = tool_define(tools, "charge", "Charge the card", {
+  parameters: {amount: {type: "integer"}},
+  handler: { args -> append_file("charges.txt", "charged\n"); if exists("slow") { sleep(10000) }; "charged ok" },
+})
+llm_mock({match: "Charge the card", tool_calls: [{name: "charge", arguments: {amount: 5}}]})
+llm_mock({match: "*interrupted*", text: "saw interrupted"})
+llm_mock({match: "*charged ok*", text: "saw success"})
+let h = spawn_worker({task: "Charge the card", key: "pay-1", tools: tools, wait: true})
+println(h.status, h.result.summary, len(llm_mock_calls()))
+"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("slow"), "").unwrap();
+    let charges = dir.path().join("charges.txt");
+    kill_when(dir.path(), "s.wf", || charges.exists());
+    std::fs::remove_file(dir.path().join("slow")).unwrap();
+    let o = weft(dir.path(), "s.wf", &[], &[]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    // One model call in the re-run: the first turn's was not repeated.
+    assert_eq!(out, "completed saw interrupted 1\n", "{err}");
+    assert_eq!(std::fs::read_to_string(&charges).unwrap(), "charged\n");
+}

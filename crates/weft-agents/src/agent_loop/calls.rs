@@ -19,7 +19,7 @@ pub(super) fn cancelled_error() -> ToolError {
 }
 
 /// The tool calls of the last assistant message that have no result yet.
-pub(super) fn open_calls(t: &Transcript) -> Option<Vec<ToolCall>> {
+pub(crate) fn open_calls(t: &Transcript) -> Option<Vec<ToolCall>> {
     let at = t.messages.iter().rposition(|m| m.role == Role::Assistant)?;
     let answered: Vec<&str> = t.messages[at + 1..]
         .iter()
@@ -34,10 +34,19 @@ pub(super) fn open_calls(t: &Transcript) -> Option<Vec<ToolCall>> {
     (!open.is_empty()).then_some(open)
 }
 
+/// The ids of [`open_calls`] (none when the last turn is settled).
+pub fn open_call_ids(t: &Transcript) -> Vec<String> {
+    open_calls(t)
+        .map(|calls| calls.into_iter().map(|c| c.id).collect())
+        .unwrap_or_default()
+}
+
 /// Settles one turn's tool calls in order, appending each result to the
 /// transcript and its record to the progress. With `resuming`, a call
 /// already recorded for this turn is not run again, and a non-idempotent
-/// one gets `interrupted`. Returns the error that cancelled the run, if any.
+/// one that had started (`progress.in_flight`) gets `interrupted`; one
+/// that never started runs. Returns the error that cancelled the run, if
+/// any.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn settle(
     vm: &mut Vm,
@@ -83,12 +92,17 @@ pub(super) async fn settle(
                     }
                     ToolOutcome::Err(e)
                 }
-                Ok(tool) if resuming && !tool.idempotent => ToolOutcome::Err(ToolError::new(
-                    "interrupted",
-                    "the process stopped while this tool was running; its effect is unknown",
-                )),
+                Ok(tool) if resuming && !tool.idempotent && p.in_flight.contains(&call.id) => {
+                    ToolOutcome::Err(ToolError::new(
+                        "interrupted",
+                        "the process stopped while this tool was running; its effect is unknown",
+                    ))
+                }
                 Ok(tool) => {
-                    hooks.tool_started(vm, &call);
+                    if !tool.idempotent {
+                        p.in_flight.push(call.id.clone());
+                    }
+                    hooks.tool_started(vm, &call, p, t).await;
                     run_tool(vm, tool, &call.arguments).await
                 }
             }
@@ -98,6 +112,7 @@ pub(super) async fn settle(
                 cancelled = Some(e.clone());
             }
         }
+        p.in_flight.retain(|id| id != &call.id);
         let content = outcome.model_content(&call.name);
         let duration_ms = start.elapsed().as_millis() as u64;
         t.messages
@@ -118,7 +133,7 @@ pub(super) async fn settle(
             duration_ms,
             iteration,
         });
-        hooks.tool_finished(vm, p, t);
+        hooks.tool_finished(vm, p, t).await;
     }
     cancelled
 }

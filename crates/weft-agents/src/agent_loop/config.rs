@@ -127,6 +127,11 @@ pub struct AgentProgress {
     pub rejected: Vec<String>,
     /// Schema-correction turns used so far.
     pub schema_retries_used: u32,
+    /// Ids of the non-idempotent tool calls whose handlers started and
+    /// have not finished (the durable "tool started" record: on resume
+    /// such a call gets the `interrupted` result and is not run again;
+    /// an open call not listed here never started and runs).
+    pub in_flight: Vec<String>,
 }
 
 /// The result of a run.
@@ -176,13 +181,32 @@ pub trait AgentHooks {
         false
     }
 
-    /// A tool call passed its checks and its handler is about to run (a
-    /// checkpoint here tells "started but not finished" apart on resume).
-    fn tool_started(&mut self, _vm: &mut Vm, _call: &ToolCall) {}
+    /// A tool call passed its checks and its handler is about to run;
+    /// `progress.in_flight` already lists it when the tool is not
+    /// idempotent, and `transcript` ends with the turn that asked for it.
+    /// The handler runs once the returned future is done, so a durable
+    /// checkpoint written here tells "started but not finished" apart on
+    /// resume.
+    fn tool_started<'a>(
+        &'a mut self,
+        _vm: &'a mut Vm,
+        _call: &'a ToolCall,
+        _progress: &'a AgentProgress,
+        _transcript: &'a Transcript,
+    ) -> LocalBoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
 
     /// A tool call finished: its record is the last of
-    /// `progress.tool_calls` and its result is in `transcript`.
-    fn tool_finished(&mut self, _vm: &mut Vm, _progress: &AgentProgress, _transcript: &Transcript) {
+    /// `progress.tool_calls` and its result is in `transcript`. The next
+    /// tool call or model call waits for the returned future.
+    fn tool_finished<'a>(
+        &'a mut self,
+        _vm: &'a mut Vm,
+        _progress: &'a AgentProgress,
+        _transcript: &'a Transcript,
+    ) -> LocalBoxFuture<'a, ()> {
+        Box::pin(async {})
     }
 
     /// After each turn (the model's reply and all its tool calls), before

@@ -89,11 +89,23 @@ impl AgentHooks for Recorder {
             .is_some_and(|n| self.turns.len() >= n)
     }
 
-    fn tool_started(&mut self, _vm: &mut Vm, call: &ToolCall) {
+    fn tool_started<'a>(
+        &'a mut self,
+        _vm: &'a mut Vm,
+        call: &'a ToolCall,
+        _progress: &'a AgentProgress,
+        _transcript: &'a Transcript,
+    ) -> LocalBoxFuture<'a, ()> {
         self.started.push(call.id.clone());
+        Box::pin(async {})
     }
 
-    fn tool_finished(&mut self, _vm: &mut Vm, progress: &AgentProgress, transcript: &Transcript) {
+    fn tool_finished<'a>(
+        &'a mut self,
+        _vm: &'a mut Vm,
+        progress: &'a AgentProgress,
+        transcript: &'a Transcript,
+    ) -> LocalBoxFuture<'a, ()> {
         // The finished call's result is already in the transcript.
         let last = progress.tool_calls.last().expect("a record");
         assert_eq!(
@@ -104,6 +116,7 @@ impl AgentHooks for Recorder {
             Some(last.id.clone())
         );
         self.finished += 1;
+        Box::pin(async {})
     }
 
     fn after_turn<'a>(
@@ -166,12 +179,19 @@ fn hooks_can_cancel_between_turns() {
 #[test]
 fn resumes_from_a_saved_transcript() {
     let mut vm = vm();
-    // Saved state: the model asked for three calls; `a` finished (recorded
-    // but its result not yet in the transcript), `b` and `c` did not.
+    // Saved state: the model asked for four calls; `a` finished (recorded
+    // but its result not yet in the transcript), `b` (idempotent) and `c`
+    // (not: its durable "started" record is in `in_flight`) were running,
+    // `d` had not started.
     let mut t = Transcript::new();
     t.messages.push(Message::user("task"));
     let mut a = Message::assistant("");
-    for (id, name) in [("a", "plain"), ("b", "idem"), ("c", "plain")] {
+    for (id, name) in [
+        ("a", "plain"),
+        ("b", "idem"),
+        ("c", "plain"),
+        ("d", "plain"),
+    ] {
         a.tool_calls.push(ToolCall {
             id: id.into(),
             name: name.into(),
@@ -192,6 +212,7 @@ fn resumes_from_a_saved_transcript() {
             duration_ms: 1,
             iteration: 1,
         }],
+        in_flight: vec!["c".into()],
         ..AgentProgress::default()
     };
     let mut c = config(&vm, &["plain", "idem"]);
@@ -204,8 +225,8 @@ fn resumes_from_a_saved_transcript() {
     assert_eq!(out.status, AgentStatus::Done);
     assert_eq!(
         rec.started,
-        ["b"],
-        "only the idempotent open call runs again"
+        ["b", "d"],
+        "the idempotent open call runs again, the one that never started runs"
     );
     assert_eq!(out.progress.iterations, 2);
     assert!(out.progress.input_tokens > 7);
@@ -224,6 +245,7 @@ fn resumes_from_a_saved_transcript() {
         "{}",
         tool_msgs[2].1
     );
+    assert_eq!(tool_msgs[3], ("d", "[\"k\"]"));
     // No new user message was added.
     let users = out
         .transcript
@@ -238,7 +260,7 @@ fn resumes_from_a_saved_transcript() {
         .iter()
         .map(|r| r.id.as_str())
         .collect();
-    assert_eq!(names, ["a", "b", "c"]);
+    assert_eq!(names, ["a", "b", "c", "d"]);
 }
 
 #[test]

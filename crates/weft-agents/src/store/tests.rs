@@ -21,7 +21,7 @@ fn store(dir: &Path) -> Rc<Store> {
 async fn write_then_read_creates_directories() {
     let tmp = tempfile::tempdir().unwrap();
     let s = store(&tmp.path().join("state"));
-    let v = json!({"_type": "weft.worker", "version": 1, "id": "w1"});
+    let v = json!({"_type": "weft.worker", "version": 1, "id": "w1", "status": "completed", "task": "t"});
     s.write_json("workers/w1.json", &v).await.unwrap();
     assert_eq!(s.read_json("workers/w1.json").unwrap(), v);
     assert_eq!(s.load("workers/w1.json", "weft.worker", 1).unwrap(), v);
@@ -338,7 +338,17 @@ fn load_record_reasons_name_the_path() {
     let err = |content: &str| load(content).unwrap_err();
     let shown = p.display().to_string();
 
-    assert!(load(r#"{"_type":"weft.worker","version":1}"#).is_ok());
+    assert!(load(
+        r#"{"_type":"weft.worker","version":1,"id":"w","status":"completed","task":"t"}"#
+    )
+    .is_ok());
+    let e = err(r#"{"_type":"weft.worker","version":1}"#);
+    assert!(
+        e.starts_with(&format!(
+            "{shown}: corrupt weft.worker: field 'id' is missing"
+        )),
+        "{e}"
+    );
     let e = err("{\n  \"_type\": \"weft.worker\",\n  \"version\": 1,\n");
     assert!(
         e.starts_with(&format!("{shown}: invalid JSON at line 4, column 0")),

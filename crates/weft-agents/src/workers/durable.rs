@@ -148,7 +148,7 @@ pub fn checkpoint_json(p: &AgentProgress, t: &Transcript) -> serde_json::Value {
     json!({
         "iterations": p.iterations, "input_tokens": p.input_tokens, "output_tokens": p.output_tokens,
         "schema_retries_used": p.schema_retries_used, "rejected": p.rejected, "tool_calls": calls,
-        "transcript": serde_json::to_value(t).unwrap_or_default(),
+        "in_flight": p.in_flight, "transcript": serde_json::to_value(t).unwrap_or_default(),
     })
 }
 
@@ -203,6 +203,14 @@ pub fn progress_from_checkpoint(cp: &serde_json::Value) -> (Transcript, AgentPro
             })
             .unwrap_or_default(),
         schema_retries_used: n("schema_retries_used") as u32,
+        in_flight: match cp.get("in_flight").and_then(|f| f.as_array()) {
+            Some(ids) => ids
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
+            // Checkpoints of older builds: any open call may have started.
+            None => crate::agent_loop::open_call_ids(&t),
+        },
     };
     (t, progress)
 }

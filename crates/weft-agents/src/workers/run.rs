@@ -505,6 +505,7 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
         program: program.clone(),
         worker: w.clone(),
         last: Usage::default(),
+        turn_saved: u64::MAX,
     };
     if let Some(p) = &config.resume {
         hooks.last = Usage {
@@ -673,6 +674,8 @@ struct WorkerHooks {
     program: Rc<Program>,
     worker: Rc<Worker>,
     last: Usage,
+    /// The iteration whose turn was last made durable by `tool_started`.
+    turn_saved: u64,
 }
 
 impl WorkerHooks {
@@ -697,26 +700,46 @@ impl WorkerHooks {
 }
 
 impl AgentHooks for WorkerHooks {
-    fn tool_started(&mut self, _vm: &mut Vm, call: &crate::llm::ToolCall) {
-        let mut cp = self.worker.checkpoint.borrow_mut();
-        if let serde_json::Value::Object(m) = &mut *cp {
-            m.insert(
-                "tool_started".to_string(),
-                json!({"id": call.id, "name": call.name}),
-            );
-        }
+    fn tool_started<'a>(
+        &'a mut self,
+        _vm: &'a mut Vm,
+        call: &'a crate::llm::ToolCall,
+        progress: &'a crate::agent_loop::AgentProgress,
+        transcript: &'a Transcript,
+    ) -> weft_vm::builtins::LocalBoxFuture<'a, ()> {
+        Box::pin(async move {
+            // Durable before the handler runs: the turn that asked for the
+            // call (so a crash does not repeat that model call) and, for a
+            // non-idempotent tool, the "started" record (so it is reported
+            // `interrupted` instead of running twice). A later idempotent
+            // call of the same turn is covered by the previous call's
+            // finished checkpoint.
+            let first_of_turn = self.turn_saved != progress.iterations;
+            if !first_of_turn && !progress.in_flight.contains(&call.id) {
+                return;
+            }
+            self.turn_saved = progress.iterations;
+            *self.worker.checkpoint.borrow_mut() =
+                super::durable::checkpoint_json(progress, transcript);
+            let state = registry(&self.program);
+            super::events::snapshot_now(&state.workers, &self.worker).await;
+        })
     }
 
-    fn tool_finished(
-        &mut self,
-        _vm: &mut Vm,
-        progress: &crate::agent_loop::AgentProgress,
-        transcript: &Transcript,
-    ) {
-        *self.worker.checkpoint.borrow_mut() =
-            super::durable::checkpoint_json(progress, transcript);
-        let state = registry(&self.program);
-        snapshot_later(&state.workers, &self.worker);
+    fn tool_finished<'a>(
+        &'a mut self,
+        _vm: &'a mut Vm,
+        progress: &'a crate::agent_loop::AgentProgress,
+        transcript: &'a Transcript,
+    ) -> weft_vm::builtins::LocalBoxFuture<'a, ()> {
+        Box::pin(async move {
+            // A finished call's result is durable before anything else
+            // happens, so it is never run again.
+            *self.worker.checkpoint.borrow_mut() =
+                super::durable::checkpoint_json(progress, transcript);
+            let state = registry(&self.program);
+            super::events::snapshot_now(&state.workers, &self.worker).await;
+        })
     }
 
     fn after_turn<'a>(
@@ -743,14 +766,9 @@ impl AgentHooks for WorkerHooks {
                 json!({"iteration": turn.iteration, "input_tokens": p.input_tokens,
                        "output_tokens": p.output_tokens, "tool_calls": p.tool_calls.len()}),
             );
-            // A turn with tool calls had side effects: its checkpoint must be
-            // durable before the next model call. A final turn is followed
-            // at once by the terminal snapshot.
-            if turn.tool_calls.is_empty() {
-                snapshot_later(reg, &self.worker);
-            } else {
-                super::events::snapshot_now(reg, &self.worker).await;
-            }
+            // Each tool call's result was made durable when it finished;
+            // a final turn is followed at once by the terminal snapshot.
+            snapshot_later(reg, &self.worker);
             Ok(())
         })
     }
