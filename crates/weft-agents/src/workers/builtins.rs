@@ -57,13 +57,13 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
             "Starts another cycle of a finished or awaiting worker with `text` as the next user message and returns its handle when that cycle ends.",
             send_input,
         ),
-        sync(
+        asynchronous(
             "cancel_worker",
             &["worker"],
             1,
             1,
             "workers",
-            "Cancels a queued or running worker (and its children); returns its handle.",
+            "Cancels a queued or running worker (and its children); returns its handle once the cancellation is durable.",
             cancel_worker,
         ),
         sync(
@@ -308,11 +308,14 @@ fn send_input(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<
     })
 }
 
-fn cancel_worker(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    let state = registry(&vm.program);
-    let w = state.workers.resolve(&args.vals[0], "cancel_worker")?;
-    cancel_tree(&vm.program, &state.workers, &w);
-    Ok(handle(vm, &w))
+fn cancel_worker(vm: &mut Vm, args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Value>> {
+    Box::pin(async move {
+        let state = registry(&vm.program);
+        let w = state.workers.resolve(&args[0], "cancel_worker")?;
+        cancel_tree(&vm.program, &state.workers, &w);
+        super::events::write_dirty_durably(&state.workers).await;
+        Ok(handle(vm, &w))
+    })
 }
 
 fn worker_status(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
@@ -489,8 +492,11 @@ fn resume_worker(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
             w.finalized.set(true);
             emit(reg, &w, "worker_interrupted", json!({"from": st.name()}));
             snapshot_later(reg, &w);
+            super::events::write_dirty_durably(reg).await;
         } else {
             w.finalized.set(true);
+            // Read from disk: its status is durable.
+            w.terminal_durable.set(true);
         }
         if restart && w.status() == Status::Interrupted {
             let cp = w.checkpoint.borrow().clone();

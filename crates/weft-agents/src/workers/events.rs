@@ -79,6 +79,11 @@ fn persisting(reg: &Registry, w: &Worker) -> Option<std::rc::Rc<crate::store::St
     (s.persist() && w.options.borrow().carry.persist).then_some(s)
 }
 
+/// Whether `w`'s snapshots are written.
+pub fn persists(reg: &Registry, w: &Worker) -> bool {
+    persisting(reg, w).is_some()
+}
+
 /// Marks `w`'s snapshot out of date. The snapshot writer task, started
 /// on demand, lets every task already scheduled run first and then
 /// enqueues one write per marked worker: status changes within one
@@ -103,13 +108,33 @@ fn start_writer(reg: &Registry) {
     tokio::task::spawn_local(async move {
         tokio::task::yield_now().await;
         state.workers.writer_active.set(false);
-        write_dirty(&state.workers);
+        write_dirty_durably(&state.workers).await;
     });
 }
 
+/// [`write_dirty`], then one flush for all of it (group commit); then the
+/// terminal statuses written may be reported: their workers are marked
+/// durable and their waiters woken.
+pub async fn write_dirty_durably(reg: &Registry) {
+    let ended = write_dirty(reg);
+    if ended.is_empty() {
+        return;
+    }
+    if let Some(s) = reg.store() {
+        s.flush().await;
+    }
+    for (w, status, cycle) in ended {
+        if w.status() == status && w.cycles.get() == cycle && !w.terminal_durable.get() {
+            w.terminal_durable.set(true);
+            w.done.notify_waiters();
+        }
+    }
+}
+
 /// Enqueues the pending events (one append) and the writes of every
-/// marked snapshot.
-pub fn write_dirty(reg: &Registry) {
+/// marked snapshot; returns the workers whose snapshot written here holds
+/// a terminal status (with that status and cycle).
+pub fn write_dirty(reg: &Registry) -> Vec<(std::rc::Rc<Worker>, super::registry::Status, usize)> {
     let events = std::mem::take(&mut *reg.pending_events.borrow_mut());
     if !events.is_empty() {
         if let Some(s) = reg.store() {
@@ -117,46 +142,33 @@ pub fn write_dirty(reg: &Registry) {
         }
     }
     let ids: Vec<String> = reg.dirty.borrow_mut().drain(..).collect();
+    let mut ended = Vec::new();
     for id in ids {
         if let Some(w) = reg.get(&id) {
             if let Some(s) = persisting(reg, &w) {
                 s.write_json_later(&rel(&w), &snapshot_json(&w));
+                if !w.status().active() {
+                    ended.push((w.clone(), w.status(), w.cycles.get()));
+                }
             }
         }
     }
-}
-
-/// Writes the snapshot `w` will have once `outcome` is applied and waits
-/// until it is durable; the worker's visible status is unchanged until
-/// then, so no builtin reports a status the disk does not hold. Marks the
-/// terminal snapshot as written (`finalize` then writes no other).
-pub async fn write_terminal(reg: &Registry, w: &Worker, outcome: &super::run::Outcome) {
-    let Some(s) = persisting(reg, w) else {
-        return;
-    };
-    let finished_at = now();
-    let mut snap = snapshot_json(w);
-    let mut result = to_json(&outcome.result).unwrap_or(serde_json::Value::Null);
-    if let Some(m) = result.as_object_mut() {
-        m.remove("transcript");
-    }
-    snap["status"] = json!(outcome.status.name());
-    snap["result"] = result;
-    snap["error"] = to_json(&outcome.error).unwrap_or(serde_json::Value::Null);
-    snap["finished_at"] = json!(finished_at);
-    if outcome.status != super::registry::Status::Interrupted {
-        snap["checkpoint"] = serde_json::Value::Null;
-    }
-    reg.dirty.borrow_mut().shift_remove(&w.id);
-    if s.write_json(&rel(w), &snap).await.is_ok() {
-        w.terminal_durable.set(true);
-    }
+    ended
 }
 
 /// Writes a snapshot and waits until it is durable.
 pub async fn snapshot_now(reg: &Registry, w: &Worker) {
     if let Some(s) = persisting(reg, w) {
         reg.dirty.borrow_mut().shift_remove(&w.id);
-        let _ = s.write_json(&rel(w), &snapshot_json(w)).await;
+        let (status, cycle) = (w.status(), w.cycles.get());
+        if s.write_json(&rel(w), &snapshot_json(w)).await.is_ok()
+            && !status.active()
+            && w.status() == status
+            && w.cycles.get() == cycle
+            && !w.terminal_durable.get()
+        {
+            w.terminal_durable.set(true);
+            w.done.notify_waiters();
+        }
     }
 }

@@ -8,13 +8,13 @@
 
 use std::rc::Rc;
 
-use weft_vm::value::{DictMap, Value};
+use weft_vm::value::Value;
 use weft_vm::vm::{Program, Vm};
 
 use super::events::snapshot_now;
 use super::registry::{Status, Worker};
 use super::run::{error_value, registry, Outcome};
-use crate::workflow::exec::{run_with_retry, RunEnv};
+use crate::workflow::exec::{run_with_retry, NodeStart, RunEnv};
 use crate::workflow::nodes::Node;
 use crate::workflow::run::{execute, ExecuteOptions};
 
@@ -32,7 +32,8 @@ pub async fn run_node_cycle(program: &Rc<Program>, w: &Rc<Worker>, node: Rc<Node
         persist: false,
         last_saved: Default::default(),
     });
-    match run_with_retry(env, node, Value::dict(DictMap::default()), None).await {
+    let start = NodeStart::detached(format!("{}#{}", w.id, w.cycles.get()));
+    match run_with_retry(env, node, start).await {
         Ok(r) => {
             add_usage(program, w, r.usage);
             Outcome {

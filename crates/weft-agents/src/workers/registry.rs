@@ -197,19 +197,27 @@ impl Worker {
     pub fn handle(&self, store: Option<&Store>) -> Value {
         let u = self.usage.get();
         let opt = |s: &Option<String>| s.clone().map(Value::str).unwrap_or(Value::Nil);
+        let persisted = store.is_some_and(|s| s.persist()) && self.options.borrow().carry.persist;
         let snapshot = match store {
-            Some(s) if s.persist() && self.options.borrow().carry.persist => s
+            Some(s) if persisted => s
                 .path(&format!("workers/{}.json", self.id))
                 .map(|p| Value::str(p.to_string_lossy().into_owned()))
                 .unwrap_or(Value::Nil),
             _ => Value::Nil,
+        };
+        // A terminal status is reported once its snapshot is durable
+        // (`events.rs`); until then the worker still shows as running.
+        let status = if persisted && !self.status().active() && !self.terminal_durable.get() {
+            Status::Running
+        } else {
+            self.status()
         };
         dict_from([
             ("_type", Value::str("worker")),
             ("id", Value::str(self.id.clone())),
             ("name", Value::str(self.name.clone())),
             ("mode", Value::str(self.mode)),
-            ("status", Value::str(self.status().name())),
+            ("status", Value::str(status.name())),
             ("task", Value::str(self.task.borrow().clone())),
             ("result", self.result.borrow().clone()),
             ("error", self.error.borrow().clone()),

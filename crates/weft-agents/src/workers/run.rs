@@ -182,7 +182,18 @@ fn current_session(vm: &Vm) -> Option<Transcript> {
     let parent = state.workers.current(&vm.ctx)?;
     let cp = parent.checkpoint.borrow().clone();
     if let Some(t) = cp.get("transcript") {
-        if let Ok(t) = serde_json::from_value::<Transcript>(t.clone()) {
+        if let Ok(mut t) = serde_json::from_value::<Transcript>(t.clone()) {
+            // A turn whose tool calls are still running (the checkpoint
+            // made before a tool ran) is not part of the conversation yet.
+            if crate::agent_loop::calls::open_calls(&t).is_some() {
+                if let Some(at) = t
+                    .messages
+                    .iter()
+                    .rposition(|m| m.role == crate::llm::Role::Assistant)
+                {
+                    t.messages.truncate(at);
+                }
+            }
             return Some(t);
         }
     }
@@ -289,8 +300,6 @@ fn start(program: &Rc<Program>, reg: &Registry, w: &Rc<Worker>) {
             outcome.status == Status::Completed || outcome.status == Status::Awaiting,
         )
         .await;
-        // The terminal snapshot is durable before anyone can see the status.
-        super::events::write_terminal(&registry(&program2).workers, &w2, &outcome).await;
         finalize(&program2, &w2, outcome);
         drop(guard);
     });
@@ -415,9 +424,7 @@ pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
         Ok(e) => json!({"error": e}),
     };
     emit(reg, w, kind, data);
-    if !w.terminal_durable.get() {
-        snapshot_later(reg, w);
-    }
+    snapshot_later(reg, w);
     if w.holds_slot.replace(false) {
         reg.running.set(reg.running.get().saturating_sub(1));
     }
@@ -452,19 +459,16 @@ pub fn cancel_tree(program: &Rc<Program>, reg: &Registry, w: &Rc<Worker>) {
     }
 }
 
-/// Waits until `w` is neither queued nor running and its terminal
-/// snapshot is durable (a cancelled worker's is written now).
+/// Waits until `w` is neither queued nor running and (when it persists)
+/// its terminal snapshot is durable — the snapshot writer makes it so and
+/// wakes the waiters (`events.rs`).
 pub async fn wait(reg: &Registry, w: &Worker) {
     loop {
         let notified = w.done.notified();
-        if !w.status().active() {
-            break;
+        if !w.status().active() && (w.terminal_durable.get() || !super::events::persists(reg, w)) {
+            return;
         }
         notified.await;
-    }
-    if !w.terminal_durable.get() {
-        super::events::snapshot_now(reg, w).await;
-        w.terminal_durable.set(true);
     }
 }
 
@@ -795,9 +799,13 @@ fn ensure_shutdown_hook(program: &Rc<Program>, reg: &Registry) {
             if reg.sinks.progress.get() {
                 super::progress::draw(&state);
             }
-            super::events::write_dirty(reg);
+            let ended = super::events::write_dirty(reg);
             if let Some(s) = reg.store() {
                 s.flush().await;
+            }
+            for (w, _, _) in ended {
+                w.terminal_durable.set(true);
+                w.done.notify_waiters();
             }
         })
     }));

@@ -55,6 +55,9 @@ pub struct NodeResult {
     /// items), compared on replay.
     pub input: serde_json::Value,
     pub attempts: u32,
+    /// What the node's `update` returned (nil without one): folded into
+    /// the run state by the scheduler.
+    pub update: Value,
 }
 
 impl NodeResult {
@@ -67,6 +70,7 @@ impl NodeResult {
             worker_id: None,
             input,
             attempts: 1,
+            update: Value::Nil,
         }
     }
 
@@ -79,6 +83,7 @@ impl NodeResult {
             worker_id: None,
             input,
             attempts: 1,
+            update: Value::Nil,
         }
     }
 
@@ -95,16 +100,49 @@ pub fn error_value(category: &str, message: &str) -> Value {
     ])
 }
 
+/// What the scheduler hands one node execution.
+#[derive(Clone)]
+pub struct NodeStart {
+    /// Every finished node's latest output (a join: its predecessors').
+    pub input: Value,
+    /// `ctx.item` of a map's item.
+    pub item: Option<Value>,
+    /// `ctx.visits`: how many times each node has started in this run
+    /// (interrupted starts not counted), this start included.
+    pub visits: Value,
+    /// `ctx.state`: the run state when the node started (`state.rs`).
+    pub state: Value,
+    /// Where this execution sits in the run (`NODE#VISIT`, a map item
+    /// `NODE#VISIT/ITEM`): the same after a crash, so a subagent node's
+    /// worker is found again by a key derived from it.
+    pub slot: String,
+}
+
+impl NodeStart {
+    /// A start outside any run record (a stage-mode worker's node).
+    pub fn detached(slot: String) -> NodeStart {
+        NodeStart {
+            input: Value::dict(weft_vm::value::DictMap::default()),
+            item: None,
+            visits: Value::dict(weft_vm::value::DictMap::default()),
+            state: Value::dict(weft_vm::value::DictMap::default()),
+            slot,
+        }
+    }
+}
+
 /// The `ctx` a node sees.
-pub fn ctx_value(env: &RunEnv, input: Value, item: Option<Value>, attempt: u32) -> Value {
+pub fn ctx_value(env: &RunEnv, start: &NodeStart, attempt: u32) -> Value {
     let mut pairs = vec![
         ("task", Value::str(env.task.clone())),
-        ("input", input),
+        ("input", start.input.clone()),
         ("run_id", Value::str(env.run_id.clone())),
         ("attempt", Value::Int(attempt as i64)),
+        ("visits", start.visits.clone()),
+        ("state", start.state.clone()),
     ];
-    if let Some(it) = item {
-        pairs.push(("item", it));
+    if let Some(it) = &start.item {
+        pairs.push(("item", it.clone()));
     }
     dict_from(pairs)
 }
@@ -114,15 +152,15 @@ pub fn ctx_value(env: &RunEnv, input: Value, item: Option<Value>, attempt: u32) 
 pub async fn run_with_retry(
     env: Rc<RunEnv>,
     node: Rc<Node>,
-    input: Value,
-    item: Option<Value>,
+    start: NodeStart,
 ) -> RtResult<NodeResult> {
     let mut usage = Usage::default();
     let max = node.retry.max_attempts.max(1);
     let mut attempt = 1;
     loop {
-        let ctx = ctx_value(&env, input.clone(), item.clone(), attempt);
-        let mut r = run_once(env.clone(), node.clone(), ctx).await?;
+        let ctx = ctx_value(&env, &start, attempt);
+        let slot = format!("{}@{attempt}", start.slot);
+        let mut r = run_once(env.clone(), node.clone(), ctx.clone(), &start, slot).await?;
         usage.add(&r.usage);
         let replayed = env
             .replay
@@ -131,6 +169,23 @@ pub async fn run_with_retry(
         if !r.is_failed() || attempt >= max || replayed {
             r.usage = usage;
             r.attempts = r.attempts.max(attempt);
+            if let Some(f) = &node.update {
+                let out = if r.is_failed() {
+                    Value::Nil
+                } else {
+                    r.output.clone()
+                };
+                let mut vm = Vm::new(env.program.clone());
+                vm.ctx = env.ctx.clone();
+                match vm.call_value(f, &[out, ctx]).await {
+                    Ok(u) => r.update = u,
+                    Err(e) => {
+                        let msg = format!("node '{}': update: {}", node.id, e.message());
+                        r.branch = "failed".into();
+                        r.error = error_value(&e.category(), &msg);
+                    }
+                }
+            }
             return Ok(r);
         }
         if node.retry.backoff_ms > 0 {
@@ -141,11 +196,13 @@ pub async fn run_with_retry(
 }
 
 /// One attempt of `node`.
-pub fn run_once(
+pub fn run_once<'a>(
     env: Rc<RunEnv>,
     node: Rc<Node>,
     ctx: Value,
-) -> weft_vm::builtins::LocalBoxFuture<'static, RtResult<NodeResult>> {
+    start: &'a NodeStart,
+    slot: String,
+) -> weft_vm::builtins::LocalBoxFuture<'a, RtResult<NodeResult>> {
     Box::pin(async move {
         if let Some(replay) = &env.replay {
             if replay.applies_to(&node.kind) {
@@ -157,7 +214,7 @@ pub fn run_once(
         vm.ctx = env.ctx.clone();
         // Subagent nodes hand policy and execution to their worker.
         if matches!(node.kind, NodeKind::Subagent { .. }) {
-            return Ok(super::subagent::run(&mut vm, &env, &node, &ctx).await);
+            return Ok(super::subagent::run(&mut vm, &env, &node, &ctx, &slot).await);
         }
         let mut alias = None;
         if let Some(req) = &node.policy {
@@ -180,7 +237,7 @@ pub fn run_once(
             Err(e) => return Ok(NodeResult::failed(&e, serde_json::Value::Null)),
         };
         vm.ctx = node_ctx;
-        let result = run_kind(&mut vm, &env, &node, &ctx).await;
+        let result = run_kind(&mut vm, &env, &node, &ctx, start, &slot).await;
         if let Some(wt) = worktree {
             wt.finish(!result.is_failed()).await;
         }
@@ -276,7 +333,14 @@ async fn replay_input(env: &RunEnv, node: &Node, ctx: &Value) -> RtResult<serde_
     })
 }
 
-async fn run_kind(vm: &mut Vm, env: &Rc<RunEnv>, node: &Rc<Node>, ctx: &Value) -> NodeResult {
+async fn run_kind(
+    vm: &mut Vm,
+    env: &Rc<RunEnv>,
+    node: &Rc<Node>,
+    ctx: &Value,
+    start: &NodeStart,
+    slot: &str,
+) -> NodeResult {
     match &node.kind {
         NodeKind::Stage {
             prompt,
@@ -344,7 +408,7 @@ async fn run_kind(vm: &mut Vm, env: &Rc<RunEnv>, node: &Rc<Node>, ctx: &Value) -
             Ok(v) => NodeResult::ok(v, "success", serde_json::Value::Null),
             Err(e) => NodeResult::failed(&e, serde_json::Value::Null),
         },
-        NodeKind::Map { .. } => run_map(vm, env, node, ctx).await,
+        NodeKind::Map { .. } => run_map(vm, env, node, ctx, start, slot).await,
         NodeKind::Join => {
             // The scheduler passes the predecessors' outputs as `input`.
             let out = match ctx {

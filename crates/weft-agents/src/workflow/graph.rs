@@ -19,7 +19,7 @@ use weft_vm::vm::Vm;
 use super::nodes::{parse_node, Node, NodeKind};
 
 /// Top-level keys of a definition.
-pub const GRAPH_KEYS: &[&str] = &["name", "entry", "policy", "nodes", "edges"];
+pub const GRAPH_KEYS: &[&str] = &["name", "entry", "policy", "state", "nodes", "edges"];
 /// Keys of an edge.
 pub const EDGE_KEYS: &[&str] = &["from", "to", "branch"];
 
@@ -73,6 +73,8 @@ pub struct Graph {
     pub policy_value: Value,
     pub nodes: IndexMap<String, Rc<Node>>,
     pub edges: Vec<Edge>,
+    /// The declared run state fields (`state.rs`).
+    pub state: super::state::Schema,
 }
 
 impl Graph {
@@ -147,6 +149,7 @@ pub fn parse_graph(vm: &Vm, def: &Value, who: &str) -> (Option<Graph>, Vec<Probl
             "workflow".to_string()
         }
     };
+    let state = super::state::parse_schema(get("state"), &mut problems);
     // Nodes.
     let mut nodes: IndexMap<String, Rc<Node>> = IndexMap::new();
     match get("nodes") {
@@ -221,6 +224,18 @@ pub fn parse_graph(vm: &Vm, def: &Value, who: &str) -> (Option<Graph>, Vec<Probl
                         "node '{id}': placeholder ${{input.{refd}}} names an unknown node{}",
                         hint(&refd, &ids)
                     ),
+                ));
+            }
+        }
+    }
+    // A map item's result is not a stage: only the map node updates state.
+    for (id, node) in &nodes {
+        if let NodeKind::Map { each, .. } = &node.kind {
+            if each.update.is_some() {
+                problems.push(Problem::new(
+                    "bad_value",
+                    Some(id),
+                    format!("map '{id}': 'update' belongs on the map node, not on 'each'"),
                 ));
             }
         }
@@ -311,6 +326,7 @@ pub fn parse_graph(vm: &Vm, def: &Value, who: &str) -> (Option<Graph>, Vec<Probl
         policy_value,
         nodes,
         edges,
+        state,
     };
     (Some(graph), problems)
 }
@@ -481,13 +497,18 @@ pub fn normalized(g: &Graph) -> Value {
             ])
         })
         .collect();
-    dict_from([
+    let mut pairs = vec![
         ("name", Value::str(g.name.clone())),
         ("entry", Value::str(g.entry.clone())),
         ("policy", g.policy_value.clone()),
-        ("nodes", Value::dict(nodes)),
-        ("edges", Value::list(edges)),
-    ])
+    ];
+    // Only when declared: definitions without state normalise as before.
+    if !g.state.is_empty() {
+        pairs.push(("state", super::state::normalized(&g.state)));
+    }
+    pairs.push(("nodes", Value::dict(nodes)));
+    pairs.push(("edges", Value::list(edges)));
+    dict_from(pairs)
 }
 
 /// Every problem as one message: `WHO: invalid WHAT: N problem(s):` and

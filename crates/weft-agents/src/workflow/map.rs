@@ -15,7 +15,7 @@ use weft_vm::error::{type_error, RtResult};
 use weft_vm::value::{dict_from, dict_get, to_json, Value};
 use weft_vm::vm::Vm;
 
-use super::exec::{error_value, run_with_retry, NodeResult, RunEnv};
+use super::exec::{error_value, run_with_retry, NodeResult, NodeStart, RunEnv};
 use super::nodes::{JoinRule, Node, NodeKind};
 use crate::workers::registry::Usage;
 
@@ -36,7 +36,14 @@ pub async fn items_of(vm: &mut Vm, items: &Value, ctx: &Value, node: &str) -> Rt
 }
 
 /// Runs a map node.
-pub async fn run_map(vm: &mut Vm, env: &Rc<RunEnv>, node: &Rc<Node>, ctx: &Value) -> NodeResult {
+pub async fn run_map(
+    vm: &mut Vm,
+    env: &Rc<RunEnv>,
+    node: &Rc<Node>,
+    ctx: &Value,
+    node_start: &NodeStart,
+    slot: &str,
+) -> NodeResult {
     let NodeKind::Map {
         items,
         each,
@@ -66,13 +73,15 @@ pub async fn run_map(vm: &mut Vm, env: &Rc<RunEnv>, node: &Rc<Node>, ctx: &Value
         JoinRule::Quorum(n) => *n,
     };
     let start = |tasks: &mut JoinSet<(usize, RtResult<NodeResult>)>, i: usize| {
-        let (env, each, input, item) = (
-            env.clone(),
-            each.clone(),
-            node_input.clone(),
-            list[i].clone(),
-        );
-        tasks.spawn_local(async move { (i, run_with_retry(env, each, input, Some(item)).await) });
+        let (env, each) = (env.clone(), each.clone());
+        let item_start = NodeStart {
+            input: node_input.clone(),
+            item: Some(list[i].clone()),
+            visits: node_start.visits.clone(),
+            state: node_start.state.clone(),
+            slot: format!("{slot}/{i}"),
+        };
+        tasks.spawn_local(async move { (i, run_with_retry(env, each, item_start).await) });
     };
     while next < total.min(*max_concurrent) {
         start(&mut tasks, next);
@@ -148,5 +157,6 @@ pub async fn run_map(vm: &mut Vm, env: &Rc<RunEnv>, node: &Rc<Node>, ctx: &Value
         worker_id: None,
         input: input_json,
         attempts: 1,
+        update: Value::Nil,
     }
 }

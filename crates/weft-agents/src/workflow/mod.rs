@@ -21,6 +21,7 @@ pub mod replay;
 pub mod report;
 pub mod run;
 pub mod schedule;
+pub mod state;
 pub mod store;
 pub mod subagent;
 pub mod template;

@@ -28,7 +28,7 @@ pub const KINDS: &[&str] = &[
     "join",
 ];
 /// Keys every node accepts.
-pub const COMMON_KEYS: &[&str] = &["kind", "retry", "policy", "execution"];
+pub const COMMON_KEYS: &[&str] = &["kind", "retry", "policy", "execution", "update"];
 /// Keys of `retry`.
 pub const RETRY_KEYS: &[&str] = &["max_attempts", "backoff_ms"];
 /// Default `max_concurrent` of a map node.
@@ -149,6 +149,9 @@ pub struct Node {
     /// nodes, by the worker spawn).
     pub policy: Option<PolicyRequest>,
     pub execution: ExecutionProfile,
+    /// `update`: `{ out, ctx -> dict }`, the node's changes to the run
+    /// state (`state.rs`).
+    pub update: Option<Value>,
     /// The definition as written.
     pub raw: DictMap,
 }
@@ -162,6 +165,7 @@ impl Node {
             retry: Retry::default(),
             policy: None,
             execution: ExecutionProfile::default(),
+            update: None,
             raw: DictMap::default(),
         }
     }
@@ -346,6 +350,19 @@ pub fn parse_node(
             ExecutionProfile::default()
         }
     };
+    let update = match get("update") {
+        None => None,
+        Some(f) if f.is_callable() => Some(f.clone()),
+        Some(other) => {
+            problems.push(type_problem(
+                Some(id),
+                "'update'",
+                "a function { out, ctx -> dict }",
+                other,
+            ));
+            None
+        }
+    };
     let mut rest = DictMap::default();
     for (k, v) in d.iter() {
         if !COMMON_KEYS.contains(&k.as_str()) {
@@ -370,6 +387,7 @@ pub fn parse_node(
         retry,
         policy,
         execution,
+        update,
         raw: (**d).clone(),
     })
 }
@@ -572,7 +590,8 @@ fn parse_subagent(
     let known = kind_keys("subagent");
     let mut options = DictMap::default();
     for (k, v) in d.iter() {
-        if !["kind", "retry", "task"].contains(&k.as_str()) && known.contains(&k.as_str()) {
+        if !["kind", "retry", "task", "update"].contains(&k.as_str()) && known.contains(&k.as_str())
+        {
             options.insert(k.clone(), v.clone());
         }
     }

@@ -110,6 +110,8 @@ pub struct RunRecord {
     /// must be for the same ones, a resumed one for the same task;
     /// `store/keys.rs`); `None` in records of older builds.
     pub fingerprint: Option<Fingerprint>,
+    /// The run state (`ctx.state`, `state.rs`), written with every stage.
+    pub state: IndexMap<String, Value>,
 }
 
 impl RunRecord {
@@ -139,7 +141,19 @@ impl RunRecord {
             replay_of: None,
             artifacts: Value::Nil,
             fingerprint: None,
+            state: IndexMap::new(),
         }
+    }
+
+    /// `ctx.visits`: per node, how many times it started in this run, not
+    /// counting starts a crash interrupted (so a re-run after a crash sees
+    /// the numbers an uninterrupted run would).
+    pub fn visits(&self) -> IndexMap<String, u64> {
+        let mut out: IndexMap<String, u64> = IndexMap::new();
+        for s in self.stages.iter().filter(|s| s.status != "interrupted") {
+            *out.entry(s.node.clone()).or_default() += 1;
+        }
+        out
     }
 
     /// Whether `task` is the task this run was for.
@@ -180,6 +194,8 @@ impl RunRecord {
             "definition": self.definition, "steps": self.steps, "error": value_json(&self.error),
             "replay_of": self.replay_of, "artifacts": value_json(&self.artifacts),
             "fingerprint": self.fingerprint.as_ref().map(|f| json!({"task": f.task, "definition": f.definition})),
+            "state": value_json(&super::state::to_value(&self.state)),
+            "visits": self.visits().into_iter().map(|(k, n)| (k, json!(n))).collect::<serde_json::Map<String, serde_json::Value>>(),
             "updated_at": now(),
         })
     }
@@ -236,6 +252,15 @@ impl RunRecord {
             error: from_json(j.get("error").cloned().unwrap_or_default()),
             replay_of: s("replay_of"),
             artifacts: from_json(j.get("artifacts").cloned().unwrap_or_default()),
+            state: j
+                .get("state")
+                .and_then(|o| o.as_object())
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), from_json(v.clone())))
+                        .collect()
+                })
+                .unwrap_or_default(),
             fingerprint: j.get("fingerprint").and_then(|f| {
                 let part = |k: &str| f.get(k).and_then(|v| v.as_str()).map(str::to_string);
                 Some(Fingerprint {

@@ -86,6 +86,7 @@ impl Replay {
             worker_id: rec.worker_id,
             input,
             attempts: rec.attempts,
+            update: weft_vm::value::Value::Nil,
         })
     }
 }

@@ -279,6 +279,12 @@ pub async fn execute(
             for s in rec.stages.iter_mut().filter(|s| s.status == "running") {
                 s.status = "interrupted".into();
             }
+            // Fields declared since the run started begin at their default.
+            for (k, f) in &graph.state {
+                rec.state
+                    .entry(k.clone())
+                    .or_insert_with(|| f.default.clone());
+            }
             if rec.pending.is_empty() {
                 rec.pending.push(graph.entry.clone());
             }
@@ -288,6 +294,7 @@ pub async fn execute(
         }
         None => {
             rec.pending = vec![graph.entry.clone()];
+            rec.state = super::state::initial(&graph.state);
             emit_run(
                 &env,
                 "run_started",

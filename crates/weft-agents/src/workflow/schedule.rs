@@ -16,7 +16,7 @@ use weft_vm::error::RtResult;
 use weft_vm::value::{DictMap, Value};
 
 use super::events::emit_run;
-use super::exec::{run_with_retry, NodeResult, RunEnv};
+use super::exec::{run_with_retry, NodeResult, NodeStart, RunEnv};
 use super::graph::Graph;
 use super::nodes::NodeKind;
 use super::record::{RunRecord, StageRecord};
@@ -118,10 +118,18 @@ pub async fn drive(
             );
             running.insert(id.clone(), stage_index);
             started = true;
+            let visits = rec.visits();
+            let start = NodeStart {
+                input,
+                item: None,
+                slot: format!("{id}#{}", visits.get(&id).copied().unwrap_or(1)),
+                visits: visits_value(&visits),
+                state: super::state::to_value(&rec.state),
+            };
             let env2 = env.clone();
             let id2 = id.clone();
             let handle = tasks.spawn_local(async move {
-                let r = run_with_retry(env2, node, input, None).await;
+                let r = run_with_retry(env2, node, start).await;
                 (id2, stage_index, r)
             });
             by_task.insert(handle.id(), (id, stage_index));
@@ -166,6 +174,14 @@ pub async fn drive(
                 continue;
             }
         };
+        let mut r = r;
+        if !r.update.is_nil() {
+            // The new state goes into the same record write as the stage.
+            if let Err(m) = super::state::apply(&graph.state, &mut rec.state, &id, &r.update) {
+                r.branch = "failed".into();
+                r.error = super::exec::error_value("value_error", &m);
+            }
+        }
         rec.usage.add(&r.usage);
         let failed = r.is_failed();
         {
@@ -234,6 +250,15 @@ fn pending_of(queue: &[String], running: &HashMap<String, usize>) -> Vec<String>
         }
     }
     out
+}
+
+/// `ctx.visits` as a script value.
+fn visits_value(visits: &indexmap::IndexMap<String, u64>) -> Value {
+    let mut d = DictMap::default();
+    for (k, n) in visits {
+        d.insert(Rc::new(k.clone()), Value::Int(*n as i64));
+    }
+    Value::dict(d)
 }
 
 /// Every finished node's latest output.

@@ -4,6 +4,12 @@
 //! for it; its output is the worker's envelope and the worker id is
 //! recorded on the stage. If the node is cancelled (the run is cancelled,
 //! or a map's join was met without it) the worker is cancelled too.
+//!
+//! In a persisted run the worker gets a durable key derived from the run
+//! and the node's slot (`RUN_ID/NODE#VISIT@ATTEMPT`, `/ITEM` in a map), so
+//! when the run continues after a crash the node finds its own worker
+//! again and resumes it from its checkpoint: finished tool calls are not
+//! repeated and no second worker is left `running`.
 
 use std::rc::Rc;
 
@@ -33,7 +39,7 @@ impl Drop for CancelOnDrop {
 }
 
 /// Runs a subagent node.
-pub async fn run(vm: &mut Vm, env: &RunEnv, node: &Node, ctx: &Value) -> NodeResult {
+pub async fn run(vm: &mut Vm, env: &RunEnv, node: &Node, ctx: &Value, slot: &str) -> NodeResult {
     let NodeKind::Subagent { task, options } = &node.kind else {
         unreachable!("subagent::run is only called for subagent nodes")
     };
@@ -53,10 +59,27 @@ pub async fn run(vm: &mut Vm, env: &RunEnv, node: &Node, ctx: &Value) -> NodeRes
         opts.name = node.id.clone();
     }
     opts.mode = "stage";
+    if env.persist && env.replay.is_none() {
+        let key = format!("{}/{slot}", env.run_id);
+        // A run resumed twice in one program finds the key taken: its
+        // worker is then a new one.
+        if !registry(&env.program)
+            .workers
+            .by_key
+            .borrow()
+            .contains_key(&key)
+        {
+            opts.key = Some(key);
+        }
+    }
     let w = match spawn(vm, opts, env.who, true).await {
         Ok(w) => w,
         Err(e) => return NodeResult::failed(&e, input),
     };
+    if w.run_id.borrow().is_none() {
+        *w.run_id.borrow_mut() = Some(env.run_id.clone());
+        crate::workers::events::snapshot_later(&registry(&env.program).workers, &w);
+    }
     let mut guard = CancelOnDrop {
         program: env.program.clone(),
         worker: Some(w.clone()),
@@ -79,5 +102,6 @@ pub async fn run(vm: &mut Vm, env: &RunEnv, node: &Node, ctx: &Value) -> NodeRes
         worker_id: Some(w.id.clone()),
         input,
         attempts: 1,
+        update: Value::Nil,
     }
 }

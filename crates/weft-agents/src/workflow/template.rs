@@ -8,7 +8,9 @@
 use weft_vm::value::{dict_get, to_json_string, Value};
 
 /// Roots a placeholder may start with.
-pub const ROOTS: &[&str] = &["task", "input", "item", "run_id", "attempt"];
+pub const ROOTS: &[&str] = &[
+    "task", "input", "item", "run_id", "attempt", "visits", "state",
+];
 
 /// The placeholders of `s` (the text between `${` and `}`), in order.
 pub fn placeholders(s: &str) -> Vec<&str> {
