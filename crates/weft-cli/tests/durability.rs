@@ -274,3 +274,123 @@ println(h.status, h.result.summary, len(llm_mock_calls()))
     assert_eq!(out, "completed saw interrupted 1\n", "{err}");
     assert_eq!(std::fs::read_to_string(&charges).unwrap(), "charged\n");
 }
+
+/// The parsed JSON files of `dir`.
+fn json_files(dir: &Path) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        // Not the leftovers of a write the kill interrupted.
+        if e.file_name().to_string_lossy().contains(".tmp-") {
+            continue;
+        }
+        if let Ok(text) = std::fs::read_to_string(e.path()) {
+            if let Ok(v) = serde_json::from_str(&text) {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+/// 12.1: a subagent node killed during its second model call, after its
+/// write tool ran, resumes its own worker when the run continues: the
+/// write happened once, no orphaned worker stays `running`, and the
+/// worker's snapshot names its run and key.
+#[test]
+fn killed_subagent_node_resumes_its_own_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.wf"),
+        r#"var tools = tool_registry()
+tools = tool_define(tools, "write", "Write the file", {
+  parameters: {text: {type: "string"}},
+  handler: { args -> append_file("written.txt", args.text + "\n"); "wrote it" },
+})
+let delay = if exists("slow") { 10000 } else { 0 }
+llm_mock({match: "Edit the code", tool_calls: [{name: "write", arguments: {text: "fix"}}]})
+llm_mock({match: "*wrote it*", text: "edited", delay_ms: delay})
+let g = workflow_graph({name: "edit", entry: "edit", policy: {tools: ["write"]},
+  nodes: {edit: {kind: "subagent", task: "Edit the code", tools: tools, allowed_tools: ["write"]}},
+  edges: []})
+let r = workflow_execute("fix it", g, {key: "edit-run"})
+println(r.status, r.outputs.edit.summary, len(llm_mock_calls()))
+"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("slow"), "").unwrap();
+    let workers = dir.path().join("state/workers");
+    kill_when(dir.path(), "s.wf", || {
+        json_files(&workers).iter().any(|v| {
+            v["status"] == "running"
+                && v["checkpoint"]["tool_calls"]
+                    .as_array()
+                    .is_some_and(|c| c.len() == 1)
+        })
+    });
+    std::fs::remove_file(dir.path().join("slow")).unwrap();
+    let o = weft(dir.path(), "s.wf", &[], &[]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    // Only the second model call was made again.
+    assert_eq!(out, "completed edited 1\n", "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("written.txt")).unwrap(),
+        "fix\n"
+    );
+    let snaps = json_files(&workers);
+    assert_eq!(snaps.len(), 1, "one worker for the node: {snaps:?}");
+    assert_eq!(snaps[0]["status"], "completed");
+    assert!(snaps[0]["run_id"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("r_")));
+    assert!(snaps[0]["key"]
+        .as_str()
+        .is_some_and(|k| k.ends_with("/edit#1@1")));
+}
+
+/// 12.3: a loop bounded by durable workflow state makes its bound of
+/// repairs across a kill and a re-run (a `var` counter used to reset and
+/// the loop made twice as many).
+#[test]
+fn workflow_loop_bound_survives_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.wf"),
+        r#"let g = workflow_graph({name: "repair", entry: "check",
+  state: {repairs: "add"},
+  nodes: {
+    check: {kind: "code", run: { ctx -> if exists("slow") && ctx.state.repairs == 1 { sleep(10000) }; "failing" }},
+    bound: {kind: "condition", when: { ctx -> ctx.state.repairs < 2 }},
+    repair: {kind: "code", run: { ctx -> append_file("repairs.txt", "repair ${ctx.visits.repair}\n"); "ok" },
+             update: { out, ctx -> {repairs: 1} }},
+    done: {kind: "code", run: { ctx -> "done" }},
+  },
+  edges: [{from: "check", to: "bound"}, {from: "bound", to: "repair", branch: "true"},
+          {from: "repair", to: "check"}, {from: "bound", to: "done", branch: "false"}]})
+let r = workflow_execute("t", g, {key: "loop-1", max_steps: 50})
+println(r.status, r.state.repairs, r.visits.repair)
+"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("slow"), "").unwrap();
+    let repairs = dir.path().join("repairs.txt");
+    let runs = dir.path().join("state/runs");
+    kill_when(dir.path(), "s.wf", || {
+        repairs.exists()
+            && json_files(&runs)
+                .iter()
+                .any(|v| v["state"]["repairs"] == 1 && v["pending"] == serde_json::json!(["check"]))
+    });
+    std::fs::remove_file(dir.path().join("slow")).unwrap();
+    let o = weft(dir.path(), "s.wf", &[], &[]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert_eq!(out, "completed 2 2\n", "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&repairs).unwrap(),
+        "repair 1\nrepair 2\n"
+    );
+}
