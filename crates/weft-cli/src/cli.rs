@@ -151,6 +151,20 @@ pub enum RunsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A picture of a workflow: of a run (nodes coloured by status, the
+    /// edges taken with their counts) or of the definition in a `.wf` file
+    /// (read, not run)
+    Graph {
+        /// The run id (`r_...`), a record file, or a `.wf` source file
+        target: String,
+        /// Mermaid flowchart, Graphviz DOT, or SVG
+        #[arg(long, value_name = "FORMAT", default_value = "mermaid",
+              value_parser = ["mermaid", "dot", "svg"])]
+        format: String,
+        /// Which workflow of a `.wf` file that defines several
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
