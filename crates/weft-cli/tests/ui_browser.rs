@@ -88,22 +88,32 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(screenshot_dir().join(name), png).unwrap();
 }
 
+/// An attribute of the first element matching `css`, read in one script
+/// call (live updates replace the page's content at any moment, so a
+/// found element may be gone before a second WebDriver call).
 async fn attr(c: &Client, css: &str, name: &str) -> String {
-    c.find(Locator::Css(css))
+    let v = c
+        .execute(
+            "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null",
+            vec![json!(css), json!(name)],
+        )
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .attr(name)
-        .await
-        .unwrap()
-        .unwrap_or_default()
+        .unwrap();
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no {css} with {name}"))
 }
 
+/// An attribute of every element matching `css`, read in one script call.
 async fn all_attrs(c: &Client, css: &str, name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for el in c.find_all(Locator::Css(css)).await.unwrap() {
-        out.push(el.attr(name).await.unwrap().unwrap_or_default());
-    }
-    out
+    let v = c
+        .execute(
+            "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.getAttribute(arguments[1]) || '')",
+            vec![json!(css), json!(name)],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
 }
 
 /// The repair-loop example's state directory.
