@@ -97,6 +97,16 @@ pub struct RunArgs {
     /// Wall-clock limit for the run, in milliseconds (`limit_exceeded`)
     #[arg(long, value_name = "MS")]
     pub time_limit_ms: Option<NonZeroU64>,
+
+    /// Root budget of the delegation tree, e.g. `tokens=5000,model_calls=20`
+    /// (keys: tokens model_calls wall_ms workers cost_usd)
+    #[arg(long, value_name = "KEY=VALUE,...")]
+    pub budget: Option<String>,
+
+    /// Per-model prices for `cost_usd` budgets, a JSON file
+    /// `{"MODEL": {"input_per_mtok": N, "output_per_mtok": N}}`
+    #[arg(long, value_name = "FILE.json")]
+    pub prices: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
