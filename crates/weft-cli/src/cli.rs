@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a script
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Parse and compile files, printing every diagnostic; runs nothing
     Check(CheckArgs),
     /// Run `.wf` tests (NAME.wf with NAME.expected or NAME.error)

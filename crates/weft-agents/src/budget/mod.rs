@@ -169,35 +169,48 @@ fn budget_remaining(vm: &mut Vm, _: &mut Args) -> RtResult<Value> {
 mod tests {
     use super::*;
 
-    fn parse(pairs: Vec<(&str, Value)>) -> RtResult<Option<BudgetLimits>> {
+    fn parse(pairs: Vec<(&str, Value)>) -> Result<Option<BudgetLimits>, Box<RtError>> {
         parse_budget(&dict_from(pairs), "spawn_worker")
+    }
+
+    fn ok(r: RtResult<Option<BudgetLimits>>) -> Option<BudgetLimits> {
+        match r {
+            Ok(v) => v,
+            Err(e) => panic!("{}", e.message()),
+        }
+    }
+
+    fn err(r: RtResult<Option<BudgetLimits>>) -> Box<RtError> {
+        match r {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e,
+        }
     }
 
     #[test]
     fn options_are_typed_and_checked() {
-        let l = parse(vec![
+        let l = ok(parse(vec![
             ("tokens", Value::Int(10)),
             ("cost_usd", Value::Float(0.5)),
-        ])
-        .unwrap()
+        ]))
         .unwrap();
         assert_eq!(l.tokens, Some(10));
         assert_eq!(l.cost_usd, Some(0.5));
-        let e = parse(vec![("tokns", Value::Int(1))]).unwrap_err();
+        let e = err(parse(vec![("tokns", Value::Int(1))]));
         assert_eq!(
             e.message(),
             "spawn_worker: unknown budget option 'tokns' (did you mean 'tokens'?)"
         );
-        let e = parse(vec![("tokens", Value::Int(-1))]).unwrap_err();
+        let e = err(parse(vec![("tokens", Value::Int(-1))]));
         assert_eq!(
             e.message(),
             "spawn_worker: budget.tokens must not be negative, got -1"
         );
-        let e = parse(vec![("wall_ms", Value::str("1s"))]).unwrap_err();
+        let e = err(parse(vec![("wall_ms", Value::str("1s"))]));
         assert_eq!(e.category(), "type_error");
-        assert!(parse_budget(&Value::Nil, "x").unwrap().is_none());
+        assert!(ok(parse_budget(&Value::Nil, "x")).is_none());
         assert_eq!(
-            parse_budget(&Value::Int(3), "x").unwrap_err().message(),
+            err(parse_budget(&Value::Int(3), "x")).message(),
             "x: option 'budget' must be a dict {tokens, model_calls, wall_ms, workers, cost_usd}, got int"
         );
     }

@@ -93,10 +93,10 @@ mod tests {
         assert_eq!(t.cost_pico("small", 1000, 500), Some(2_000_000_000));
         assert_eq!(t.cost_pico("other", 1, 1), None);
         assert_eq!(t.output_affordable("small", 2_000_000), Some(1));
-        let e = PriceTable::from_json(&serde_json::json!({"m": {"input": 1}})).unwrap_err();
+        let e = PriceTable::from_json(&serde_json::json!({"m": {"input_per_mtk": 1}})).unwrap_err();
         assert_eq!(
             e,
-            "price of 'm': unknown key 'input' (did you mean 'input_per_mtok'?)"
+            "price of 'm': unknown key 'input_per_mtk' (did you mean 'input_per_mtok'?)"
         );
         assert!(PriceTable::from_json(&serde_json::json!([])).is_err());
     }

@@ -213,7 +213,7 @@ mod tests {
         let Command::Run(args) = cli.command else {
             panic!("not run")
         };
-        RunConfig::new(args, env.map(OsString::from))
+        RunConfig::new(*args, env.map(OsString::from))
     }
 
     #[test]
