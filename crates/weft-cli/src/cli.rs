@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a script
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Parse and compile files, printing every diagnostic; runs nothing
     Check(CheckArgs),
     /// Run `.wf` tests (NAME.wf with NAME.expected or NAME.error)
@@ -120,6 +120,16 @@ pub struct RunArgs {
     /// Wall-clock limit for the run, in milliseconds (`limit_exceeded`)
     #[arg(long, value_name = "MS")]
     pub time_limit_ms: Option<NonZeroU64>,
+
+    /// Root budget of the delegation tree, e.g. `tokens=5000,model_calls=20`
+    /// (keys: tokens model_calls wall_ms workers cost_usd)
+    #[arg(long, value_name = "KEY=VALUE,...")]
+    pub budget: Option<String>,
+
+    /// Per-model prices for `cost_usd` budgets, a JSON file
+    /// `{"MODEL": {"input_per_mtok": N, "output_per_mtok": N}}`
+    #[arg(long, value_name = "FILE.json")]
+    pub prices: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

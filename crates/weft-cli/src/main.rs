@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     // Usage errors exit 2 (clap's default); --help and --version exit 0.
     let cli = Cli::parse();
     let exit = match cli.command {
-        Command::Run(args) => commands::run::execute(args),
+        Command::Run(args) => commands::run::execute(*args),
         Command::Check(args) => commands::check::execute(args),
         Command::Test(args) => testing::execute(args),
         Command::Disasm(args) => commands::disasm::execute(args),
