@@ -47,6 +47,7 @@ pub const MODE_COMMON_KEYS: &[&str] = &[
     "wait",
     "node",
     "graph",
+    "budget",
 ];
 
 /// What a worker runs (its mode, workers.md §2).
@@ -77,7 +78,10 @@ pub struct WorkerOptions {
     pub wait: bool,
     pub background: bool,
     pub session_id: Option<String>,
-    /// The agent loop's config (task included).
+    /// The worker's budget (reserved from the spawner's scope at spawn).
+    pub budget: Option<weft_vm::budget::BudgetLimits>,
+    /// The agent loop's config (task included; its `budget` is the
+    /// worker's, so it is moved to [`WorkerOptions::budget`]).
     pub agent: AgentConfig,
     /// The options as JSON, closures by name (snapshot `config`).
     pub config_json: serde_json::Value,
@@ -178,7 +182,8 @@ pub fn parse_worker_options(
             loop_opts.insert(std::rc::Rc::new("schema".to_string()), s.clone());
         }
     }
-    let call = parse_loop_options(vm, task.clone(), system, &loop_opts, who)?;
+    let mut call = parse_loop_options(vm, task.clone(), system, &loop_opts, who)?;
+    let budget = call.config.budget.take();
     let config = config_json(opts);
     let fingerprint = crate::store::fingerprint(&[&serde_json::json!(task), &config]);
     Ok(WorkerOptions {
@@ -198,6 +203,7 @@ pub fn parse_worker_options(
         wait,
         background,
         session_id: call.session_id,
+        budget,
         agent: call.config,
         fingerprint,
         config_json: config,

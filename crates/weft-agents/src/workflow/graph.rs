@@ -19,7 +19,9 @@ use weft_vm::vm::Vm;
 use super::nodes::{parse_node, Node, NodeKind};
 
 /// Top-level keys of a definition.
-pub const GRAPH_KEYS: &[&str] = &["name", "entry", "policy", "state", "nodes", "edges"];
+pub const GRAPH_KEYS: &[&str] = &[
+    "name", "entry", "policy", "state", "nodes", "edges", "budget",
+];
 /// Keys of an edge.
 pub const EDGE_KEYS: &[&str] = &["from", "to", "branch"];
 
@@ -75,6 +77,8 @@ pub struct Graph {
     pub edges: Vec<Edge>,
     /// The declared run state fields (`state.rs`).
     pub state: super::state::Schema,
+    /// The run's budget scope (`budget` key).
+    pub budget: Option<weft_vm::budget::BudgetLimits>,
 }
 
 impl Graph {
@@ -296,6 +300,13 @@ pub fn parse_graph(vm: &Vm, def: &Value, who: &str) -> (Option<Graph>, Vec<Probl
             }
         },
     };
+    let budget = match crate::budget::parse_budget(get("budget").unwrap_or(&Value::Nil), "budget") {
+        Ok(b) => b,
+        Err(e) => {
+            problems.push(Problem::new("bad_value", None, e.message()));
+            None
+        }
+    };
     let ceiling = &vm.ctx.policy;
     let workflow_policy = match &policy {
         None => Some((**ceiling).clone()),
@@ -327,6 +338,7 @@ pub fn parse_graph(vm: &Vm, def: &Value, who: &str) -> (Option<Graph>, Vec<Probl
         nodes,
         edges,
         state,
+        budget,
     };
     (Some(graph), problems)
 }

@@ -28,7 +28,7 @@ pub const KINDS: &[&str] = &[
     "join",
 ];
 /// Keys every node accepts.
-pub const COMMON_KEYS: &[&str] = &["kind", "retry", "policy", "execution", "update"];
+pub const COMMON_KEYS: &[&str] = &["kind", "retry", "policy", "execution", "update", "budget"];
 /// Keys of `retry`.
 pub const RETRY_KEYS: &[&str] = &["max_attempts", "backoff_ms"];
 /// Default `max_concurrent` of a map node.
@@ -152,6 +152,8 @@ pub struct Node {
     /// `update`: `{ out, ctx -> dict }`, the node's changes to the run
     /// state (`state.rs`).
     pub update: Option<Value>,
+    /// The node's budget scope (for subagent nodes: its worker's).
+    pub budget: Option<weft_vm::budget::BudgetLimits>,
     /// The definition as written.
     pub raw: DictMap,
 }
@@ -166,6 +168,7 @@ impl Node {
             policy: None,
             execution: ExecutionProfile::default(),
             update: None,
+            budget: None,
             raw: DictMap::default(),
         }
     }
@@ -363,6 +366,17 @@ pub fn parse_node(
             None
         }
     };
+    let budget = match crate::budget::parse_budget(get("budget").unwrap_or(&Value::Nil), "budget") {
+        Ok(b) => b,
+        Err(e) => {
+            problems.push(Problem::new(
+                "bad_value",
+                Some(id),
+                format!("node '{id}': {}", e.message()),
+            ));
+            None
+        }
+    };
     let mut rest = DictMap::default();
     for (k, v) in d.iter() {
         if !COMMON_KEYS.contains(&k.as_str()) {
@@ -381,6 +395,15 @@ pub fn parse_node(
         _ => Some(NodeKind::Join),
     };
     let kind = kind?;
+    if budget.is_some() && matches!(kind, NodeKind::Map { .. }) {
+        problems.push(Problem::new(
+            "bad_value",
+            Some(id),
+            format!(
+                "node '{id}': 'budget' does not apply to a map node (set it on 'each', for every item, or on the workflow, for all of them)"
+            ),
+        ));
+    }
     Some(Node {
         id: id.to_string(),
         kind,
@@ -388,6 +411,7 @@ pub fn parse_node(
         policy,
         execution,
         update,
+        budget,
         raw: (**d).clone(),
     })
 }
