@@ -219,7 +219,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("runs")).unwrap();
         let file = dir.path().join("runs/r_1.json");
         let rec = |status: &str| {
-            serde_json::json!({"_type": "weft.run", "version": 1, "id": "r_1", "status": status})
+            serde_json::json!({"_type": "weft.run", "version": 1, "id": "r_1", "status": status, "task": "t", "workflow": "w"})
                 .to_string()
         };
         std::fs::write(&file, rec("running")).unwrap();
