@@ -10,6 +10,7 @@
 pub mod builtins;
 pub mod bytecode;
 pub mod compiler;
+pub mod confine;
 pub mod context;
 pub mod disasm;
 pub mod error;
