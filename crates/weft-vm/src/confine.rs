@@ -250,20 +250,36 @@ impl FsTarget {
 
     /// Writes `bytes`, creating the file or replacing (`append`: adding to)
     /// its contents.
+    /// A FIFO or device is an error (opened non-blocking, so a FIFO without
+    /// a reader does not hang).
     pub fn write(&self, bytes: &[u8], append: bool) -> Result<(), FsError> {
         let mut file = match self.dir()? {
-            None => std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .append(append)
-                .truncate(!append)
-                .open(&self.shown)?,
+            None => {
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .append(append)
+                    .truncate(!append)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(&self.shown)?
+            }
             Some((dir, rel)) => {
+                use cap_std::fs::OpenOptionsExt;
                 let mut o = CapOpenOptions::new();
-                o.write(true).create(true).append(append).truncate(!append);
+                o.write(true)
+                    .create(true)
+                    .append(append)
+                    .truncate(!append)
+                    .custom_flags(libc::O_NONBLOCK);
                 dir.open_with(rel, &o).map_err(|e| self.map(e))?.into_std()
             }
         };
+        if !file.metadata()?.is_file() {
+            return Err(FsError::Io(io::Error::other(
+                "Not a regular file (a FIFO, device or socket)",
+            )));
+        }
         file.write_all(bytes)?;
         Ok(())
     }

@@ -18,7 +18,7 @@ use super::anthropic::{self, Anthropic};
 use super::endpoint::{endpoint, ProviderEnv};
 use super::fixture;
 use super::openai::{self, OpenAi};
-use super::resolve::{env, resolve, ProviderKind, Resolved};
+use super::resolve::{resolve, ProviderKind, Resolved};
 use super::retry::{with_retries, RetryPolicy};
 use super::{ChatRequest, ChatResponse, Message, Provider, ProviderError, ToolSpec};
 use crate::state::AgentState;
@@ -175,9 +175,11 @@ fn temperature(opts: &DictMap, who: &str) -> RtResult<Option<f64>> {
     Ok(Some(t))
 }
 
-/// `WEFT_LLM_DISABLED` is set to something other than `0`/`false`.
-fn llm_disabled(vm: &Vm) -> bool {
-    env(&vm.ctx, "WEFT_LLM_DISABLED").is_some_and(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
+/// `WEFT_LLM_DISABLED` is set to something other than `0`/`false` in the
+/// process environment (a host setting: a task's overlay cannot lift it).
+fn llm_disabled() -> bool {
+    std::env::var("WEFT_LLM_DISABLED")
+        .is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
 }
 
 fn rt_error(e: ProviderError) -> Box<RtError> {
@@ -220,7 +222,7 @@ pub async fn complete(
     // The endpoint rules (network for a script-chosen base_url, keys only
     // from readable variables) apply before anything else is decided.
     let provider = build_provider(vm, &state, &resolved, opts)?;
-    if llm_disabled(vm) {
+    if llm_disabled() {
         return Err(RtError::new(
             "provider_error",
             format!(
