@@ -33,7 +33,10 @@ use crate::policy::{normalize, resolve_real};
 /// kept for the policy's lifetime (shared by its clones; `Send`, as a host
 /// builds its policy on one thread and runs on another).
 #[derive(Clone, Default)]
-pub struct RootDirs(Arc<Mutex<Vec<(PathBuf, Arc<Dir>)>>>);
+pub struct RootDirs(Arc<Mutex<Vec<OpenRoot>>>);
+
+/// A root's path and its open directory handle.
+type OpenRoot = (PathBuf, Arc<Dir>);
 
 impl std::fmt::Debug for RootDirs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -332,16 +335,13 @@ impl FsTarget {
     pub fn mkdir_all(&self) -> Result<(), FsError> {
         match &self.place {
             Place::Ambient => Ok(std::fs::create_dir_all(&self.shown)?),
-            Place::Beneath { root, rel, .. } => {
-                let dir = match self.dir() {
-                    Err(FsError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {
+            Place::Beneath { roots, root, rel } => {
+                let dir = match roots.open(root) {
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
                         std::fs::create_dir_all(root)?;
-                        self.dir()?
+                        roots.open(root)?
                     }
                     other => other?,
-                };
-                let Some((dir, _)) = dir else {
-                    unreachable!("a Beneath place has a root handle")
                 };
                 if rel == Path::new(".") {
                     return Ok(());

@@ -25,6 +25,7 @@ pub struct Scene {
 }
 
 impl Scene {
+    #[allow(clippy::new_without_default)]
     pub fn new() -> Scene {
         let tmp = tempfile::tempdir().unwrap();
         let dir = std::fs::canonicalize(tmp.path()).unwrap();

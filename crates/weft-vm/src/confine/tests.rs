@@ -121,8 +121,14 @@ fn special_files_and_oversized_files_are_errors_not_hangs() {
     let err = s.at("fifo").read(None).unwrap_err();
     assert!(matches!(err, FsError::Io(_)), "{err:?}");
     assert!(read_regular(&fifo, 10).is_err());
-    assert!(matches!(s.at("fifo").write(b"x", false), Err(FsError::Io(_))));
-    assert!(matches!(s.at("fifo").write(b"x", true), Err(FsError::Io(_))));
+    assert!(matches!(
+        s.at("fifo").write(b"x", false),
+        Err(FsError::Io(_))
+    ));
+    assert!(matches!(
+        s.at("fifo").write(b"x", true),
+        Err(FsError::Io(_))
+    ));
     assert!(read_regular(Path::new("/dev/zero"), 1 << 20).is_err());
     assert!(s.at("sub").read(None).is_err());
     std::fs::write(s.ws.join("big"), vec![b'a'; 100]).unwrap();
