@@ -238,7 +238,7 @@ async fn send(
     }
     // The endpoint rules (network for a script-chosen base_url, keys only
     // from readable variables) apply before anything else is decided.
-    let provider = build_provider(vm, &state, &resolved, opts)?;
+    let provider = build_provider(vm, state, resolved, opts)?;
     if llm_disabled() {
         return Err(RtError::new(
             "provider_error",
@@ -248,10 +248,6 @@ async fn send(
             ),
         ));
     }
-<<<<<<< HEAD
-=======
-    let provider = build_provider(vm, state, resolved, opts);
->>>>>>> main
     let policy = RetryPolicy {
         retries: opts.llm_retries,
         backoff_ms: opts.llm_backoff_ms,
