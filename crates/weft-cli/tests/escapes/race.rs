@@ -45,12 +45,19 @@ while monotonic_ms() < until {
 }
 println("escapes", escapes)
 println(inside > 0, denied > 0)
+println("inside", inside, "denied", denied)
 "#,
         &["--policy", "policy.json"],
         &[],
     );
     stop.store(true, Ordering::Relaxed);
     let flips = flipper.join().unwrap();
-    assert!(flips > 1000, "the flipper barely ran ({flips} flips)");
-    assert_eq!(ok_stdout(&out), "escapes 0\ntrue true\n");
+    let stdout = ok_stdout(&out);
+    assert!(
+        flips > 100,
+        "the flipper barely ran ({flips} flips): {stdout}"
+    );
+    assert!(stdout.starts_with("escapes 0\n"), "an escape: {stdout}");
+    // Both outcomes were seen, so the race was exercised.
+    assert!(stdout.contains("\ntrue true\n"), "{flips} flips: {stdout}");
 }
