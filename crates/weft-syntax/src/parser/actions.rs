@@ -592,7 +592,7 @@ fn check_bind_pattern<'a>(p: &Pattern, what: &str) -> Result<(), PErr<'a>> {
 
 pub(crate) enum PatItem {
     /// A pattern and its `= default`, if any.
-    Pat(Pattern, Option<Expr>),
+    Pat(Box<(Pattern, Option<Expr>)>),
     Rest(Option<(String, Span)>, Span),
 }
 
@@ -608,7 +608,8 @@ pub(crate) fn list_pattern<'a>(
             return err("`...` must be the last element of a list pattern", span);
         }
         match item {
-            PatItem::Pat(pattern, default) => {
+            PatItem::Pat(item) => {
+                let (pattern, default) = *item;
                 if default.is_some() && !matches!(pattern.kind, PatternKind::Bind(_)) {
                     return err(
                         "a default value (`= ...`) needs a plain name before it",
