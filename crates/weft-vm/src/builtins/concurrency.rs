@@ -11,7 +11,6 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Duration;
 
 use weft_syntax::suggest::did_you_mean;
 
@@ -349,7 +348,7 @@ fn sleep(_vm: &mut Vm, args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Value>> 
                 )))
             }
         };
-        tokio::time::sleep(Duration::from_secs_f64(ms / 1000.0)).await;
+        tokio::time::sleep(super::time::duration_from_ms(ms)).await;
         Ok(Value::Nil)
     })
 }

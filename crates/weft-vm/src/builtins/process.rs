@@ -92,7 +92,7 @@ pub(super) fn option_timeout(who: &str, key: &str, v: &Value) -> RtResult<Durati
             v.to_display()
         )));
     }
-    Ok(Duration::from_secs_f64(ms / 1000.0))
+    Ok(super::time::duration_from_ms(ms))
 }
 
 /// How a timeout is shown in messages: `100 ms`, `1.5 ms`.
