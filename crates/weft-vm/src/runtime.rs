@@ -123,6 +123,7 @@ impl Runtime {
             deadline: std::cell::Cell::new(
                 options.time_limit.map(|d| std::time::Instant::now() + d),
             ),
+            budget: Default::default(),
             limits: crate::value::SizeLimits {
                 max_string_len: options.max_string_len,
                 max_collection_len: options.max_collection_len,
@@ -195,9 +196,11 @@ impl Runtime {
         vm.run_module(id).await.map_err(|e| vec![e.to_diagnostic()])
     }
 
-    /// Starts the wall-clock limit (`time_limit`) afresh: a host that runs
+    /// Starts the wall-clock limit (`time_limit`) and the instruction
+    /// budget afresh, and forgets an exhausted budget: a host that runs
     /// several entry points on one runtime calls this before each.
     pub fn restart_clock(&self) {
+        self.program.budget.reset();
         self.program
             .deadline
             .set(self.time_limit.map(|d| std::time::Instant::now() + d));
@@ -285,7 +288,7 @@ impl Runtime {
             .store(false, std::sync::atomic::Ordering::Relaxed);
         let mut vm = self.repl_vm.take().unwrap_or_else(|| self.new_vm());
         // The instruction budget is per input, like the deadline.
-        vm.steps = 0;
+        self.program.budget.reset();
         let result = vm.run_module(id).await;
         self.repl_vm = Some(vm);
         self.program.flush_out();
