@@ -13,6 +13,7 @@ pub mod compiler;
 pub mod context;
 pub mod disasm;
 pub mod error;
+pub mod memory;
 pub mod policy;
 pub mod runtime;
 pub mod stdlib;

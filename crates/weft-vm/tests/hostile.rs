@@ -509,8 +509,24 @@ fn process_output_larger_than_the_limit_is_refused() {
         "shell(\"yes | head -c 3000000\")\n",
         string_limit(MIB),
         "limit_exceeded",
-        "string length 3000000 exceeds max_string_len 1048576",
+        "stdout passed max_string_len 1048576",
         Duration::from_secs(20),
+    );
+    // Output is capped while it is read: an endless producer is killed
+    // (it was read to the time limit, 1.3 GB for `head -c 3000000000`).
+    expect_stopped(
+        "shell(\"yes\")\n",
+        string_limit(MIB),
+        "limit_exceeded",
+        "shell 'yes': stdout passed max_string_len 1048576",
+        Duration::from_secs(10),
+    );
+    expect_stopped(
+        "exec(\"sh\", [\"-c\", \"yes >&2\"])\n",
+        string_limit(MIB),
+        "limit_exceeded",
+        "stderr passed max_string_len 1048576",
+        Duration::from_secs(10),
     );
 }
 

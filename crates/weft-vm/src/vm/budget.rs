@@ -5,10 +5,14 @@
 //! the `limit_exceeded` error can be caught for cleanup, but from then on
 //! every budget check (each loop back-edge and call, in every task) raises
 //! it again, so `while true { try { while true {} } catch e {} }` ends.
+//! Also the count of live tasks (`max_tasks`): a [`LiveTask`] guard is
+//! held by each running task.
 
 use std::cell::Cell;
+use std::rc::Rc;
 
-use crate::error::RtError;
+use super::Program;
+use crate::error::{RtError, RtResult};
 
 /// Which budget ran out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +42,7 @@ impl Exhausted {
 pub struct Budget {
     steps_used: Cell<u64>,
     exhausted: Cell<Option<Exhausted>>,
+    live_tasks: Cell<usize>,
 }
 
 impl Budget {
@@ -72,6 +77,37 @@ impl Budget {
     pub fn reset(&self) {
         self.steps_used.set(0);
         self.exhausted.set(None);
+    }
+}
+
+/// Counts one live task of a program while it exists (see
+/// [`LiveTask::start`]).
+pub struct LiveTask(Rc<Program>);
+
+impl LiveTask {
+    /// Counts a new task, or fails with `limit_exceeded` when `max_tasks`
+    /// tasks are already live (spawned and not yet finished or cancelled).
+    pub fn start(program: &Rc<Program>) -> RtResult<LiveTask> {
+        let live = &program.budget.live_tasks;
+        if let Some(max) = program.max_tasks {
+            if live.get() >= max {
+                return Err(RtError::new(
+                    "limit_exceeded",
+                    format!(
+                        "more than {max} live tasks (max_tasks {max}): await or cancel some first"
+                    ),
+                ));
+            }
+        }
+        live.set(live.get() + 1);
+        Ok(LiveTask(program.clone()))
+    }
+}
+
+impl Drop for LiveTask {
+    fn drop(&mut self) {
+        let live = &self.0.budget.live_tasks;
+        live.set(live.get().saturating_sub(1));
     }
 }
 

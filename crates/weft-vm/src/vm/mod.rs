@@ -27,7 +27,7 @@ use crate::bytecode::{FnProto, LocKind};
 use crate::error::RtResult;
 use crate::value::{Closure, Value};
 
-pub use budget::{Budget, Exhausted};
+pub use budget::{Budget, Exhausted, LiveTask};
 
 /// State shared by every task of one program run.
 pub struct Program {
@@ -51,6 +51,8 @@ pub struct Program {
     pub deadline: std::cell::Cell<Option<std::time::Instant>>,
     /// Steps used by all tasks, and which budget (if any) is exhausted.
     pub budget: Budget,
+    /// Most tasks (`spawn`, `parallel_map` items) alive at once.
+    pub max_tasks: Option<usize>,
     /// `max_string_len` / `max_collection_len` (see `value::limits`).
     pub limits: crate::value::SizeLimits,
     /// State owned by extension crates (LLM layer, workers), one value per
@@ -200,7 +202,9 @@ impl Vm {
                 self.set_countdown(left as u32);
             }
         }
-        self.check_deadline().inspect_err(|_| self.set_countdown(1))
+        self.check_deadline()
+            .inspect_err(|_| self.set_countdown(1))?;
+        crate::memory::check_heap()
     }
 
     fn set_countdown(&mut self, n: u32) {
