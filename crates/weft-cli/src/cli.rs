@@ -9,6 +9,14 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::capability::Capability;
 
+/// `weft run`'s default `--max-string-len` (256 MiB): doubling a string in
+/// a loop stops with `limit_exceeded` long before memory runs out.
+pub const DEFAULT_MAX_STRING_LEN: usize = 256 << 20;
+/// Default `--max-collection-len` (16 Mi items, 256 MiB of values).
+pub const DEFAULT_MAX_COLLECTION_LEN: usize = 16 << 20;
+/// Default `--max-tasks` (live tasks at once).
+pub const DEFAULT_MAX_TASKS: usize = 100_000;
+
 /// Weft: a scripting language for orchestrating LLM agents and workers.
 #[derive(Debug, Parser)]
 #[command(name = "weft", version, about, propagate_version = true)]
@@ -110,12 +118,20 @@ pub struct RunArgs {
     pub max_steps: Option<NonZeroU64>,
 
     /// Longest string a script may create, in bytes (`limit_exceeded`)
-    #[arg(long, value_name = "N")]
-    pub max_string_len: Option<usize>,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STRING_LEN)]
+    pub max_string_len: usize,
 
     /// Most items in one list or entries in one dict (`limit_exceeded`)
-    #[arg(long, value_name = "N")]
-    pub max_collection_len: Option<usize>,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_COLLECTION_LEN)]
+    pub max_collection_len: usize,
+
+    /// Most tasks alive at once (`limit_exceeded`)
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_TASKS)]
+    pub max_tasks: usize,
+
+    /// Most heap bytes the run may add (`limit_exceeded`)
+    #[arg(long, value_name = "BYTES")]
+    pub max_memory: Option<NonZeroUsize>,
 
     /// Wall-clock limit for the run, in milliseconds (`limit_exceeded`)
     #[arg(long, value_name = "MS")]

@@ -18,12 +18,14 @@ use clap::Parser;
 use cli::{Cli, Command};
 
 /// Weft programs allocate many small strings, lists and dicts; mimalloc
-/// handles that pattern markedly faster than the system allocator.
+/// handles that pattern markedly faster than the system allocator. The
+/// counting wrapper enforces `--max-memory`.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: weft::CountingAlloc<mimalloc::MiMalloc> = weft::CountingAlloc(mimalloc::MiMalloc);
 
 fn main() -> ExitCode {
     // Usage errors exit 2 (clap's default); --help and --version exit 0.
+    GLOBAL.mark_installed();
     let cli = Cli::parse();
     let exit = match cli.command {
         Command::Run(args) => commands::run::execute(*args),

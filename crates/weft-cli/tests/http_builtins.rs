@@ -112,6 +112,13 @@ fn handle(stream: TcpStream) {
                 &req.body,
             );
         }
+        "/endless" => {
+            // A body that never ends (until the client hangs up).
+            let mut stream = &stream;
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+            let chunk = vec![b'y'; 64 * 1024];
+            while stream.write_all(&chunk).is_ok() {}
+        }
         "/stall" => {
             // Never answer within the client's timeout.
             thread::sleep(Duration::from_secs(5));
@@ -141,6 +148,11 @@ fn start_server() -> u16 {
 
 /// Runs `script` (with `BASE` replaced by the server URL) and returns stdout.
 fn run(script: &str, port: u16) -> String {
+    run_with(&[], script, port)
+}
+
+/// [`run`] with extra `weft run` flags.
+fn run_with(flags: &[&str], script: &str, port: u16) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("http_test.wf");
     std::fs::write(
@@ -149,7 +161,10 @@ fn run(script: &str, port: u16) -> String {
     )
     .unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
-    cmd.arg("run").arg(&path).current_dir(dir.path());
+    cmd.arg("run")
+        .args(flags)
+        .arg(&path)
+        .current_dir(dir.path());
     for var in [
         "HTTP_PROXY",
         "http_proxy",
@@ -266,4 +281,22 @@ println(http_get("BASE/hello").status)
             "timeout http_get 'http://127.0.0.1:{port}/stall' exceeded 200 ms\ntrue true\n200\n"
         )
     );
+}
+
+#[test]
+fn an_endless_body_stops_at_max_string_len() {
+    // The body is read only up to the limit (it never ends by itself).
+    let port = start_server();
+    let out = run_with(
+        &["--max-string-len", "1048576", "--time-limit-ms", "20000"],
+        r#"
+let t0 = monotonic_ms()
+let r = try { http_get("BASE/endless") } catch e { e }
+println(r.category)
+println(contains(r.message, "the response body passed max_string_len 1048576"))
+println(monotonic_ms() - t0 < 10000)
+"#,
+        port,
+    );
+    assert_eq!(out, "limit_exceeded\ntrue\ntrue\n");
 }

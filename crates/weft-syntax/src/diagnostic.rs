@@ -137,7 +137,9 @@ fn render_excerpt(out: &mut String, file: &SourceFile, span: Span) {
     let line_text = file.lines.line_text(text, line - 1);
     // Carets from the start column to the span end (clipped to this line).
     let line_start = file.lines.line_start(line - 1) as usize;
-    let line_end = line_start + line_text.len();
+    // A span starting at a line's terminator (the `\r` of a CRLF file)
+    // starts past the line's text: keep the bounds ordered.
+    let line_end = (line_start + line_text.len()).max(start as usize);
     let end = (span.end as usize).clamp(start as usize, line_end);
     let mut s = start as usize;
     while !text.is_char_boundary(s) {
@@ -200,6 +202,17 @@ mod tests {
         let caret_at = lines[4].find('^').unwrap();
         assert_eq!(&lines[3][caret_at..caret_at + 4], "oops");
         assert_eq!(lines[4].matches('^').count(), 4);
+    }
+
+    #[test]
+    fn an_error_at_a_crlf_line_end_renders() {
+        // `let\r\nx`: the error sits on the `\r`, past the line's text.
+        let file = SourceFile::new("crlf.wf", "let\r\nx");
+        let d =
+            Diagnostic::new("syntax_error", "expected a name", Span::new(3, 5)).with_file(&file);
+        let r = d.render();
+        assert!(r.contains("--> crlf.wf:1:4"), "{r}");
+        assert!(r.ends_with(" 1 | let\n   |    ^"), "{r}");
     }
 
     #[test]

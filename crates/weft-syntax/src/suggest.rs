@@ -6,10 +6,18 @@ pub fn did_you_mean<'a, I>(name: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let limit = (name.chars().count() / 3).clamp(1, 3);
+    let len = name.chars().count();
+    let limit = (len / 3).clamp(1, 3);
     let mut best: Option<(usize, &'a str)> = None;
     for cand in candidates {
         if cand == name {
+            continue;
+        }
+        // The distance is at least the difference in length: skip without
+        // the quadratic comparison (a megabyte-long name against every
+        // candidate took seconds).
+        if cand.len().abs_diff(name.len()) > 4 * limit || cand.chars().count().abs_diff(len) > limit
+        {
             continue;
         }
         let d = strsim::damerau_levenshtein(name, cand);
@@ -35,5 +43,17 @@ mod tests {
             Some("transcript")
         );
         assert_eq!(did_you_mean("zzz", ["print", "len"]), None);
+    }
+
+    #[test]
+    fn a_huge_name_is_compared_quickly() {
+        let huge = "a".repeat(1 << 20);
+        let cands: Vec<String> = (0..200).map(|i| format!("{}{i}", "a".repeat(i))).collect();
+        let start = std::time::Instant::now();
+        assert_eq!(did_you_mean(&huge, cands.iter().map(|s| s.as_str())), None);
+        assert!(start.elapsed() < std::time::Duration::from_millis(500));
+        // Length differences within the limit are still compared.
+        assert_eq!(did_you_mean("lenght", ["length"]), Some("length"));
+        assert_eq!(did_you_mean("printl", ["println"]), Some("println"));
     }
 }

@@ -35,6 +35,12 @@ pub struct RuntimeOptions {
     pub max_string_len: Option<usize>,
     /// Most items in one list or entries in one dict (`limit_exceeded`).
     pub max_collection_len: Option<usize>,
+    /// Most tasks alive at once (`spawn`, `parallel_map` items;
+    /// `limit_exceeded`).
+    pub max_tasks: Option<usize>,
+    /// Most heap bytes a run may add (`memory.rs`; needs
+    /// [`crate::memory::CountingAlloc`] as the global allocator).
+    pub max_memory: Option<usize>,
     /// Builtins added by extension crates (registered after the core ones).
     pub extra_builtins: Vec<BuiltinDef>,
     /// The root ceiling: the effective policy of the program's main task.
@@ -55,6 +61,8 @@ impl Default for RuntimeOptions {
             time_limit: None,
             max_string_len: None,
             max_collection_len: None,
+            max_tasks: None,
+            max_memory: None,
             extra_builtins: Vec::new(),
             root_policy: crate::policy::CapabilityPolicy::allow_all(),
             top_level_globals: false,
@@ -92,6 +100,7 @@ pub struct Runtime {
     repl_vm: Option<Vm>,
     root_policy: Rc<crate::policy::CapabilityPolicy>,
     time_limit: Option<std::time::Duration>,
+    max_memory: Option<usize>,
     top_level_globals: bool,
     /// Top-level names of the last main module loaded (for [`Runtime::global`]).
     main_globals: HashMap<String, GlobalInfo>,
@@ -123,6 +132,8 @@ impl Runtime {
             deadline: std::cell::Cell::new(
                 options.time_limit.map(|d| std::time::Instant::now() + d),
             ),
+            budget: Default::default(),
+            max_tasks: options.max_tasks,
             limits: crate::value::SizeLimits {
                 max_string_len: options.max_string_len,
                 max_collection_len: options.max_collection_len,
@@ -142,10 +153,12 @@ impl Runtime {
             repl_vm: None,
             root_policy: Rc::new(options.root_policy),
             time_limit: options.time_limit,
+            max_memory: options.max_memory,
             top_level_globals: options.top_level_globals,
             main_globals: HashMap::new(),
             last_globals: HashMap::new(),
         };
+        rt.restart_clock();
         let slot = rt.alloc_global("argv");
         rt.program.globals.borrow_mut()[slot as usize] =
             Value::list(options.argv.into_iter().map(Value::str).collect());
@@ -195,9 +208,14 @@ impl Runtime {
         vm.run_module(id).await.map_err(|e| vec![e.to_diagnostic()])
     }
 
-    /// Starts the wall-clock limit (`time_limit`) afresh: a host that runs
+    /// Starts the wall-clock limit (`time_limit`) and the instruction
+    /// budget afresh, and forgets an exhausted budget: a host that runs
     /// several entry points on one runtime calls this before each.
     pub fn restart_clock(&self) {
+        self.program.budget.reset();
+        if let Some(max) = self.max_memory {
+            crate::memory::set_limit(Some(crate::memory::live_bytes().saturating_add(max)));
+        }
         self.program
             .deadline
             .set(self.time_limit.map(|d| std::time::Instant::now() + d));
@@ -285,7 +303,7 @@ impl Runtime {
             .store(false, std::sync::atomic::Ordering::Relaxed);
         let mut vm = self.repl_vm.take().unwrap_or_else(|| self.new_vm());
         // The instruction budget is per input, like the deadline.
-        vm.steps = 0;
+        self.program.budget.reset();
         let result = vm.run_module(id).await;
         self.repl_vm = Some(vm);
         self.program.flush_out();
@@ -559,5 +577,14 @@ impl ModuleHost for Runtime {
 
     fn prelude_global(&self, name: &str) -> Option<GlobalInfo> {
         self.prelude.get(name).cloned()
+    }
+}
+
+impl Drop for Runtime {
+    /// The heap limit is process-wide: lift it with the runtime that set it.
+    fn drop(&mut self) {
+        if self.max_memory.is_some() {
+            crate::memory::set_limit(None);
+        }
     }
 }

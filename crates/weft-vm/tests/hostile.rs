@@ -509,8 +509,24 @@ fn process_output_larger_than_the_limit_is_refused() {
         "shell(\"yes | head -c 3000000\")\n",
         string_limit(MIB),
         "limit_exceeded",
-        "string length 3000000 exceeds max_string_len 1048576",
+        "stdout passed max_string_len 1048576",
         Duration::from_secs(20),
+    );
+    // Output is capped while it is read: an endless producer is killed
+    // (it was read to the time limit, 1.3 GB for `head -c 3000000000`).
+    expect_stopped(
+        "shell(\"yes\")\n",
+        string_limit(MIB),
+        "limit_exceeded",
+        "shell 'yes': stdout passed max_string_len 1048576",
+        Duration::from_secs(10),
+    );
+    expect_stopped(
+        "exec(\"sh\", [\"-c\", \"yes >&2\"])\n",
+        string_limit(MIB),
+        "limit_exceeded",
+        "stderr passed max_string_len 1048576",
+        Duration::from_secs(10),
     );
 }
 
@@ -542,4 +558,95 @@ fn scripts_within_the_limits_run_normally() {
         Outcome::Ok(out) => assert_eq!(out, "100 289 99\n"),
         other => panic!("{other:?}"),
     }
+}
+
+fn step_limit(n: u64) -> RuntimeOptions {
+    RuntimeOptions {
+        max_steps: Some(n),
+        ..Default::default()
+    }
+}
+
+/// Catching the error once is allowed (for cleanup); the next loop
+/// back-edge or call raises it again, so retrying forever is impossible.
+const CATCH_AND_RETRY: &str = "var n = 0
+while true {
+  try { while true {} } catch e {
+    n += 1
+    println(\"cleanup ${n}: ${e.category}\", len(\"builtins still work\"))
+  }
+}
+";
+
+#[test]
+fn a_caught_step_budget_stays_exhausted() {
+    let printed = expect_stopped(
+        CATCH_AND_RETRY,
+        step_limit(1000),
+        "limit_exceeded",
+        "instruction budget of 1000 steps exhausted",
+        Duration::from_secs(5),
+    );
+    assert_eq!(printed, "cleanup 1: limit_exceeded 19\n");
+}
+
+#[test]
+fn a_caught_time_limit_stays_exhausted() {
+    let printed = expect_stopped(
+        CATCH_AND_RETRY,
+        time_limit(200),
+        "limit_exceeded",
+        "wall-clock time limit exceeded",
+        Duration::from_secs(5),
+    );
+    assert_eq!(printed, "cleanup 1: limit_exceeded 19\n");
+    // Retrying a long await does not help either.
+    expect_stopped(
+        "while true { try { sleep(60000) } catch e {} }\n",
+        time_limit(200),
+        "limit_exceeded",
+        "wall-clock time limit exceeded",
+        Duration::from_secs(5),
+    );
+}
+
+#[test]
+fn catching_stack_overflows_in_a_loop_is_bounded_by_the_budgets() {
+    // Each caught overflow retries the recursion: 2^depth calls.
+    let retry = "fn f(n) { try { f(n + 1) } catch e { f(n + 1) } }\nf(0)\n";
+    expect_stopped(
+        retry,
+        step_limit(100_000),
+        "limit_exceeded",
+        "instruction budget of 100000 steps exhausted",
+        Duration::from_secs(10),
+    );
+    expect_stopped(
+        retry,
+        time_limit(300),
+        "limit_exceeded",
+        "wall-clock time limit exceeded",
+        Duration::from_secs(10),
+    );
+}
+
+#[test]
+fn every_task_draws_on_one_step_budget() {
+    // Many short tasks, each far below one check interval, and a task
+    // started after the budget ran out.
+    expect_stopped(
+        "while true { await(spawn { var i = 0\nwhile i < 100 { i += 1 } }) }\n",
+        step_limit(50_000),
+        "limit_exceeded",
+        "instruction budget of 50000 steps exhausted",
+        Duration::from_secs(10),
+    );
+    let printed = expect_stopped(
+        "try { while true {} } catch e { println(\"caught\") }\nlet t = spawn { while true {} }\nawait(t)\n",
+        step_limit(5_000),
+        "limit_exceeded",
+        "instruction budget of 5000 steps exhausted",
+        Duration::from_secs(5),
+    );
+    assert_eq!(printed, "caught\n");
 }

@@ -48,6 +48,15 @@ pub struct Limits {
     /// Wall-clock time of one run ([`Engine::run_file`], [`Engine::eval`],
     /// [`Engine::call`]), measured from its start.
     pub time_limit: Option<Duration>,
+    /// Most tasks alive at once (`spawn`, `parallel_map` items); one more
+    /// raises `limit_exceeded`.
+    pub max_tasks: Option<usize>,
+    /// Most heap bytes a run may add to what the process uses when it
+    /// starts. Needs [`crate::CountingAlloc`] as the process's global
+    /// allocator (`build` fails otherwise). Growing a string or list with
+    /// `+` past it, or a heap over it at a budget check, raises
+    /// `limit_exceeded`; the count and the limit are process-wide.
+    pub max_memory: Option<usize>,
 }
 
 impl Default for Limits {
@@ -58,6 +67,8 @@ impl Default for Limits {
             max_string_len: None,
             max_collection_len: None,
             time_limit: None,
+            max_tasks: None,
+            max_memory: None,
         }
     }
 }
@@ -256,6 +267,12 @@ impl EngineBuilder {
         let limits = &self.setup.limits;
         if limits.max_call_depth == 0 {
             return Err(Error::value("Limits::max_call_depth must be at least 1"));
+        }
+        if limits.max_memory.is_some() && !weft_vm::memory::installed() {
+            return Err(Error::value(
+                "Limits::max_memory needs weft::CountingAlloc as the global allocator \
+                 (and CountingAlloc::mark_installed called)",
+            ));
         }
         if let Some(path) = &self.llm_fixture {
             let fixture = weft_agents::load_fixture(path).map_err(Error::value)?;

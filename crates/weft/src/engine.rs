@@ -305,6 +305,8 @@ impl Engine {
             time_limit: setup.limits.time_limit,
             max_string_len: setup.limits.max_string_len,
             max_collection_len: setup.limits.max_collection_len,
+            max_tasks: setup.limits.max_tasks,
+            max_memory: setup.limits.max_memory,
             extra_builtins: extra,
             root_policy: setup.policy.0,
             top_level_globals: setup.keep_top_level,

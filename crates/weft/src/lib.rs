@@ -59,6 +59,8 @@ pub use llm::LlmProvider;
 pub use native::{AsyncNativeFn, LocalFuture, NativeFn, Signature};
 pub use policy::{Capability, Policy};
 pub use value::{FromValue, IntoValue, TypeMismatch, Value};
+/// The counting global allocator that [`Limits::max_memory`] needs.
+pub use weft_vm::memory::CountingAlloc;
 
 /// Runs a future to completion on a new current-thread tokio runtime,
 /// inside a `LocalSet`: the way to drive an [`Engine`]'s async methods

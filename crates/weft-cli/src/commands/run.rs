@@ -6,7 +6,7 @@
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::num::{NonZeroU32, NonZeroU64};
+use std::num::{NonZeroU32, NonZeroU64, NonZeroUsize};
 use std::path::PathBuf;
 
 use super::{check_readable, usage_error, vm_thread_failure, Exit};
@@ -43,9 +43,12 @@ pub struct RunConfig {
     pub state_dir: PathBuf,
     /// `--max-steps`: the VM's instruction budget (loop iterations and calls).
     pub max_steps: Option<NonZeroU64>,
-    /// `--max-string-len`, `--max-collection-len`, `--time-limit-ms`.
-    pub max_string_len: Option<usize>,
-    pub max_collection_len: Option<usize>,
+    /// `--max-string-len`, `--max-collection-len`, `--max-tasks` (each
+    /// with a default), `--time-limit-ms`.
+    pub max_string_len: usize,
+    pub max_collection_len: usize,
+    pub max_tasks: usize,
+    pub max_memory: Option<NonZeroUsize>,
     pub time_limit_ms: Option<NonZeroU64>,
     pub max_workers: Option<NonZeroU32>,
     pub policy: Option<PathBuf>,
@@ -83,6 +86,8 @@ impl RunConfig {
             max_steps: args.max_steps,
             max_string_len: args.max_string_len,
             max_collection_len: args.max_collection_len,
+            max_tasks: args.max_tasks,
+            max_memory: args.max_memory,
             time_limit_ms: args.time_limit_ms,
             max_workers: args.max_workers,
             policy: args.policy,
@@ -112,8 +117,10 @@ impl RunConfig {
     pub fn limits(&self) -> weft::Limits {
         weft::Limits {
             max_steps: self.max_steps.map(NonZeroU64::get),
-            max_string_len: self.max_string_len,
-            max_collection_len: self.max_collection_len,
+            max_string_len: Some(self.max_string_len),
+            max_collection_len: Some(self.max_collection_len),
+            max_tasks: Some(self.max_tasks),
+            max_memory: self.max_memory.map(NonZeroUsize::get),
             time_limit: self
                 .time_limit_ms
                 .map(|ms| std::time::Duration::from_millis(ms.get())),
@@ -267,6 +274,19 @@ mod tests {
         assert_eq!(o.max_string_len, Some(100));
         assert_eq!(o.max_collection_len, Some(7));
         assert_eq!(o.time_limit, Some(std::time::Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn size_and_task_limits_have_safe_defaults() {
+        let o = config(&["weft", "run", "a.wf"], None).limits();
+        assert_eq!(o.max_string_len, Some(crate::cli::DEFAULT_MAX_STRING_LEN));
+        assert_eq!(
+            o.max_collection_len,
+            Some(crate::cli::DEFAULT_MAX_COLLECTION_LEN)
+        );
+        assert_eq!(o.max_tasks, Some(crate::cli::DEFAULT_MAX_TASKS));
+        let o = config(&["weft", "run", "--max-tasks", "3", "a.wf"], None).limits();
+        assert_eq!(o.max_tasks, Some(3));
     }
 
     #[test]

@@ -11,7 +11,6 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Duration;
 
 use weft_syntax::suggest::did_you_mean;
 
@@ -20,7 +19,7 @@ use super::{asynchronous, sync, Args, BuiltinDef, LocalBoxFuture};
 use crate::error::{type_error, value_error, RtError, RtResult};
 use crate::value::task::{Channel, TaskHandle, TaskState};
 use crate::value::{dict_from, Value};
-use crate::vm::Vm;
+use crate::vm::{LiveTask, Vm};
 
 pub(super) fn defs() -> Vec<BuiltinDef> {
     vec![
@@ -49,24 +48,26 @@ fn next_id(vm: &Vm) -> u64 {
 }
 
 /// Starts a task running `f()` in a new VM that shares the program and
-/// inherits the spawner's context.
-pub fn spawn_task(vm: &Vm, f: Value) -> Rc<TaskHandle> {
+/// inherits the spawner's context; `limit_exceeded` past `max_tasks`.
+pub fn spawn_task(vm: &Vm, f: Value) -> RtResult<Rc<TaskHandle>> {
+    let live = LiveTask::start(&vm.program)?;
     let handle = Rc::new(TaskHandle::new(next_id(vm)));
     let mut child = Vm::new(vm.program.clone());
     child.ctx = vm.ctx.clone();
     let done = handle.clone();
     let join = tokio::task::spawn_local(async move {
+        let _live = live;
         let result = child.call_value(&f, &[]).await;
         done.finish(result.map_err(|e| Rc::new(*e)));
     });
     *handle.abort.borrow_mut() = Some(join.abort_handle());
-    handle
+    Ok(handle)
 }
 
 fn spawn(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     args.func(0)?;
     let f = args.take(0);
-    Ok(Value::Task(spawn_task(vm, f)))
+    Ok(Value::Task(spawn_task(vm, f)?))
 }
 
 /// Waits for `task` and returns its outcome.
@@ -187,10 +188,12 @@ impl Drop for CancelOnDrop {
 }
 
 /// Starts one task per item, at most `limit` running `f(item)` at once.
-fn start_parallel(vm: &Vm, items: Vec<Value>, f: Value, limit: usize) -> CancelOnDrop {
+fn start_parallel(vm: &Vm, items: Vec<Value>, f: Value, limit: usize) -> RtResult<CancelOnDrop> {
     let permits = Rc::new(tokio::sync::Semaphore::new(limit));
-    let mut handles = Vec::with_capacity(items.len());
+    // Dropped (cancelling what was started) if a task cannot be counted.
+    let mut started = CancelOnDrop(Vec::with_capacity(items.len()));
     for item in items {
+        let live = LiveTask::start(&vm.program)?;
         let permits = permits.clone();
         let f = f.clone();
         let handle = Rc::new(TaskHandle::new(next_id(vm)));
@@ -198,14 +201,15 @@ fn start_parallel(vm: &Vm, items: Vec<Value>, f: Value, limit: usize) -> CancelO
         child.ctx = vm.ctx.clone();
         let done = handle.clone();
         let join = tokio::task::spawn_local(async move {
+            let _live = live;
             let _permit = permits.acquire().await;
             let result = child.call_value(&f, &[item]).await;
             done.finish(result.map_err(|e| Rc::new(*e)));
         });
         *handle.abort.borrow_mut() = Some(join.abort_handle());
-        handles.push(handle);
+        started.0.push(handle);
     }
-    CancelOnDrop(handles)
+    Ok(started)
 }
 
 fn parallel_args(who: &'static str, args: &mut [Value]) -> RtResult<(Vec<Value>, Value, usize)> {
@@ -224,7 +228,7 @@ fn parallel_args(who: &'static str, args: &mut [Value]) -> RtResult<(Vec<Value>,
 fn parallel_map(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Value>> {
     Box::pin(async move {
         let (items, f, limit) = parallel_args("parallel_map", &mut args)?;
-        let tasks = start_parallel(vm, items, f, limit);
+        let tasks = start_parallel(vm, items, f, limit)?;
         let mut out = Vec::with_capacity(tasks.0.len());
         for t in &tasks.0 {
             out.push(join_task(t).await?);
@@ -236,7 +240,7 @@ fn parallel_map(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResul
 fn parallel_settle(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Value>> {
     Box::pin(async move {
         let (items, f, limit) = parallel_args("parallel_settle", &mut args)?;
-        let tasks = start_parallel(vm, items, f, limit);
+        let tasks = start_parallel(vm, items, f, limit)?;
         let mut out = Vec::with_capacity(tasks.0.len());
         for t in &tasks.0 {
             out.push(match join_task(t).await {
@@ -349,7 +353,7 @@ fn sleep(_vm: &mut Vm, args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Value>> 
                 )))
             }
         };
-        tokio::time::sleep(Duration::from_secs_f64(ms / 1000.0)).await;
+        tokio::time::sleep(super::time::duration_from_ms(ms)).await;
         Ok(Value::Nil)
     })
 }

@@ -274,12 +274,21 @@ async fn send(vm: &mut Vm, who: &str, req: Request) -> RtResult<Value> {
             builder = builder.body(s);
         }
     }
+    // `max_string_len` bounds the body while it is read: past it the
+    // reading stops (the connection is dropped).
+    let cap = vm.program.limits.string_cap();
     let exchange = async {
-        let resp = builder.send().await?;
+        let mut resp = builder.send().await?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let bytes = resp.bytes().await?;
-        Ok::<_, reqwest::Error>((status, headers, bytes))
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await? {
+            if chunk.len() > cap - bytes.len() {
+                return Ok(Err(bytes.len() + chunk.len()));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok::<_, reqwest::Error>(Ok((status, headers, bytes)))
     };
     let result = match req.timeout {
         None => exchange.await,
@@ -293,7 +302,16 @@ async fn send(vm: &mut Vm, who: &str, req: Request) -> RtResult<Value> {
             }
         },
     };
-    let (status, headers, bytes) = result.map_err(|e| request_error(who, &shown, &e))?;
+    let (status, headers, bytes) = result
+        .map_err(|e| request_error(who, &shown, &e))?
+        .map_err(|read| {
+            RtError::new(
+                "limit_exceeded",
+                format!(
+                    "{who} '{shown}': the response body passed max_string_len {cap} ({read} bytes read)"
+                ),
+            )
+        })?;
     let body = String::from_utf8_lossy(&bytes).into_owned();
     let parsed = if body.trim().is_empty() {
         Value::Nil

@@ -92,7 +92,7 @@ pub(super) fn option_timeout(who: &str, key: &str, v: &Value) -> RtResult<Durati
             v.to_display()
         )));
     }
-    Ok(Duration::from_secs_f64(ms / 1000.0))
+    Ok(super::time::duration_from_ms(ms))
 }
 
 /// How a timeout is shown in messages: `100 ms`, `1.5 ms`.
@@ -345,6 +345,9 @@ async fn run(
     let stdout_pipe = child.stdout.take();
     let stderr_pipe = child.stderr.take();
     let stdin_text = opts.stdin;
+    // `max_string_len` bounds the output while it is read: past it the
+    // reading stops and the process is killed.
+    let cap = vm.program.limits.string_cap();
 
     let work = async {
         let feed = async move {
@@ -353,21 +356,37 @@ async fn run(
                 let _ = pipe.write_all(text.as_bytes()).await;
                 let _ = pipe.shutdown().await;
             }
+            Ok(())
         };
         let wait = async {
             let status = child.wait().await;
             guard.reaped.set(true);
-            status
+            Ok(status)
         };
-        let (_, out, err, status) =
-            tokio::join!(feed, read_all(stdout_pipe), read_all(stderr_pipe), wait);
-        (out, err, status)
+        let (_, out, err, status) = tokio::try_join!(
+            feed,
+            read_capped(stdout_pipe, cap, "stdout"),
+            read_capped(stderr_pipe, cap, "stderr"),
+            wait
+        )?;
+        Ok::<_, TooMuchOutput>((out, err, status))
     };
     let outcome = match opts.timeout {
         None => Some(work.await),
         Some(limit) => tokio::time::timeout(limit, work).await.ok(),
     };
-    let Some((out, err, status)) = outcome else {
+    if let Some(Err(too_much)) = outcome {
+        guard.kill();
+        let _ = child.kill().await;
+        return Err(RtError::new(
+            "limit_exceeded",
+            format!(
+                "{label}: {} passed max_string_len {cap} ({} bytes read); the process was killed",
+                too_much.stream, too_much.read
+            ),
+        ));
+    }
+    let Some(Ok((out, err, status))) = outcome else {
         // Timed out: kill the whole tree while the child is still unreaped
         // (its pid cannot be reused yet), then reap it.
         guard.kill();
@@ -388,7 +407,6 @@ async fn run(
             ),
         )
     })?;
-    limits_check_output(vm, &out, &err)?;
     Ok(dict_from([
         ("status", Value::Int(exit_code(status))),
         (
@@ -403,18 +421,31 @@ async fn run(
     ]))
 }
 
-/// `max_string_len` applies to a process's captured output.
-fn limits_check_output(vm: &Vm, out: &[u8], err: &[u8]) -> RtResult<()> {
-    vm.program.limits.check_string_len(out.len())?;
-    vm.program.limits.check_string_len(err.len())
+/// A pipe gave more than `max_string_len` bytes.
+struct TooMuchOutput {
+    stream: &'static str,
+    read: usize,
 }
 
-async fn read_all<R: AsyncRead + Unpin>(pipe: Option<R>) -> Vec<u8> {
+/// Reads a pipe to its end, or stops once it has given more than `cap`
+/// bytes.
+async fn read_capped<R: AsyncRead + Unpin>(
+    pipe: Option<R>,
+    cap: usize,
+    stream: &'static str,
+) -> Result<Vec<u8>, TooMuchOutput> {
     let mut buf = Vec::new();
-    if let Some(mut p) = pipe {
-        let _ = p.read_to_end(&mut buf).await;
+    if let Some(p) = pipe {
+        let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
+        let _ = p.take(limit).read_to_end(&mut buf).await;
     }
-    buf
+    if buf.len() > cap {
+        return Err(TooMuchOutput {
+            stream,
+            read: buf.len(),
+        });
+    }
+    Ok(buf)
 }
 
 /// The exit code; a child killed by signal N reports `128 + N`, as shells do.

@@ -249,7 +249,7 @@ fn repeat(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
                     limits.check_string_len(total)?;
                     Ok(Value::str(s.repeat(n as usize)))
                 }
-                Some(total) if limits.max_string_len.is_some() => {
+                Some(total) if limits.max_string_len.is_some_and(|m| total > m) => {
                     Err(string_too_long(total, limits.string_cap()))
                 }
                 _ => Err(value_error(format!(

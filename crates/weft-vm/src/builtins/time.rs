@@ -2,7 +2,7 @@
 //! (`sleep` is async and lives with the concurrency builtins.)
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{SecondsFormat, Utc};
 
@@ -15,6 +15,18 @@ use crate::vm::Vm;
 /// process-wide (every task measures from the same start), not per-task
 /// state, so a static is right here.
 static START: OnceLock<Instant> = OnceLock::new();
+
+/// The longest wait a script can ask for (about 30 years): longer ones
+/// (`sleep(1e308)`) wait this long instead of overflowing a `Duration`.
+pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+
+/// A non-negative, finite number of milliseconds as a `Duration`,
+/// saturating at [`LONGEST_WAIT`].
+pub(crate) fn duration_from_ms(ms: f64) -> Duration {
+    Duration::try_from_secs_f64(ms / 1000.0)
+        .unwrap_or(LONGEST_WAIT)
+        .min(LONGEST_WAIT)
+}
 
 fn start() -> Instant {
     *START.get_or_init(Instant::now)
@@ -44,4 +56,17 @@ fn now_ms(_: &mut Vm, _: &mut Args) -> RtResult<Value> {
 fn monotonic_ms(_: &mut Vm, _: &mut Args) -> RtResult<Value> {
     let ms = start().elapsed().as_millis();
     Ok(Value::Int(i64::try_from(ms).unwrap_or(i64::MAX)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_waits_saturate_instead_of_panicking() {
+        assert_eq!(duration_from_ms(1e308), LONGEST_WAIT);
+        assert_eq!(duration_from_ms(f64::MAX), LONGEST_WAIT);
+        assert_eq!(duration_from_ms(1500.0), Duration::from_millis(1500));
+        assert_eq!(duration_from_ms(0.0), Duration::ZERO);
+    }
 }

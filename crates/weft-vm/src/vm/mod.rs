@@ -9,6 +9,7 @@
 //! resumes — so `run` is `async` without paying for it per instruction.
 
 mod access;
+mod budget;
 mod calls;
 mod dispatch;
 mod dispatch_support;
@@ -25,6 +26,8 @@ use crate::builtins::{AsyncCall, BuiltinDef};
 use crate::bytecode::{FnProto, LocKind};
 use crate::error::RtResult;
 use crate::value::{Closure, Value};
+
+pub use budget::{Budget, Exhausted, LiveTask};
 
 /// State shared by every task of one program run.
 pub struct Program {
@@ -46,6 +49,10 @@ pub struct Program {
     pub max_steps: Option<u64>,
     /// Wall-clock limit (reset per run by `Runtime::restart_clock`).
     pub deadline: std::cell::Cell<Option<std::time::Instant>>,
+    /// Steps used by all tasks, and which budget (if any) is exhausted.
+    pub budget: Budget,
+    /// Most tasks (`spawn`, `parallel_map` items) alive at once.
+    pub max_tasks: Option<usize>,
     /// `max_string_len` / `max_collection_len` (see `value::limits`).
     pub limits: crate::value::SizeLimits,
     /// State owned by extension crates (LLM layer, workers), one value per
@@ -159,18 +166,21 @@ pub struct Vm {
     pub(crate) native_depth: usize,
     /// Countdown to the next budget check (see [`TICK`]).
     pub(crate) tick: u32,
-    /// Back-edges and calls charged so far (in whole ticks).
-    pub(crate) steps: u64,
+    /// What the countdown started from (charged to the program's budget
+    /// when it reaches 0, or in part when the task ends).
+    pub(crate) tick_start: u32,
     /// This task's cwd, environment overlay and capability hook.
     pub ctx: crate::context::TaskContext,
 }
 
 impl Vm {
-    /// The periodic budget check: interrupts, `max_steps`, the deadline.
+    /// The periodic budget check: interrupts, `max_steps` (one total for
+    /// every task of the run), the deadline. An exhausted budget stays
+    /// exhausted (`budget.rs`): from then on every check raises again.
     #[cold]
     pub(crate) fn check_budget(&mut self) -> RtResult<()> {
-        self.steps += TICK as u64;
-        self.tick = TICK;
+        let used = self.program.budget.charge(self.tick_start as u64);
+        self.set_countdown(TICK);
         if self
             .program
             .interrupt
@@ -178,29 +188,28 @@ impl Vm {
         {
             return Err(crate::error::RtError::new("cancelled", "interrupted"));
         }
+        if let Some(spent) = self.program.budget.exhausted() {
+            self.set_countdown(1);
+            return Err(spent.error());
+        }
         if let Some(max) = self.program.max_steps {
-            if self.steps >= max {
-                return Err(crate::error::RtError::new(
-                    "limit_exceeded",
-                    format!(
-                        "instruction budget of {max} steps exhausted (loop iterations and calls)"
-                    ),
-                ));
+            if used >= max {
+                self.set_countdown(1);
+                return Err(self.program.budget.exhaust(Exhausted::Steps(max)));
             }
-            let left = max - self.steps;
+            let left = max - used;
             if left < TICK as u64 {
-                self.tick = left as u32;
+                self.set_countdown(left as u32);
             }
         }
-        if let Some(deadline) = self.program.deadline.get() {
-            if std::time::Instant::now() >= deadline {
-                return Err(crate::error::RtError::new(
-                    "limit_exceeded",
-                    "wall-clock time limit exceeded",
-                ));
-            }
-        }
-        Ok(())
+        self.check_deadline()
+            .inspect_err(|_| self.set_countdown(1))?;
+        crate::memory::check_heap()
+    }
+
+    fn set_countdown(&mut self, n: u32) {
+        self.tick = n;
+        self.tick_start = n;
     }
 
     /// Awaits an async builtin. Under a wall-clock limit the wait itself is
@@ -223,10 +232,7 @@ impl Vm {
                 self.handlers.truncate(handlers);
                 self.stack.truncate(height);
                 self.native_depth = native_depth;
-                Err(crate::error::RtError::new(
-                    "limit_exceeded",
-                    "wall-clock time limit exceeded",
-                ))
+                Err(self.program.budget.exhaust(Exhausted::Time))
             }
         }
     }
@@ -247,10 +253,7 @@ impl Vm {
     pub fn check_deadline(&self) -> RtResult<()> {
         if let Some(deadline) = self.program.deadline.get() {
             if std::time::Instant::now() >= deadline {
-                return Err(crate::error::RtError::new(
-                    "limit_exceeded",
-                    "wall-clock time limit exceeded",
-                ));
+                return Err(self.program.budget.exhaust(Exhausted::Time));
             }
         }
         Ok(())
@@ -286,14 +289,20 @@ impl Vm {
     }
 
     pub fn new(program: Rc<Program>) -> Vm {
+        // A task started after a budget ran out raises at its first check.
+        let tick = if program.budget.exhausted().is_some() {
+            1
+        } else {
+            TICK
+        };
         Vm {
             program,
             stack: Vec::with_capacity(1024),
             frames: Vec::with_capacity(64),
             handlers: Vec::new(),
             native_depth: 0,
-            tick: TICK,
-            steps: 0,
+            tick,
+            tick_start: tick,
             ctx: crate::context::TaskContext::from_process(),
         }
     }
@@ -453,5 +462,17 @@ impl Vm {
             }
         }
         out
+    }
+}
+
+impl Drop for Vm {
+    /// A task's steps since its last check count too (a swarm of short
+    /// tasks, each under one countdown, must not run for free).
+    fn drop(&mut self) {
+        if self.program.max_steps.is_some() {
+            self.program
+                .budget
+                .charge(self.tick_start.saturating_sub(self.tick) as u64);
+        }
     }
 }

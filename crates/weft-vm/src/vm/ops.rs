@@ -33,6 +33,16 @@ pub(crate) fn division_by_zero() -> Box<RtError> {
     RtError::new("division_by_zero", "division by zero")
 }
 
+/// A growth the allocator refused (out of memory, or over `max_memory`):
+/// a catchable `limit_exceeded` instead of an abort.
+#[cold]
+pub(crate) fn out_of_memory(what: &str, len: usize) -> Box<RtError> {
+    RtError::new(
+        "limit_exceeded",
+        format!("out of memory: cannot grow a {what} to {len}"),
+    )
+}
+
 /// `a + b`, updating `a` in place (amortised O(1) appends when `a` is
 /// uniquely owned).
 pub(crate) fn add_in_place(a: &mut Value, b: &Value) -> RtResult<()> {
@@ -41,10 +51,28 @@ pub(crate) fn add_in_place(a: &mut Value, b: &Value) -> RtResult<()> {
         (Value::Float(x), Value::Float(y)) => *x += y,
         (Value::Int(x), Value::Float(y)) => *a = Value::Float(*x as f64 + y),
         (Value::Float(x), Value::Int(y)) => *x += *y as f64,
-        (Value::Str(x), Value::Str(y)) => Rc::make_mut(x).push_str(y),
-        (Value::List(x), Value::List(y)) => Rc::make_mut(x).extend(y.iter().cloned()),
+        (Value::Str(x), Value::Str(y)) => {
+            if crate::memory::would_exceed(y.len()) {
+                return Err(out_of_memory("string", x.len() + y.len()));
+            }
+            let x = Rc::make_mut(x);
+            x.try_reserve(y.len())
+                .map_err(|_| out_of_memory("string", x.len() + y.len()))?;
+            x.push_str(y)
+        }
+        (Value::List(x), Value::List(y)) => {
+            if crate::memory::would_exceed(y.len() * std::mem::size_of::<Value>()) {
+                return Err(out_of_memory("list", x.len() + y.len()));
+            }
+            let x = Rc::make_mut(x);
+            x.try_reserve(y.len())
+                .map_err(|_| out_of_memory("list", x.len() + y.len()))?;
+            x.extend(y.iter().cloned())
+        }
         (Value::Dict(x), Value::Dict(y)) => {
             let m = Rc::make_mut(x);
+            m.try_reserve(y.len())
+                .map_err(|_| out_of_memory("dict", m.len() + y.len()))?;
             for (k, v) in y.iter() {
                 m.insert(k.clone(), v.clone());
             }
