@@ -21,7 +21,7 @@ use super::replay::Replay;
 use super::template;
 use crate::agent_loop::options::parse_loop_options;
 use crate::agent_loop::{run_agent_loop, AgentStatus, NoHooks};
-use crate::llm::{complete_structured, parse_llm_options, Message};
+use crate::llm::{parse_llm_options, Message};
 use crate::tools::ToolRegistry;
 use crate::workers::registry::Usage;
 
@@ -58,6 +58,8 @@ pub struct NodeResult {
     /// What the node's `update` returned (nil without one): folded into
     /// the run state by the scheduler.
     pub update: Value,
+    /// The result came from the cache (no model call).
+    pub cached: bool,
 }
 
 impl NodeResult {
@@ -71,6 +73,7 @@ impl NodeResult {
             input,
             attempts: 1,
             update: Value::Nil,
+            cached: false,
         }
     }
 
@@ -84,6 +87,7 @@ impl NodeResult {
             input,
             attempts: 1,
             update: Value::Nil,
+            cached: false,
         }
     }
 
@@ -482,7 +486,8 @@ async fn stage_llm(
     system: Option<String>,
     options: &weft_vm::value::DictMap,
 ) -> RtResult<NodeResult> {
-    let (llm, extra) = parse_llm_options(options, env.who, &["tools", "messages"])?;
+    let (llm, extra) = parse_llm_options(options, env.who, &["tools", "messages", "cache"])?;
+    let cache = crate::cache::parse_cache(dict_get(&extra, "cache"), env.who)?;
     let mut messages = match dict_get(&extra, "messages") {
         None | Some(Value::Nil) => Vec::new(),
         Some(m) => crate::transcript::convert::messages_from_value(m, env.who)?,
@@ -492,7 +497,9 @@ async fn stage_llm(
         Some(t) => ToolRegistry::from_value(t, env.who)?.to_specs(),
     };
     messages.push(Message::user(prompt));
-    let (resp, data) = complete_structured(vm, &llm, system, messages, tools, env.who).await?;
+    let (resp, data, cached) =
+        crate::cache::complete_cached(vm, &llm, cache.as_ref(), system, messages, tools, env.who)
+            .await?;
     let output = if llm.json {
         data
     } else {
@@ -502,9 +509,10 @@ async fn stage_llm(
     r.usage = Usage {
         input_tokens: resp.input_tokens,
         output_tokens: resp.output_tokens,
-        iterations: 1,
+        iterations: u64::from(!cached),
         tool_calls: 0,
     };
+    r.cached = cached;
     Ok(r)
 }
 

@@ -158,5 +158,6 @@ pub async fn run_map(
         input: input_json,
         attempts: 1,
         update: Value::Nil,
+        cached: false,
     }
 }

@@ -87,6 +87,7 @@ impl Replay {
             input,
             attempts: rec.attempts,
             update: weft_vm::value::Value::Nil,
+            cached: false,
         })
     }
 }

@@ -103,5 +103,6 @@ pub async fn run(vm: &mut Vm, env: &RunEnv, node: &Node, ctx: &Value, slot: &str
         input,
         attempts: 1,
         update: Value::Nil,
+        cached: false,
     }
 }
