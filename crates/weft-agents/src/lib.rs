@@ -10,6 +10,7 @@ pub mod agent_loop;
 pub mod config;
 pub mod llm;
 pub mod llm_call;
+pub mod mcp;
 pub mod mock_builtins;
 pub mod profile;
 pub mod state;
@@ -32,5 +33,6 @@ pub fn builtins() -> Vec<BuiltinDef> {
     all.extend(transcript::defs());
     all.extend(workers::builtins::defs());
     all.extend(workflow::builtins::defs());
+    all.extend(mcp::builtins::defs());
     all
 }

@@ -18,17 +18,21 @@ pub enum Capability {
     Network,
     LlmCall,
     WorkersSpawn,
+    /// Connecting to (and using) an MCP server; the target is the server's
+    /// command or URL.
+    Mcp,
 }
 
 impl Capability {
     /// Every capability, in the order `weft run --deny` lists them.
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 7] = [
         Capability::FsRead,
         Capability::FsWrite,
         Capability::ProcessExec,
         Capability::Network,
         Capability::LlmCall,
         Capability::WorkersSpawn,
+        Capability::Mcp,
     ];
 
     /// The capability named `name` (`fs.read`, `network`, ...); the error
@@ -56,6 +60,7 @@ impl Capability {
             Capability::Network => "network",
             Capability::LlmCall => "llm.call",
             Capability::WorkersSpawn => "workers.spawn",
+            Capability::Mcp => "mcp",
         }
     }
 }
@@ -119,6 +124,7 @@ impl TaskContext {
             Capability::Network => ("network", "http"),
             Capability::LlmCall => ("llm", "call"),
             Capability::WorkersSpawn => ("workers", "spawn"),
+            Capability::Mcp => ("mcp", target),
         };
         let path =
             matches!(cap, Capability::FsRead | Capability::FsWrite).then(|| Path::new(target));
