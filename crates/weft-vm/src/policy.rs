@@ -803,3 +803,63 @@ mod restrict_tests {
         assert_eq!(excess.tools, vec!["write".to_string()]);
     }
 }
+
+#[cfg(test)]
+mod mcp_tests {
+    use super::*;
+
+    #[test]
+    fn mcp_entries_match_commands_urls_and_wildcards() {
+        assert!(mcp_entry_matches("node", "node"));
+        assert!(mcp_entry_matches("node", "/usr/bin/node"));
+        assert!(!mcp_entry_matches("/usr/bin/node", "node"));
+        assert!(!mcp_entry_matches("node", "nodejs"));
+        assert!(mcp_entry_matches(
+            "http://127.0.0.1:8931/",
+            "http://127.0.0.1:8931/mcp"
+        ));
+        assert!(!mcp_entry_matches(
+            "http://127.0.0.1:8931/",
+            "http://127.0.0.1:9999/mcp"
+        ));
+        assert!(!mcp_entry_matches("mcp", "http://host/mcp"));
+        assert!(mcp_entry_matches("*", "anything"));
+    }
+
+    #[test]
+    fn mcp_requests_narrow_and_deny() {
+        let cwd = Path::new("/");
+        let mut root = CapabilityPolicy::allow_all();
+        assert!(root.check("mcp", "node", None).is_ok());
+        let req = |entries: &[&str]| PolicyRequest {
+            capabilities: Some(
+                [(
+                    "mcp".to_string(),
+                    entries.iter().map(|s| s.to_string()).collect(),
+                )]
+                .into(),
+            ),
+            ..Default::default()
+        };
+        let child = root.intersect(&req(&["node"]), cwd).unwrap();
+        assert!(child.check("mcp", "/usr/bin/node", None).is_ok());
+        let err = child.check("mcp", "python3", None).unwrap_err();
+        assert!(err
+            .reason
+            .contains("admits no MCP server 'python3' (mcp: [node])"));
+        // A wider entry than the ceiling's is refused.
+        let excess = child.intersect(&req(&["*"]), cwd).unwrap_err();
+        assert_eq!(excess.capabilities, vec!["mcp".to_string()]);
+        root.deny("mcp").unwrap();
+        assert!(root.check("mcp", "node", None).is_err());
+        let parsed = parse_policy_request(
+            &crate::value::dict_from([(
+                "capabilities",
+                crate::value::dict_from([("mcp", Value::list(vec![Value::str("node")]))]),
+            )]),
+            "x",
+        )
+        .unwrap();
+        assert_eq!(parsed, req(&["node"]));
+    }
+}

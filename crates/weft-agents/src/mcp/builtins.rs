@@ -128,7 +128,7 @@ fn mcp_tools(vm: &mut Vm, mut vals: Vec<Value>) -> LocalBoxFuture<'_, RtResult<V
                 unreachable!("dict_from makes a dict")
             };
             let desc = t.description.as_deref().unwrap_or("").to_string();
-            reg.define(Tool::new(&name, &desc, &opts, WHO)?);
+            reg.define(Tool::new(&name, &desc, opts, WHO)?);
         }
         Ok(reg.to_value())
     })

@@ -4,7 +4,7 @@
 //! server through `rmcp`; running requests under a timeout with failures
 //! explained; closing (the child process group killed and reaped).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::process::Stdio;
@@ -33,6 +33,9 @@ struct Diagnostics {
     malformed: Mutex<Option<String>>,
     /// Woken when a malformed message arrives.
     malformed_notify: Notify,
+    /// Set (and notified) when the server's stderr reached its end.
+    stderr_closed: std::sync::atomic::AtomicBool,
+    stderr_notify: Notify,
 }
 
 impl Diagnostics {
@@ -70,7 +73,6 @@ pub struct Connection {
     diag: Arc<Diagnostics>,
     /// Why the connection is closed (`None` while open).
     closed: RefCell<Option<String>>,
-    in_flight: Cell<u32>,
 }
 
 /// An `mcp_error` raised by `who`.
@@ -200,6 +202,9 @@ impl Connection {
                             tail.push_back(clip(line.trim_end()));
                         }
                     }
+                    d.stderr_closed
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                    d.stderr_notify.notify_waiters();
                 });
                 let mut conn = Connection::shell(id, opts, owner, diag.clone());
                 conn.stdio = true;
@@ -265,7 +270,6 @@ impl Connection {
             child: RefCell::new(None),
             diag,
             closed: RefCell::new(None),
-            in_flight: Cell::new(0),
         }
     }
 
@@ -307,10 +311,7 @@ impl Connection {
         fut: impl Future<Output = Result<T, ServiceError>>,
     ) -> RtResult<T> {
         let limit = timeout.unwrap_or(self.timeout);
-        self.in_flight.set(self.in_flight.get() + 1);
-        let r = self.race(who, what, limit, fut).await;
-        self.in_flight.set(self.in_flight.get().saturating_sub(1));
-        match r {
+        match self.race(who, what, limit, fut).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(self.explain(who, what, e).await),
             Err(e) => Err(e),
@@ -416,19 +417,31 @@ impl Connection {
         out
     }
 
-    /// How the stdio server ended, waiting briefly for it to be reaped.
+    /// How the stdio server ended, waiting (up to 2 s) for it to be
+    /// reaped and for the rest of its stderr, so messages are complete.
     async fn exit_status(&self) -> Option<String> {
-        for _ in 0..20 {
-            let status = {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        let mut status = None;
+        while tokio::time::Instant::now() < deadline {
+            status = {
                 let mut child = self.child.borrow_mut();
                 child.as_mut()?.try_wait().ok().flatten()
             };
-            if let Some(st) = status {
-                return Some(describe_status(st));
+            if status.is_some() {
+                break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        None
+        let status = status?;
+        let closed = self.diag.stderr_notify.notified();
+        if !self
+            .diag
+            .stderr_closed
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            let _ = tokio::time::timeout_at(deadline, closed).await;
+        }
+        Some(describe_status(status))
     }
 
     /// Marks the connection closed and returns what must be shut down.

@@ -155,8 +155,8 @@ mod tests {
     use weft_vm::value::dict_from;
 
     fn parse(v: Value) -> RtResult<ConnectOptions> {
-        let Value::Dict(d) = v else { unreachable!() };
-        ConnectOptions::parse(&d, "mcp_connect")
+        let Value::Dict(d) = &v else { unreachable!() };
+        ConnectOptions::parse(d, "mcp_connect")
     }
 
     #[test]
@@ -166,11 +166,12 @@ mod tests {
             ("args", Value::list(vec![Value::str("srv.js")])),
             ("timeout_ms", Value::Int(500)),
         ]))
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{}", e.message()));
         assert_eq!(o.name, "node srv.js");
         assert_eq!(o.target(), "node");
         assert_eq!(o.timeout, Duration::from_millis(500));
-        let o = parse(dict_from([("url", Value::str("http://127.0.0.1:1/mcp"))])).unwrap();
+        let o = parse(dict_from([("url", Value::str("http://127.0.0.1:1/mcp"))]))
+            .unwrap_or_else(|e| panic!("{}", e.message()));
         assert_eq!(o.target(), "http://127.0.0.1:1/mcp");
     }
 
