@@ -201,6 +201,14 @@ pub enum Op {
 
     /// Call with `argc` arguments. `[f, a1..an] -> [result]`
     Call(u8),
+    /// A call in tail position (always followed by `Return`). When `f` is
+    /// the running function itself, called with exactly its parameters and
+    /// with no `try` handler of this frame installed, the frame is reused:
+    /// the arguments become slots `0..n`, the other slots are cleared and
+    /// execution restarts at instruction 0 (self-recursion in tail position
+    /// runs in constant stack). Otherwise exactly `Call(argc)`.
+    /// `[f, a1..an] -> [result]`
+    TailCall(u8),
     /// Call with an argument list (spread calls). `[f, args] -> [result]`
     CallList,
     /// Call builtin `id` directly. `[a1..an] -> [result]`
@@ -442,6 +450,20 @@ pub fn strip_nops(code: &mut Vec<Op>, spans: &mut Vec<Span>) {
     *spans = new_spans;
 }
 
+/// Turns every `Call` directly followed by `Return` into a `TailCall`
+/// (run after [`strip_nops`], which has already turned jumps to a `Return`
+/// into `Return`s). A `return` inside `try` pops its handler or runs its
+/// `finally` before the `Return`, so such calls are never adjacent to it.
+pub fn mark_tail_calls(code: &mut [Op]) {
+    for i in 1..code.len() {
+        if code[i] == Op::Return {
+            if let Op::Call(argc) = code[i - 1] {
+                code[i - 1] = Op::TailCall(argc);
+            }
+        }
+    }
+}
+
 /// A comparison operator (operand of fused compare-and-jump instructions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cmp {
@@ -506,6 +528,23 @@ impl FnProto {
 #[cfg(test)]
 mod tests {
     use super::Op;
+
+    #[test]
+    fn only_calls_right_before_return_become_tail_calls() {
+        let mut code = vec![
+            Op::Call(1),
+            Op::Pop,
+            Op::Call(2),
+            Op::Return,
+            Op::Call(0),
+            Op::PopHandler,
+            Op::Return,
+        ];
+        super::mark_tail_calls(&mut code);
+        assert_eq!(code[0], Op::Call(1));
+        assert_eq!(code[2], Op::TailCall(2));
+        assert_eq!(code[4], Op::Call(0));
+    }
 
     #[test]
     fn ops_are_small() {

@@ -133,6 +133,7 @@ impl<'ast> FnState<'ast> {
         let mut code = self.code;
         let mut spans = self.spans;
         crate::bytecode::strip_nops(&mut code, &mut spans);
+        crate::bytecode::mark_tail_calls(&mut code);
         FnProto {
             name: self.name,
             code,

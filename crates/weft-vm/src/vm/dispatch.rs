@@ -584,6 +584,57 @@ impl Vm {
                         }
                         after_call!(self.call_at(fpos, argc));
                     }
+                    Op::TailCall(argc) => {
+                        self.frames[fi].ip = pos!();
+                        let argc = argc as usize;
+                        let fpos = self.stack.len() - argc - 1;
+                        let reuse = match &self.stack[fpos] {
+                            Value::Func(c) => {
+                                Rc::ptr_eq(&c.proto, &closure.proto)
+                                    && proto.nparams as usize == argc
+                                    && !proto.has_rest
+                                    && self.handlers.last().is_none_or(|h| h.frame != fi)
+                            }
+                            _ => false,
+                        };
+                        if !reuse {
+                            // Not a self-call: an ordinary call (the
+                            // `Return` after this instruction follows).
+                            self.tick -= 1;
+                            if self.tick == 0 {
+                                tri!(self.check_budget());
+                            }
+                            after_call!(self.call_at(fpos, argc));
+                            continue 'dispatch;
+                        }
+                        self.tick -= 1;
+                        if self.tick == 0 {
+                            tri!(self.check_budget());
+                        }
+                        let callee = std::mem::replace(&mut self.stack[fpos], Value::Nil);
+                        let Ok(callee) = callee.into_func() else {
+                            unreachable!("checked above")
+                        };
+                        // The arguments become slots 0..argc; everything
+                        // else of the frame (other slots, temporaries, the
+                        // old arguments) is dropped.
+                        for i in 0..argc {
+                            self.stack.swap(base + i, fpos + 1 + i);
+                        }
+                        self.stack.truncate(base + argc);
+                        for _ in argc..proto.nslots as usize {
+                            push!(Value::Nil);
+                        }
+                        let frame = &mut self.frames[fi];
+                        frame.ip = 0;
+                        frame.restore = None;
+                        if !Rc::ptr_eq(&frame.closure, &callee) {
+                            // `closure` (borrowed from the old value) is not
+                            // used again: the frame loop re-reads it.
+                            frame.closure = callee;
+                        }
+                        continue 'frames;
+                    }
                     Op::CallList => {
                         self.frames[fi].ip = pos!();
                         let argc = tri!(self.spread_args());
