@@ -1,6 +1,7 @@
 //! How a host (the CLI, an embedder) configures the agent layer of one
-//! program run before it starts: `--llm-fixture` entries and the
-//! `--llm-record` file.
+//! program run before it starts: `--llm-fixture` entries, the
+//! `--llm-record` file, the state directory, worker settings, the root
+//! budget and the price table.
 
 use std::path::PathBuf;
 
@@ -35,6 +36,10 @@ pub struct AgentConfig {
     /// A live table of workers on stderr when it is a terminal
     /// (`--progress`).
     pub progress: bool,
+    /// The root budget (`--budget`).
+    pub budget: Option<weft_vm::budget::BudgetLimits>,
+    /// Per-model prices for `cost_usd` budgets (`--prices`).
+    pub prices: crate::budget::PriceTable,
 }
 
 /// Applies `config` to the run of `program`.
@@ -58,6 +63,10 @@ pub fn configure(program: &Program, config: AgentConfig) {
     if let Some(n) = config.max_workers {
         workers.max_concurrent.set(n.max(1));
     }
+    if let Some(limits) = config.budget {
+        *state.budget.root.borrow_mut() = Some(weft_vm::budget::Budget::root(limits));
+    }
+    *state.budget.prices.borrow_mut() = config.prices;
     workers.fresh.set(config.fresh);
     workers.sinks.stderr.set(config.events);
     if config.progress {

@@ -7,6 +7,7 @@
 //! in statics or thread-locals.
 
 pub mod agent_loop;
+pub mod budget;
 pub mod config;
 pub mod llm;
 pub mod llm_call;
@@ -28,6 +29,7 @@ pub use config::{configure, load_fixture, AgentConfig};
 pub fn builtins() -> Vec<BuiltinDef> {
     let mut all = Vec::new();
     all.extend(llm_call::defs());
+    all.extend(budget::defs());
     all.extend(tools::defs());
     all.extend(agent_loop::defs());
     all.extend(transcript::defs());

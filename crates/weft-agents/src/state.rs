@@ -20,4 +20,6 @@ pub struct AgentState {
     pub llm: crate::llm::state::LlmState,
     /// Delegated workers of this run (workers.md).
     pub workers: crate::workers::Registry,
+    /// The root budget and the price table (see [`crate::budget`]).
+    pub budget: crate::budget::BudgetState,
 }

@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a script
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Parse and compile files, printing every diagnostic; runs nothing
     Check(CheckArgs),
     /// Run `.wf` tests (NAME.wf with NAME.expected or NAME.error)
@@ -33,8 +33,31 @@ pub enum Command {
     Runs(RunsArgs),
     /// Start an interactive session (read-eval-print loop)
     Repl,
+    /// Serve a read-only web dashboard of the runs and workers of a state
+    /// directory (live updates; graphs, timelines, transcripts)
+    Ui(UiArgs),
     /// Model Context Protocol: serve a module's functions as MCP tools
     Mcp(McpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// State directory (WEFT_STATE_DIR, if set, takes precedence; default
+    /// `.weft/`)
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Address to listen on; anything but a loopback address needs a token
+    #[arg(long, value_name = "IP:PORT", default_value = crate::ui::DEFAULT_ADDR)]
+    pub addr: std::net::SocketAddr,
+
+    /// Require this token on every request (also WEFT_UI_TOKEN)
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Open the dashboard in the desktop's browser
+    #[arg(long)]
+    pub open: bool,
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +163,16 @@ pub struct RunArgs {
     /// Wall-clock limit for the run, in milliseconds (`limit_exceeded`)
     #[arg(long, value_name = "MS")]
     pub time_limit_ms: Option<NonZeroU64>,
+
+    /// Root budget of the delegation tree, e.g. `tokens=5000,model_calls=20`
+    /// (keys: tokens model_calls wall_ms workers cost_usd)
+    #[arg(long, value_name = "KEY=VALUE,...")]
+    pub budget: Option<String>,
+
+    /// Per-model prices for `cost_usd` budgets, a JSON file
+    /// `{"MODEL": {"input_per_mtok": N, "output_per_mtok": N}}`
+    #[arg(long, value_name = "FILE.json")]
+    pub prices: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -193,6 +226,20 @@ pub enum RunsCommand {
         /// Print the raw record as JSON instead
         #[arg(long)]
         json: bool,
+    },
+    /// A picture of a workflow: of a run (nodes coloured by status, the
+    /// edges taken with their counts) or of the definition in a `.wf` file
+    /// (read, not run)
+    Graph {
+        /// The run id (`r_...`), a record file, or a `.wf` source file
+        target: String,
+        /// Mermaid flowchart, Graphviz DOT, or SVG
+        #[arg(long, value_name = "FORMAT", default_value = "mermaid",
+              value_parser = ["mermaid", "dot", "svg"])]
+        format: String,
+        /// Which workflow of a `.wf` file that defines several
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
     },
 }
 

@@ -1,12 +1,14 @@
 //! `weft`, the command-line tool of the Weft language (embedding.md §1):
-//! `run`, `check`, `test`, `disasm` and `repl`. Exit status: 0 success, 1 an
-//! uncaught error / diagnostics / failed tests, 2 a usage error.
+//! `run`, `check`, `test`, `disasm`, `repl`, `workers`, `runs` and `ui`.
+//! Exit status: 0 success, 1 an uncaught error / diagnostics / failed
+//! tests, 2 a usage error.
 
 mod capability;
 mod cli;
 mod commands;
 mod repl;
 mod testing;
+mod ui;
 mod vm_thread;
 
 use std::process::ExitCode;
@@ -24,7 +26,7 @@ fn main() -> ExitCode {
     // Usage errors exit 2 (clap's default); --help and --version exit 0.
     let cli = Cli::parse();
     let exit = match cli.command {
-        Command::Run(args) => commands::run::execute(args),
+        Command::Run(args) => commands::run::execute(*args),
         Command::Check(args) => commands::check::execute(args),
         Command::Test(args) => testing::execute(args),
         Command::Disasm(args) => commands::disasm::execute(args),
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Command::Mcp(args) => match args.command {
             cli::McpCommand::Serve(args) => commands::mcp_serve::execute(args),
         },
+        Command::Ui(args) => ui::execute(args),
     };
     exit.into()
 }

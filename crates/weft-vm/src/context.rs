@@ -79,6 +79,9 @@ pub struct TaskContext {
     /// in (set by a running agent loop for its tool handlers; e.g.
     /// `sub_agent_run` adds `sub_agent_start`/`sub_agent_result` here).
     pub session_events: Option<SessionEvents>,
+    /// The budget scope this task's model calls and spawns are charged to
+    /// (`None`: the program's root budget, if any).
+    pub budget: Option<std::rc::Rc<crate::budget::Budget>>,
 }
 
 /// A shared buffer of transcript events (see [`TaskContext::session_events`]).
@@ -92,6 +95,7 @@ impl TaskContext {
             env: IndexMap::new(),
             policy: std::rc::Rc::new(crate::policy::CapabilityPolicy::allow_all()),
             session_events: None,
+            budget: None,
         }
     }
 

@@ -7,6 +7,7 @@
 //! - [`runtime`]: a program run — modules, imports, globals — and the
 //!   entry points used by the CLI.
 
+pub mod budget;
 pub mod builtins;
 pub mod bytecode;
 pub mod compiler;

@@ -120,6 +120,7 @@ impl Write for OutputBuffer {
 pub struct EngineBuilder {
     pub(crate) setup: Setup,
     llm_fixture: Option<PathBuf>,
+    prices_file: Option<PathBuf>,
 }
 
 impl EngineBuilder {
@@ -127,6 +128,7 @@ impl EngineBuilder {
         EngineBuilder {
             setup: Setup::default(),
             llm_fixture: None,
+            prices_file: None,
         }
     }
 
@@ -160,6 +162,34 @@ impl EngineBuilder {
     /// The root capability ceiling (default [`Policy::unrestricted`]).
     pub fn policy(mut self, policy: Policy) -> Self {
         self.setup.policy = policy;
+        self
+    }
+
+    /// The root budget: what all model calls, workers and workflows of
+    /// this engine's runs may spend together (see [`Budget`](crate::Budget)).
+    pub fn budget(mut self, budget: crate::Budget) -> Self {
+        self.setup.agents.budget = Some(budget.limits());
+        self
+    }
+
+    /// The price of `model` in US dollars per million input and output
+    /// tokens, for `cost_usd` budgets (there are no built-in prices).
+    pub fn price(mut self, model: &str, input_per_mtok: f64, output_per_mtok: f64) -> Self {
+        self.setup.agents.prices.models.insert(
+            model.to_string(),
+            weft_agents::budget::prices::Price {
+                input_per_mtok,
+                output_per_mtok,
+            },
+        );
+        self
+    }
+
+    /// Prices from a JSON file `{"MODEL": {"input_per_mtok": N,
+    /// "output_per_mtok": N}}` (the CLI's `--prices`); read by
+    /// [`build`](Self::build).
+    pub fn prices_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.prices_file = Some(path.into());
         self
     }
 
@@ -220,7 +250,8 @@ impl EngineBuilder {
     }
 
     /// Checks the settings and makes the engine. Fails (`value_error`) on
-    /// an unreadable or malformed fixture or a zero call depth.
+    /// an unreadable or malformed fixture or price table, or a zero call
+    /// depth.
     pub fn build(mut self) -> Result<Engine> {
         let limits = &self.setup.limits;
         if limits.max_call_depth == 0 {
@@ -229,6 +260,16 @@ impl EngineBuilder {
         if let Some(path) = &self.llm_fixture {
             let fixture = weft_agents::load_fixture(path).map_err(Error::value)?;
             self.setup.agents.fixture = Some(fixture);
+        }
+        if let Some(path) = &self.prices_file {
+            let show = path.display();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::value(format!("cannot read price table {show}: {e}")))?;
+            let json: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| Error::value(format!("price table {show}: {e}")))?;
+            let table = weft_agents::budget::PriceTable::from_json(&json)
+                .map_err(|e| Error::value(format!("price table {show}: {e}")))?;
+            self.setup.agents.prices.models.extend(table.models);
         }
         Ok(Engine::from_setup(self.setup))
     }

@@ -36,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+mod budget;
 mod builder;
 mod engine;
 mod error;
@@ -50,6 +51,7 @@ mod value;
 
 use std::future::Future;
 
+pub use budget::Budget;
 pub use builder::{EngineBuilder, Limits, OutputBuffer};
 pub use engine::{Engine, InterruptHandle, IntoArgs};
 pub use error::{Error, Result, SourceSpan};

@@ -253,3 +253,52 @@ pub fn read_record(path: &Path, type_name: &str, version: u64) -> Result<serde_j
 pub fn list_state_dir(dir: &Path) -> Vec<PathBuf> {
     weft_agents::store::list_dir(dir)
 }
+
+/// The picture formats of [`run_diagram`] and [`source_diagram`]:
+/// `mermaid`, `dot`, `svg`.
+pub const DIAGRAM_FORMATS: &[&str] = weft_agents::workflow::diagram::FORMATS;
+
+fn diagram_format(name: &str) -> Result<weft_agents::workflow::diagram::Format> {
+    weft_agents::workflow::diagram::Format::parse(name).map_err(Error::value)
+}
+
+/// The picture of a run record's workflow (`weft runs graph ID`, `weft
+/// ui`): nodes coloured by their latest status and marked with their
+/// visits, the edges taken drawn thick with their counts. `format` is one
+/// of [`DIAGRAM_FORMATS`]; SVG comes without an XML declaration, ready to
+/// inline in HTML.
+///
+/// ```
+/// let record = serde_json::json!({
+///     "definition": {"name": "w", "entry": "a", "nodes": {"a": {"kind": "code"}}, "edges": []},
+///     "stages": [{"node": "a", "status": "completed"}],
+/// });
+/// let text = weft::tooling::run_diagram(&record, "mermaid")?;
+/// assert!(text.contains("classDef completed"));
+/// # Ok::<(), weft::Error>(())
+/// ```
+pub fn run_diagram(record: &serde_json::Value, format: &str) -> Result<String> {
+    use weft_agents::workflow::diagram::{Diagram, Overlay, render};
+    let format = diagram_format(format)?;
+    let diagram = Diagram::from_record(record).map_err(Error::value)?;
+    Ok(render(
+        &diagram,
+        Some(&Overlay::from_record(record)),
+        format,
+    ))
+}
+
+/// The picture of the workflow defined in source file `path` (`weft runs
+/// graph FILE.wf`), read without running the file: its
+/// `workflow_graph({...})` call's name, entry, node kinds and edges must be
+/// literals. `name` chooses among several workflows. Problems are
+/// diagnostics with the file, line and column.
+pub fn source_diagram(path: &Path, name: Option<&str>, format: &str) -> Result<String> {
+    use weft_agents::workflow::diagram::{render, source::diagram_of_source};
+    let format = diagram_format(format)?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::value(format!("cannot read {}: {e}", path.display())))?;
+    let file = weft_syntax::diagnostic::SourceFile::new(path.display().to_string(), text);
+    let diagram = diagram_of_source(&file, name).map_err(|d| Error::from_diagnostics(vec![d]))?;
+    Ok(render(&diagram, None, format))
+}

@@ -34,6 +34,9 @@ pub struct AgentConfig {
     pub max_iterations: u64,
     /// Hard limit: no model call once input + output tokens reach it.
     pub token_budget: Option<u64>,
+    /// A budget scope for this run (`budget` option), reserved from the
+    /// caller's scope while the loop runs; workers keep theirs on the worker.
+    pub budget: Option<weft_vm::budget::BudgetLimits>,
     /// Text that ends the loop after the turn it appears in.
     pub done_sentinel: Option<String>,
     /// Where the conversation starts (a session's or a saved transcript).
@@ -56,6 +59,7 @@ impl AgentConfig {
             policies: Vec::new(),
             max_iterations: DEFAULT_MAX_ITERATIONS,
             token_budget: None,
+            budget: None,
             done_sentinel: None,
             transcript: Transcript::new(),
             on_turn: None,

@@ -21,6 +21,7 @@ pub const LOOP_KEYS: &[&str] = &[
     "policy",
     "max_iterations",
     "token_budget",
+    "budget",
     "done_sentinel",
     "session_id",
     "transcript",
@@ -56,6 +57,7 @@ pub fn parse_loop_options(
     config.max_iterations =
         opt_uint(&own, who, "max_iterations", 1)?.unwrap_or(DEFAULT_MAX_ITERATIONS);
     config.token_budget = opt_uint(&own, who, "token_budget", 1)?;
+    config.budget = crate::budget::parse_budget(get("budget").unwrap_or(&Value::Nil), who)?;
     config.done_sentinel = opt_str(&own, who, "done_sentinel")?;
     if config.done_sentinel.as_deref() == Some("") {
         return Err(value_error(format!(

@@ -6,7 +6,12 @@
 //! contains the done sentinel — after the JSON/schema check of the final
 //! answer, which may send a corrective message and go round again.
 //!
-//! Only script callbacks (`on_turn`) and the `after_turn` hook can make
+//! A `budget` option opens a budget scope for the run (reserved from the
+//! caller's; what is left returns when the loop ends); a model call the
+//! budget refuses ends the run as `budget_exhausted` with that error.
+//!
+//! Only script callbacks (`on_turn`), the `after_turn` hook and a budget
+//! the caller's scope cannot cover can make
 //! [`run_agent_loop`] return `Err`; model and tool failures end up in the
 //! returned [`AgentRun`] (`failed`, `cancelled`) or in tool results.
 
@@ -33,9 +38,27 @@ pub async fn run_agent_loop(
     hooks: &mut dyn AgentHooks,
 ) -> RtResult<AgentRun> {
     let sink: weft_vm::context::SessionEvents = Default::default();
+    let scope = match config.budget.clone() {
+        Some(limits) => Some(crate::budget::open_scope(
+            vm,
+            limits,
+            Default::default(),
+            false,
+            "agent_loop",
+        )?),
+        None => None,
+    };
+    let outer_budget = match &scope {
+        Some(s) => vm.ctx.budget.replace(s.clone()),
+        None => vm.ctx.budget.clone(),
+    };
     let outer = vm.ctx.session_events.replace(sink.clone());
     let result = run_agent_loop_inner(vm, config, hooks).await;
     vm.ctx.session_events = outer;
+    vm.ctx.budget = outer_budget;
+    if let Some(s) = scope {
+        s.close();
+    }
     let mut run = result?;
     let added: Vec<serde_json::Value> = sink.borrow_mut().drain(..).collect();
     if !added.is_empty() {
@@ -141,6 +164,8 @@ async fn run_agent_loop_inner(
                 );
                 let status = if err.category == "cancelled" {
                     AgentStatus::Cancelled
+                } else if err.category == "budget_exceeded" {
+                    AgentStatus::BudgetExhausted
                 } else {
                     AgentStatus::Failed
                 };

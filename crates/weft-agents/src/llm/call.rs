@@ -199,7 +199,7 @@ pub async fn complete(
     vm.ctx
         .check_capability(Capability::LlmCall, &resolved.name)?;
     let timeout = Duration::from_millis(opts.timeout_ms);
-    let request = ChatRequest {
+    let mut request = ChatRequest {
         model: resolved.model.clone(),
         system,
         messages,
@@ -212,9 +212,26 @@ pub async fn complete(
         base_url: opts.base_url.clone(),
         api_key_env: opts.api_key_env.clone(),
     };
+    let hold = crate::budget::charge::hold(vm, &mut request)?;
+    let result = send(vm, &state, &resolved, opts, &request, timeout).await;
+    if let Some(h) = hold {
+        h.settle(result.as_ref().ok());
+    }
+    result
+}
+
+/// Sends `request` (mock, fixture or provider).
+async fn send(
+    vm: &Vm,
+    state: &Rc<AgentState>,
+    resolved: &Resolved,
+    opts: &LlmOptions,
+    request: &ChatRequest,
+    timeout: Duration,
+) -> RtResult<ChatResponse> {
     let fixture = state.llm.mock.borrow().fixture;
     if fixture || matches!(resolved.kind, ProviderKind::Mock) {
-        return mock_call(&state, &resolved, &request, timeout).await;
+        return mock_call(state, resolved, request, timeout).await;
     }
     if llm_disabled(vm) {
         return Err(RtError::new(
@@ -225,7 +242,7 @@ pub async fn complete(
             ),
         ));
     }
-    let provider = build_provider(vm, &state, &resolved, opts);
+    let provider = build_provider(vm, state, resolved, opts);
     let policy = RetryPolicy {
         retries: opts.llm_retries,
         backoff_ms: opts.llm_backoff_ms,
@@ -233,7 +250,6 @@ pub async fn complete(
     let name = resolved.name.as_str();
     let result = with_retries(policy, || {
         let provider = provider.clone();
-        let request = &request;
         async move {
             match tokio::time::timeout(timeout, provider.chat(request)).await {
                 Ok(r) => r,
@@ -247,7 +263,7 @@ pub async fn complete(
     })
     .await;
     if let Some(rec) = state.llm.record.borrow_mut().as_mut() {
-        rec.append(&fixture::record_line(name, &request, &result));
+        rec.append(&fixture::record_line(name, request, &result));
     }
     result.map_err(rt_error)
 }
@@ -282,7 +298,15 @@ async fn mock_call(
         }
         tokio::time::sleep(delay).await;
     }
-    answer.result.map_err(rt_error)
+    let mut reply = answer.result.map_err(rt_error)?;
+    // Like a real model, the mock never reports more output than allowed.
+    if let Some(max) = request.max_tokens {
+        if reply.output_tokens > u64::from(max) {
+            reply.output_tokens = u64::from(max);
+            reply.stop_reason = "length".to_string();
+        }
+    }
+    Ok(reply)
 }
 
 /// The provider object for a real call, configured from the options and

@@ -205,6 +205,7 @@ mod tests {
             env,
             policy: Rc::new(CapabilityPolicy::allow_all()),
             session_events: None,
+            budget: None,
         }
     }
 

@@ -371,6 +371,7 @@ mod tests {
             env: IndexMap::new(),
             policy: Rc::new(CapabilityPolicy::allow_all()),
             session_events: None,
+            budget: None,
         }
     }
 

@@ -470,7 +470,17 @@ fn resume_worker(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
             .unwrap_or("resumed")
             .to_string();
         let wopts = parse_worker_options(vm, Some(task), &config, who)?;
+        // Its own budget scope, closed until `send_input` starts a cycle.
+        let scope = crate::budget::open_scope(
+            vm,
+            wopts.budget.clone().unwrap_or_default(),
+            crate::budget::stored_spent(snap.get("budget").unwrap_or(&json!(null))),
+            false,
+            who,
+        )?;
+        scope.close();
         let w = super::run::build(vm, wopts, id, policy, false).await?;
+        w.ctx.borrow_mut().budget = Some(scope);
         super::durable::restore(&w, &snap);
         reg.insert(w.clone());
         let st = w.status();

@@ -64,6 +64,7 @@ pub fn snapshot_json(w: &Worker) -> serde_json::Value {
         "parent_id": w.parent_id, "depth": w.depth, "children": w.children.borrow().clone(),
         "checkpoint": w.checkpoint.borrow().clone(), "attempt": w.attempt.get(),
         "run_id": w.run_id.borrow().clone(),
+        "budget": w.ctx.borrow().budget.as_deref().map(crate::budget::scope_json),
         "created_at": w.created_at, "started_at": w.started_at.borrow().clone(),
         "finished_at": w.finished_at.borrow().clone(), "updated_at": now(),
     })

@@ -9,8 +9,10 @@
 //! - [`run`]: spawning, the queue, one cycle, finishing and cancelling;
 //! - [`events`]: events and snapshots;
 //! - [`durable`]: keys, checkpoints, resume;
+//! - [`budget`]: the worker's budget scope across cycles;
 //! - [`builtins`]: the script-facing builtins.
 
+pub mod budget;
 pub mod builtins;
 pub mod durable;
 pub mod events;

@@ -47,6 +47,7 @@ pub const MODE_COMMON_KEYS: &[&str] = &[
     "wait",
     "node",
     "graph",
+    "budget",
 ];
 
 /// What a worker runs (its mode, workers.md §2).
@@ -77,7 +78,10 @@ pub struct WorkerOptions {
     pub wait: bool,
     pub background: bool,
     pub session_id: Option<String>,
-    /// The agent loop's config (task included).
+    /// The worker's budget (reserved from the spawner's scope at spawn).
+    pub budget: Option<weft_vm::budget::BudgetLimits>,
+    /// The agent loop's config (task included; its `budget` is the
+    /// worker's, so it is moved to [`WorkerOptions::budget`]).
     pub agent: AgentConfig,
     /// The options as JSON, closures by name (snapshot `config`, key check).
     pub config_json: serde_json::Value,
@@ -175,7 +179,8 @@ pub fn parse_worker_options(
             loop_opts.insert(std::rc::Rc::new("schema".to_string()), s.clone());
         }
     }
-    let call = parse_loop_options(vm, task.clone(), system, &loop_opts, who)?;
+    let mut call = parse_loop_options(vm, task.clone(), system, &loop_opts, who)?;
+    let budget = call.config.budget.take();
     Ok(WorkerOptions {
         mode: match job {
             Job::Agent => "sub_agent",
@@ -193,6 +198,7 @@ pub fn parse_worker_options(
         wait,
         background,
         session_id: call.session_id,
+        budget,
         agent: call.config,
         config_json: config_json(opts),
     })

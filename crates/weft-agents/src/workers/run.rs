@@ -61,7 +61,30 @@ pub async fn spawn(
         .as_ref()
         .and_then(|s| s.get("id").and_then(|v| v.as_str()).map(str::to_string))
         .unwrap_or_else(|| format!("w_{}", uuid::Uuid::now_v7()));
-    let w = build(vm, opts, id, policy, unlimited).await?;
+    // The worker's budget scope: reserved from the spawner's now (a
+    // resumed worker keeps what it had spent; a failed or cancelled one
+    // starts again from the start).
+    let prior = match &stored {
+        Some(snap)
+            if !matches!(
+                snap.get("status").and_then(|s| s.as_str()),
+                Some("failed" | "cancelled")
+            ) =>
+        {
+            crate::budget::stored_spent(snap.get("budget").unwrap_or(&serde_json::Value::Null))
+        }
+        _ => Default::default(),
+    };
+    let limits = opts.budget.clone().unwrap_or_default();
+    let scope = crate::budget::open_scope(vm, limits, prior, true, who)?;
+    let w = match build(vm, opts, id, policy, unlimited).await {
+        Ok(w) => w,
+        Err(e) => {
+            scope.close();
+            return Err(e);
+        }
+    };
+    w.ctx.borrow_mut().budget = Some(scope.clone());
     reg.insert(w.clone());
     super::durable::index_key(reg, &w);
     ensure_shutdown_hook(&vm.program, reg);
@@ -69,6 +92,7 @@ pub async fn spawn(
         super::durable::restore(&w, &snap);
         match w.status() {
             Status::Completed => {
+                scope.close();
                 w.finalized.set(true);
                 emit(reg, &w, "worker_resumed", json!({"from": "completed"}));
                 return Ok(w);
@@ -82,6 +106,7 @@ pub async fn spawn(
                 *w.checkpoint.borrow_mut() = serde_json::Value::Null;
             }
             Status::Awaiting => {
+                scope.close();
                 w.finalized.set(true);
                 emit(reg, &w, "worker_resumed", json!({"from": "awaiting"}));
                 return Ok(w);
@@ -256,24 +281,9 @@ fn start(program: &Rc<Program>, reg: &Registry, w: &Rc<Worker>) {
             program: program2.clone(),
             worker: w2.clone(),
         };
-        let timeout = w2.options.borrow().timeout_ms;
-        let outcome = match timeout {
-            None => run_cycle(&program2, &w2).await,
-            Some(ms) => {
-                match tokio::time::timeout(Duration::from_millis(ms), run_cycle(&program2, &w2))
-                    .await
-                {
-                    Ok(o) => o,
-                    Err(_) => Outcome::failed(
-                        Value::Nil,
-                        error_value(
-                            "timeout",
-                            &format!("worker {} timed out after {ms} ms", w2.id),
-                            None,
-                        ),
-                    ),
-                }
-            }
+        let outcome = match super::budget::reopen(&w2) {
+            Err(o) => o,
+            Ok(()) => run_timed(&program2, &w2).await,
         };
         finish_worktree(
             &w2,
@@ -284,6 +294,36 @@ fn start(program: &Rc<Program>, reg: &Registry, w: &Rc<Worker>) {
         drop(guard);
     });
     *w.abort.borrow_mut() = Some(join.abort_handle());
+}
+
+/// Runs a cycle within the worker's `timeout_ms` and the wall time its
+/// budget has left (whichever ends first).
+async fn run_timed(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
+    let timeout = w.options.borrow().timeout_ms;
+    let wall = w
+        .ctx
+        .borrow()
+        .budget
+        .as_ref()
+        .and_then(|b| b.wall_remaining_ms());
+    let (ms, by_budget) = match (timeout, wall) {
+        (None, None) => return run_cycle(program, w).await,
+        (Some(t), Some(b)) if b < t => (b, true),
+        (Some(t), _) => (t, false),
+        (None, Some(b)) => (b, true),
+    };
+    match tokio::time::timeout(Duration::from_millis(ms), run_cycle(program, w)).await {
+        Ok(o) => o,
+        Err(_) if by_budget => super::budget::wall_spent(w),
+        Err(_) => Outcome::failed(
+            Value::Nil,
+            error_value(
+                "timeout",
+                &format!("worker {} timed out after {ms} ms", w.id),
+                None,
+            ),
+        ),
+    }
 }
 
 async fn finish_worktree(w: &Worker, success: bool) {
@@ -389,6 +429,9 @@ pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
     *w.error.borrow_mut() = o.error;
     *w.finished_at.borrow_mut() = Some(now());
     w.abort.borrow_mut().take();
+    if let Some(b) = &w.ctx.borrow().budget {
+        b.close();
+    }
     if o.status != Status::Interrupted {
         *w.checkpoint.borrow_mut() = serde_json::Value::Null;
     }
@@ -633,6 +676,7 @@ pub fn envelope(run: &AgentRun, w: &Worker, opts: &WorkerOptions) -> Value {
 /// cancel, a script error).
 pub fn failure_envelope(w: &Worker, error: Value) -> Value {
     let u = w.usage.get();
+    let over_budget = env_get(&error, "category").as_str() == Some("budget_exceeded");
     dict_from([
         ("ok", Value::Bool(false)),
         ("summary", Value::str("")),
@@ -642,7 +686,7 @@ pub fn failure_envelope(w: &Worker, error: Value) -> Value {
             "tokens_used",
             Value::Int((u.input_tokens + u.output_tokens) as i64),
         ),
-        ("budget_exceeded", Value::Bool(false)),
+        ("budget_exceeded", Value::Bool(over_budget)),
         ("iterations", Value::Int(u.iterations as i64)),
         ("tool_calls", Value::list(Vec::new())),
         ("denied", Value::list(Vec::new())),

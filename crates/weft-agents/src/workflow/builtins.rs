@@ -8,6 +8,9 @@ use weft_vm::error::RtResult;
 use weft_vm::value::{dict_from, Value};
 use weft_vm::vm::Vm;
 
+use crate::tools::keys::{check_keys, opt_str};
+
+use super::diagram::{render, Diagram, Format};
 use super::graph::{normalized, parse_graph, problems_message};
 use super::run::{execute, options_arg};
 
@@ -32,6 +35,15 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
             "workflows",
             "The problems of a workflow definition as data: `{valid, errors: [{code, node, message}]}`.",
             workflow_validate,
+        ),
+        sync(
+            "workflow_diagram",
+            &["definition", "options"],
+            1,
+            2,
+            "workflows",
+            "A picture of a workflow definition: Mermaid flowchart text (the default), Graphviz DOT text or SVG laid out by a layout library. Options: `format` (`\"mermaid\"`, `\"dot\"`, `\"svg\"`).",
+            workflow_diagram,
         ),
         asynchronous(
             "workflow_execute",
@@ -72,6 +84,46 @@ fn workflow_validate(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
             Value::list(problems.iter().map(|p| p.to_value()).collect()),
         ),
     ]))
+}
+
+/// The options of `workflow_diagram`.
+const DIAGRAM_KEYS: &[&str] = &["format"];
+
+fn workflow_diagram(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    let who = "workflow_diagram";
+    let def = args.get(0).cloned().unwrap_or(Value::Nil);
+    let format = match args.opt(1) {
+        None => Format::Mermaid,
+        Some(Value::Dict(opts)) => {
+            check_keys(opts, who, "", DIAGRAM_KEYS)?;
+            match opt_str(opts, who, "format")? {
+                None => Format::Mermaid,
+                Some(name) => Format::parse(&name)
+                    .map_err(|m| weft_vm::error::value_error(format!("{who}: {m}")))?,
+            }
+        }
+        Some(_) => return Err(args.type_err(1, "a dict of options")),
+    };
+    let (graph, problems) = parse_graph(vm, &def, who);
+    let graph = match graph {
+        Some(g) if problems.is_empty() => g,
+        g => {
+            let name = g
+                .as_ref()
+                .map(|g| g.name.clone())
+                .unwrap_or_else(|| super::graph::name_of(&def));
+            return Err(weft_vm::error::value_error(problems_message(
+                who,
+                &format!("workflow '{name}'"),
+                &problems,
+            )));
+        }
+    };
+    Ok(Value::str(render(
+        &Diagram::from_graph(&graph),
+        None,
+        format,
+    )))
 }
 
 fn workflow_execute(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Value>> {

@@ -174,6 +174,18 @@ pub fn run_once(
             alias = Some(PolicyAlias::new(&env.program, &env.ctx, &p));
             vm.ctx.policy = p;
         }
+        // The node's budget scope; refused as a failed node.
+        let mut _scope = None;
+        if let Some(limits) = &node.budget {
+            let who = format!("node '{}'", node.id);
+            match crate::budget::open_scope(&vm, limits.clone(), Default::default(), false, &who) {
+                Ok(s) => {
+                    vm.ctx.budget = Some(s.clone());
+                    _scope = Some(crate::budget::Scoped(s));
+                }
+                Err(e) => return Ok(NodeResult::failed(&e, serde_json::Value::Null)),
+            }
+        }
         let label = format!("{}-{}", env.run_id, node.id.replace('.', "-"));
         let (node_ctx, worktree) = match node.execution.apply(&vm.ctx, &label).await {
             Ok(x) => x,

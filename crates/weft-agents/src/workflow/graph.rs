@@ -19,7 +19,7 @@ use weft_vm::vm::Vm;
 use super::nodes::{parse_node, Node, NodeKind};
 
 /// Top-level keys of a definition.
-pub const GRAPH_KEYS: &[&str] = &["name", "entry", "policy", "nodes", "edges"];
+pub const GRAPH_KEYS: &[&str] = &["name", "entry", "policy", "nodes", "edges", "budget"];
 /// Keys of an edge.
 pub const EDGE_KEYS: &[&str] = &["from", "to", "branch"];
 
@@ -73,6 +73,8 @@ pub struct Graph {
     pub policy_value: Value,
     pub nodes: IndexMap<String, Rc<Node>>,
     pub edges: Vec<Edge>,
+    /// The run's budget scope (`budget` key).
+    pub budget: Option<weft_vm::budget::BudgetLimits>,
 }
 
 impl Graph {
@@ -281,6 +283,13 @@ pub fn parse_graph(vm: &Vm, def: &Value, who: &str) -> (Option<Graph>, Vec<Probl
             }
         },
     };
+    let budget = match crate::budget::parse_budget(get("budget").unwrap_or(&Value::Nil), "budget") {
+        Ok(b) => b,
+        Err(e) => {
+            problems.push(Problem::new("bad_value", None, e.message()));
+            None
+        }
+    };
     let ceiling = &vm.ctx.policy;
     let workflow_policy = match &policy {
         None => Some((**ceiling).clone()),
@@ -311,6 +320,7 @@ pub fn parse_graph(vm: &Vm, def: &Value, who: &str) -> (Option<Graph>, Vec<Probl
         policy_value,
         nodes,
         edges,
+        budget,
     };
     (Some(graph), problems)
 }

@@ -11,6 +11,7 @@
 //! - [`builtins`]: the script-facing builtins.
 
 pub mod builtins;
+pub mod diagram;
 pub mod events;
 pub mod exec;
 pub mod graph;

@@ -28,7 +28,7 @@ pub const KINDS: &[&str] = &[
     "join",
 ];
 /// Keys every node accepts.
-pub const COMMON_KEYS: &[&str] = &["kind", "retry", "policy", "execution"];
+pub const COMMON_KEYS: &[&str] = &["kind", "retry", "policy", "execution", "budget"];
 /// Keys of `retry`.
 pub const RETRY_KEYS: &[&str] = &["max_attempts", "backoff_ms"];
 /// Default `max_concurrent` of a map node.
@@ -149,6 +149,8 @@ pub struct Node {
     /// nodes, by the worker spawn).
     pub policy: Option<PolicyRequest>,
     pub execution: ExecutionProfile,
+    /// The node's budget scope (for subagent nodes: its worker's).
+    pub budget: Option<weft_vm::budget::BudgetLimits>,
     /// The definition as written.
     pub raw: DictMap,
 }
@@ -162,6 +164,7 @@ impl Node {
             retry: Retry::default(),
             policy: None,
             execution: ExecutionProfile::default(),
+            budget: None,
             raw: DictMap::default(),
         }
     }
@@ -346,6 +349,17 @@ pub fn parse_node(
             ExecutionProfile::default()
         }
     };
+    let budget = match crate::budget::parse_budget(get("budget").unwrap_or(&Value::Nil), "budget") {
+        Ok(b) => b,
+        Err(e) => {
+            problems.push(Problem::new(
+                "bad_value",
+                Some(id),
+                format!("node '{id}': {}", e.message()),
+            ));
+            None
+        }
+    };
     let mut rest = DictMap::default();
     for (k, v) in d.iter() {
         if !COMMON_KEYS.contains(&k.as_str()) {
@@ -364,12 +378,22 @@ pub fn parse_node(
         _ => Some(NodeKind::Join),
     };
     let kind = kind?;
+    if budget.is_some() && matches!(kind, NodeKind::Map { .. }) {
+        problems.push(Problem::new(
+            "bad_value",
+            Some(id),
+            format!(
+                "node '{id}': 'budget' does not apply to a map node (set it on 'each', for every item, or on the workflow, for all of them)"
+            ),
+        ));
+    }
     Some(Node {
         id: id.to_string(),
         kind,
         retry,
         policy,
         execution,
+        budget,
         raw: (**d).clone(),
     })
 }

@@ -176,6 +176,16 @@ pub async fn execute(
         _alias = Some(PolicyAlias::new(&vm.program, &vm.ctx, &p));
         ctx.policy = p;
     }
+    // The run's budget scope, reserved from the caller's until it returns.
+    let _scope = match &graph.budget {
+        Some(limits) => {
+            let scope =
+                crate::budget::open_scope(vm, limits.clone(), Default::default(), false, who)?;
+            ctx.budget = Some(scope.clone());
+            Some(crate::budget::Scoped(scope))
+        }
+        None => None,
+    };
 
     let mut replay = None;
     let mut resumed_from: Option<String> = None;

@@ -56,6 +56,9 @@ pub struct RunConfig {
     pub llm_record: Option<PathBuf>,
     pub events: bool,
     pub progress: bool,
+    /// `--budget` as given (parsed by the engine builder).
+    pub budget: Option<String>,
+    pub prices: Option<PathBuf>,
 }
 
 impl RunConfig {
@@ -89,6 +92,8 @@ impl RunConfig {
             llm_record: args.llm_record,
             events: args.events,
             progress: args.progress,
+            budget: args.budget,
+            prices: args.prices,
         }
     }
 
@@ -118,7 +123,7 @@ impl RunConfig {
 
     /// The engine for this run. Called on the VM thread: the builder
     /// holds non-`Send` settings. An unreadable or malformed
-    /// `--llm-fixture` fails here.
+    /// `--llm-fixture` or `--prices`, or a malformed `--budget`, fails here.
     pub fn engine(&self, policy: weft::Policy) -> weft::Result<weft::Engine> {
         let mut builder = weft::Engine::builder()
             .argv(self.argv.clone())
@@ -139,6 +144,12 @@ impl RunConfig {
         }
         if let Some(path) = &self.llm_record {
             builder = builder.llm_record(path);
+        }
+        if let Some(spec) = &self.budget {
+            builder = builder.budget(weft::Budget::parse(spec)?);
+        }
+        if let Some(path) = &self.prices {
+            builder = builder.prices_file(path);
         }
         builder.build()
     }
@@ -202,7 +213,7 @@ mod tests {
         let Command::Run(args) = cli.command else {
             panic!("not run")
         };
-        RunConfig::new(args, env.map(OsString::from))
+        RunConfig::new(*args, env.map(OsString::from))
     }
 
     #[test]

@@ -1,9 +1,14 @@
-//! `weft runs list` / `weft runs show ID [--json]` (embedding.md §1): read
+//! `weft runs list` / `weft runs show ID [--json]` / `weft runs graph
+//! ID|FILE.wf [--format F]` (embedding.md §1): read
 //! the workflow run records (`<state>/runs/*.json`, workflows.md §4) of a
 //! state directory. An unreadable record is reported with its path and the
 //! reason (exit 1); nothing panics.
 
-use weft::tooling::{run_list_line, run_record, run_records, run_summary};
+use std::path::Path;
+
+use weft::tooling::{
+    run_diagram, run_list_line, run_record, run_records, run_summary, source_diagram,
+};
 
 use super::{out, Exit};
 use crate::cli::{RunsArgs, RunsCommand};
@@ -32,6 +37,11 @@ pub fn execute(args: RunsArgs) -> Exit {
             }
             exit
         }
+        RunsCommand::Graph {
+            target,
+            format,
+            name,
+        } => graph(&state_dir, &target, &format, name.as_deref()),
         RunsCommand::Show { id, json } => match run_record(&state_dir, &id) {
             Ok(v) if json => {
                 out(&serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string()));
@@ -46,5 +56,29 @@ pub fn execute(args: RunsArgs) -> Exit {
                 Exit::Failure
             }
         },
+    }
+}
+
+/// `weft runs graph`: a `.wf` file is read (not run) for its definition;
+/// anything else names a run record.
+fn graph(state_dir: &Path, target: &str, format: &str, name: Option<&str>) -> Exit {
+    let picture = if target.ends_with(".wf") {
+        source_diagram(Path::new(target), name, format).map_err(|e| e.to_string())
+    } else if name.is_some() {
+        Err("error: --name chooses a workflow of a .wf file; a run has one".to_string())
+    } else {
+        run_record(state_dir, target)
+            .and_then(|r| run_diagram(&r, format))
+            .map_err(|e| format!("error: {}", e.message()))
+    };
+    match picture {
+        Ok(text) => {
+            out(text.trim_end());
+            Exit::Success
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Exit::Failure
+        }
     }
 }
