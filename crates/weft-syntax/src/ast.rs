@@ -40,7 +40,7 @@ pub enum StmtKind {
     },
     /// `pub? fn NAME(PARAMS) BLOCK`.
     Fn { public: bool, def: FnDef },
-    /// `import "path"` or `import { a, b as c } from "path"`.
+    /// `pub? import "path"` or `pub? import { a, b as c } from "path"`.
     Import(Import),
     /// `TARGET = EXPR` or `TARGET op= EXPR`. `target` is an identifier, or a
     /// chain of `.name` / `[index]` accesses rooted at an identifier.
@@ -55,6 +55,9 @@ pub enum StmtKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Import {
+    /// `pub import ...`: the imported names are also exported (re-exported)
+    /// by the importing module.
+    pub public: bool,
     /// The path string as written (`"./util.wf"`, `"std/agents"`).
     pub path: String,
     pub path_span: Span,
@@ -329,9 +332,9 @@ pub enum PatternKind {
     Bind(String),
     /// `nil`, `true`, `42`, `-1`, `2.5`, `"text"`: compared with `==`.
     Literal(Literal),
-    /// `[a, b, ...rest]`; `rest` is `Some(None)` for a bare `...`.
+    /// `[a, b = 10, ...rest]`; `rest` is `Some(None)` for a bare `...`.
     List {
-        items: Vec<Pattern>,
+        items: Vec<ListPatternItem>,
         rest: Option<Option<(String, Span)>>,
     },
     /// `{name, age: years, role = "user", status: "ok", ...rest}`.
@@ -350,6 +353,16 @@ pub enum Literal {
     Int(i64),
     Float(f64),
     Str(String),
+}
+
+/// One element of a list pattern: `name`, `name = default`, or a nested
+/// pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPatternItem {
+    pub pattern: Pattern,
+    /// `name = default`: used when the list has no element at this position
+    /// or the element is `nil` (as for dict patterns).
+    pub default: Option<Expr>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -23,6 +23,7 @@ struct Head {
     started_at: Option<Json>,
     finished_at: Option<Json>,
     usage: Option<Json>,
+    budget: Option<Json>,
     parent_id: Option<Json>,
     stages: Option<Vec<StageHead>>,
 }
@@ -45,6 +46,7 @@ impl Head {
             ("started_at", self.started_at),
             ("finished_at", self.finished_at),
             ("usage", self.usage),
+            ("budget", self.budget),
             ("parent_id", self.parent_id),
         ];
         for (k, v) in fields {

@@ -73,9 +73,19 @@ fn row_of(kind: RowKind, v: &Json, name_key: &str) -> Row {
             &v["finished_at"],
         ),
         tokens: tokens_of(&v["usage"]),
-        cost_usd: v["usage"]["cost_usd"].as_f64(),
+        cost_usd: cost_of(v),
         stages: v["stages"].as_array().map(Vec::len),
     }
+}
+
+/// What a record cost, where known: `usage.cost_usd`, or what its budget
+/// scope spent (`budget.spent.cost_usd`, when priced: above zero).
+pub fn cost_of(v: &Json) -> Option<f64> {
+    v["usage"]["cost_usd"].as_f64().or_else(|| {
+        v["budget"]["spent"]["cost_usd"]
+            .as_f64()
+            .filter(|c| *c > 0.0)
+    })
 }
 
 /// Runs and the workers nobody else started (no parent, not a run's
@@ -172,6 +182,20 @@ mod tests {
             ..Filter::default()
         };
         assert_eq!(f.page(&rows).0[0].id, "r_1");
+    }
+
+    #[test]
+    fn cost_comes_from_usage_or_the_budget_spent() {
+        assert_eq!(cost_of(&json!({"usage": {"cost_usd": 0.5}})), Some(0.5));
+        assert_eq!(
+            cost_of(&json!({"budget": {"spent": {"cost_usd": 0.25}}})),
+            Some(0.25)
+        );
+        assert_eq!(
+            cost_of(&json!({"budget": {"spent": {"cost_usd": 0.0}}})),
+            None
+        );
+        assert_eq!(cost_of(&json!({})), None);
     }
 
     #[test]

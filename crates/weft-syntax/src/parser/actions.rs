@@ -529,6 +529,7 @@ pub(crate) fn assign<'a>(
 }
 
 pub(crate) fn import(
+    public: bool,
     path: (String, Span),
     names: Option<Vec<ImportName>>,
     l: usize,
@@ -536,6 +537,7 @@ pub(crate) fn import(
 ) -> Stmt {
     Stmt {
         kind: StmtKind::Import(Import {
+            public,
             path: path.0,
             path_span: path.1,
             names,
@@ -577,9 +579,9 @@ fn check_bind_pattern<'a>(p: &Pattern, what: &str) -> Result<(), PErr<'a>> {
             format!("`|` patterns are only allowed in `match` arms, not in `{what}`"),
             p.span,
         ),
-        PatternKind::List { items, .. } => {
-            items.iter().try_for_each(|i| check_bind_pattern(i, what))
-        }
+        PatternKind::List { items, .. } => items
+            .iter()
+            .try_for_each(|i| check_bind_pattern(&i.pattern, what)),
         PatternKind::Dict { entries, .. } => entries
             .iter()
             .filter_map(|e| e.pattern.as_ref())
@@ -589,7 +591,8 @@ fn check_bind_pattern<'a>(p: &Pattern, what: &str) -> Result<(), PErr<'a>> {
 }
 
 pub(crate) enum PatItem {
-    Pat(Pattern),
+    /// A pattern and its `= default`, if any.
+    Pat(Box<(Pattern, Option<Expr>)>),
     Rest(Option<(String, Span)>, Span),
 }
 
@@ -605,7 +608,16 @@ pub(crate) fn list_pattern<'a>(
             return err("`...` must be the last element of a list pattern", span);
         }
         match item {
-            PatItem::Pat(p) => pats.push(p),
+            PatItem::Pat(item) => {
+                let (pattern, default) = *item;
+                if default.is_some() && !matches!(pattern.kind, PatternKind::Bind(_)) {
+                    return err(
+                        "a default value (`= ...`) needs a plain name before it",
+                        pattern.span,
+                    );
+                }
+                pats.push(ListPatternItem { pattern, default });
+            }
             PatItem::Rest(name, span) => rest = Some((name, span)),
         }
     }

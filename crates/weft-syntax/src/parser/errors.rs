@@ -257,6 +257,9 @@ fn hint(
     let has = |n: &str| set.contains(n);
     let ends_stmt = items.iter().any(|i| i == "the end of the statement");
     Some(match tok {
+        Tok::Assign if has("->") && open.is_some_and(|b| b.kind == Kind::Closure) => {
+            "help: parameters of a `{ a, b -> ... }` closure cannot have defaults; write `fn(a, b = 10) { ... }`"
+        }
         Tok::Assign if has("->") => "help: match arms are written `pattern -> value`",
         Tok::Assign if has("==") || (has("{") && set.len() <= 2) => "help: use `==` to compare values",
         Tok::Newline if has("{") => "help: the `{` must be on the same line as what it belongs to",

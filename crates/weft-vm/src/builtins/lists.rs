@@ -44,15 +44,15 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
         asynchronous("find_index", LIST_FN, 2, 2, "lists", "The index of the first item for which `fn(item)` is truthy, or -1.", find_index),
         asynchronous("any", LIST_FN, 1, 2, "lists", "True when `fn(item)` (or the item itself, without `fn`) is truthy for some item.", any),
         asynchronous("all", LIST_FN, 1, 2, "lists", "True when `fn(item)` (or the item itself, without `fn`) is truthy for every item.", all),
-        asynchronous("flat_map", LIST_FN, 2, 2, "lists", "`fn(item)` for each item, with list results spliced in (one level).", flat_map),
-        sync("flatten", LIST, 1, 1, "lists", "The items with nested lists spliced in (one level).", flatten),
+        asynchronous("flat_map", LIST_FN, 2, 2, "lists", "`fn(item)` for each item, with list (and range) results spliced in (one level).", flat_map),
+        sync("flatten", LIST, 1, 1, "lists", "The items with nested lists (and ranges) spliced in (one level).", flatten),
         sync("zip", LIST_OTHER, 2, 2, "lists", "`[[a0, b0], [a1, b1], ...]`, as long as the shorter list.", zip),
         sync("enumerate", LIST, 1, 1, "lists", "`[[0, item0], [1, item1], ...]`.", enumerate),
         sync("unique", LIST, 1, 1, "lists", "The items without duplicates (`==`), keeping first occurrences in order.", unique),
         asynchronous("group_by", LIST_KEY_FN, 2, 2, "lists", "A dict from `key_fn(item)` (non-string keys use their display string) to the list of items with that key.", group_by),
         sync("chunk", &["list", "size"], 2, 2, "lists", "The items split into lists of `size` (the last may be shorter).", chunk),
-        sync("first", LIST, 1, 1, "lists", "The first item, or nil when the list is empty.", first),
-        sync("last", LIST, 1, 1, "lists", "The last item, or nil when the list is empty.", last),
+        sync("first", LIST, 1, 1, "lists", "The first item, or nil when the list is empty.", first).native_ranges(),
+        sync("last", LIST, 1, 1, "lists", "The last item, or nil when the list is empty.", last).native_ranges(),
         sync("take", LIST_COUNT, 2, 2, "lists", "The first `count` items (all of them when the list is shorter).", take),
         sync("skip", LIST_COUNT, 2, 2, "lists", "The items after the first `count`.", skip),
     ]
@@ -248,24 +248,29 @@ fn reverse(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
 
 fn flatten(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let l = args.list(0)?;
-    if !l.iter().any(|v| matches!(v, Value::List(_))) {
+    if !l
+        .iter()
+        .any(|v| matches!(v, Value::List(_) | Value::Range(_)))
+    {
         return Ok(args.take(0));
     }
     let total = l
         .iter()
         .map(|v| match v {
             Value::List(inner) => inner.len(),
+            Value::Range(r) => r.len(),
             _ => 1,
         })
-        .sum();
+        .fold(0usize, usize::saturating_add);
     vm.program.limits.check_list_len(total)?;
-    let mut out = Vec::with_capacity(total);
+    let mut out = Vec::new();
     for v in into_vec(take_list(args, 0)) {
         match v.into_list() {
             Ok(inner) => match Rc::try_unwrap(inner) {
                 Ok(inner) => out.extend(inner),
                 Err(inner) => out.extend_from_slice(&inner),
             },
+            Err(range @ Value::Range(_)) => out.extend(iter_items(&range, "flatten")?),
             Err(other) => out.push(other),
         }
     }
@@ -338,10 +343,24 @@ fn chunk(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
 }
 
 fn first(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    if let Value::Range(r) = &args.vals[0] {
+        return Ok(if r.is_empty() {
+            Value::Nil
+        } else {
+            Value::Int(r.start)
+        });
+    }
     Ok(args.list(0)?.first().cloned().unwrap_or(Value::Nil))
 }
 
 fn last(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    if let Value::Range(r) = &args.vals[0] {
+        return Ok(if r.is_empty() {
+            Value::Nil
+        } else {
+            Value::Int(r.end - 1)
+        });
+    }
     Ok(args.list(0)?.last().cloned().unwrap_or(Value::Nil))
 }
 
@@ -623,6 +642,12 @@ fn flat_map(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Va
                     Ok(inner) => out.extend(inner),
                     Err(inner) => out.extend_from_slice(&inner),
                 },
+                Err(Value::Range(ref r)) => {
+                    vm.program
+                        .limits
+                        .check_list_len(out.len().saturating_add(r.len()))?;
+                    out.extend((r.start..r.end).map(Value::Int));
+                }
                 Err(other) => out.push(other),
             }
             vm.program.limits.check_list_len(out.len())?;

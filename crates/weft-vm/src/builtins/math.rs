@@ -14,7 +14,7 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
         sync("abs", &["x"], 1, 1, "math", "The absolute value (int for an int).", abs),
         sync("min", &["values", "..."], 1, u8::MAX, "math", "The smallest argument, or the smallest item of one list argument (numbers, strings or lists, compared like `<`).", min),
         sync("max", &["values", "..."], 1, u8::MAX, "math", "The largest argument, or the largest item of one list argument (numbers, strings or lists, compared like `>`).", max),
-        sync("sum", &["list"], 1, 1, "math", "The sum of a list (or range) of numbers: an int when all are ints, else a float; 0 when empty.", sum),
+        sync("sum", &["list"], 1, 1, "math", "The sum of a list (or range) of numbers: an int when all are ints, else a float; 0 when empty.", sum).native_ranges(),
         sync("floor", &["x"], 1, 1, "math", "The largest int not greater than x.", floor),
         sync("ceil", &["x"], 1, 1, "math", "The smallest int not less than x.", ceil),
         sync("round", &["x", "digits"], 1, 2, "math", "x rounded half away from zero: to an int, or with `digits` to a float with that many decimals.", round),

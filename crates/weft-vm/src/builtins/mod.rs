@@ -18,6 +18,7 @@ mod process;
 mod regex;
 mod schema;
 mod strings;
+mod strings_position;
 mod testing;
 mod time;
 
@@ -87,9 +88,20 @@ pub struct BuiltinDef {
     /// The stdlib.md family (for the generated reference).
     pub family: &'static str,
     pub doc: &'static str,
+    /// Bit `i` set: a range passed as argument `i` is turned into a list
+    /// before the call, so every builtin taking a list takes a range. Set
+    /// from the parameter names (`list`, `other`) of sync builtins; builtins
+    /// that read ranges themselves clear it with [`BuiltinDef::native_ranges`].
+    pub range_args: u8,
 }
 
 impl BuiltinDef {
+    /// Marks a builtin that handles range arguments itself (no conversion).
+    pub const fn native_ranges(mut self) -> BuiltinDef {
+        self.range_args = 0;
+        self
+    }
+
     pub fn is_sync(&self) -> bool {
         matches!(self.func, BuiltinFn::Sync(_))
     }
@@ -132,6 +144,7 @@ pub fn host(
         func: BuiltinFn::Host(f),
         family: "host",
         doc,
+        range_args: 0,
     }
 }
 
@@ -153,7 +166,36 @@ pub const fn sync(
         func: BuiltinFn::Sync(f),
         family,
         doc,
+        range_args: list_param_mask(params),
     }
+}
+
+/// Bit `i` set for each parameter named `list` or `other` (among the
+/// first 8): the arguments [`BuiltinDef::range_args`] converts.
+const fn list_param_mask(params: &[&str]) -> u8 {
+    const fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    let mut mask = 0u8;
+    let mut i = 0;
+    while i < params.len() && i < 8 {
+        if same(params[i], "list") || same(params[i], "other") {
+            mask |= 1 << i;
+        }
+        i += 1;
+    }
+    mask
 }
 
 /// Shorthand for defining an async builtin.
@@ -174,7 +216,27 @@ pub const fn asynchronous(
         func: BuiltinFn::Async(f),
         family,
         doc,
+        range_args: 0,
     }
+}
+
+/// Replaces each range among `args` at a position of `def.range_args` by
+/// the list of its items (within the collection-size limit).
+pub(crate) fn ranges_to_lists(
+    args: &mut [Value],
+    def: &BuiltinDef,
+    limits: &crate::value::SizeLimits,
+) -> RtResult<()> {
+    for (i, arg) in args.iter_mut().enumerate().take(8) {
+        if def.range_args & (1 << i) == 0 {
+            continue;
+        }
+        if let Value::Range(r) = arg {
+            limits.check_list_len(r.len())?;
+            *arg = Value::list(convert::iter_items(arg, def.name)?);
+        }
+    }
+    Ok(())
 }
 
 /// Every core builtin, in registry order.
@@ -184,6 +246,7 @@ pub fn core_builtins() -> Vec<BuiltinDef> {
     all.extend(convert::defs());
     all.extend(math::defs());
     all.extend(strings::defs());
+    all.extend(strings_position::defs());
     all.extend(lists::defs());
     all.extend(dicts::defs());
     all.extend(json::defs());

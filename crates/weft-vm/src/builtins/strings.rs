@@ -1,5 +1,6 @@
 //! String builtins (stdlib.md "Strings"). Lengths and indices count
-//! Unicode scalars. `index_of` also serves lists (stdlib.md "Lists").
+//! Unicode scalars. Searching and picking by position live in
+//! `strings_position.rs`.
 //!
 //! Builtins that return their input unchanged hand back the same string
 //! (no copy); ASCII case changes and trims work in place when the argument
@@ -10,7 +11,7 @@ use std::rc::Rc;
 use super::{sync, Args, BuiltinDef};
 use crate::error::{value_error, RtResult};
 use crate::value::limits::string_too_long;
-use crate::value::{dict_get, values_equal, write_display_capped, SizeLimits, Value};
+use crate::value::{dict_get, write_display_capped, SizeLimits, Value};
 use crate::vm::Vm;
 
 /// Largest string (in bytes) `repeat` and the padding builtins will build.
@@ -30,11 +31,9 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
         sync("lines", &["string"], 1, 1, "strings", "The lines of the string (`\\n` or `\\r\\n` endings; no empty last line for a trailing newline).", lines),
         sync("chars", &["string"], 1, 1, "strings", "The Unicode scalars of the string, as one-character strings.", chars),
         sync("replace", &["string", "from", "to"], 3, 3, "strings", "The string with every occurrence of `from` replaced by `to`.", replace),
-        sync("contains", &["haystack", "needle"], 2, 2, "strings", "True when the string contains the substring (or the list contains an item `==` the value).", contains),
         sync("starts_with", &["string", "prefix"], 2, 2, "strings", "True when the string starts with the prefix.", starts_with),
         sync("ends_with", &["string", "suffix"], 2, 2, "strings", "True when the string ends with the suffix.", ends_with),
-        sync("index_of", &["haystack", "needle"], 2, 2, "strings", "Index (in Unicode scalars) of the first occurrence of a substring, or of the first list item `==` the value; -1 when absent.", index_of),
-        sync("repeat", &["value", "count"], 2, 2, "strings", "The string (or list) repeated `count` times.", repeat),
+        sync("repeat", &["value", "count"], 2, 2, "strings", "The string (or list, or range as a list) repeated `count` times; empty when `count` is 0 or less.", repeat),
         sync("pad_start", &["string", "width", "fill"], 2, 3, "strings", "The string padded on the left to `width` scalars with `fill` (default \" \") repeated.", pad_start),
         sync("pad_end", &["string", "width", "fill"], 2, 3, "strings", "The string padded on the right to `width` scalars with `fill` (default \" \") repeated.", pad_end),
         sync("format", &["template", "args", "..."], 1, u8::MAX, "strings", "Fills `{}` with the arguments in order, `{0}` by position and `{name}` from a dict argument; `{{` and `}}` are literal braces.", format),
@@ -217,20 +216,6 @@ fn replace(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     Ok(Value::str(s.replace(from, to)))
 }
 
-fn contains(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    match &args.vals[0] {
-        Value::Str(s) => match &args.vals[1] {
-            Value::Str(sub) => Ok(Value::Bool(s.contains(sub.as_str()))),
-            _ => Err(args.type_err(1, "a string when searching a string")),
-        },
-        Value::List(items) => {
-            let needle = &args.vals[1];
-            Ok(Value::Bool(items.iter().any(|x| values_equal(x, needle))))
-        }
-        _ => Err(args.type_err(0, "a string or list")),
-    }
-}
-
 fn starts_with(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let s = args.str(0)?;
     Ok(Value::Bool(s.starts_with(args.str(1)?)))
@@ -242,39 +227,17 @@ fn ends_with(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
 }
 
 /// Number of Unicode scalars in `s` (counts non-continuation bytes).
-fn scalar_count(s: &str) -> usize {
+pub(super) fn scalar_count(s: &str) -> usize {
     s.bytes().filter(|b| (*b as i8) >= -0x40).count()
-}
-
-fn index_of(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    match &args.vals[0] {
-        Value::Str(s) => match &args.vals[1] {
-            Value::Str(sub) => Ok(Value::Int(match s.find(sub.as_str()) {
-                Some(pos) => scalar_count(&s[..pos]) as i64,
-                None => -1,
-            })),
-            _ => Err(args.type_err(1, "a string when searching a string")),
-        },
-        Value::List(items) => {
-            let needle = &args.vals[1];
-            Ok(Value::Int(
-                items
-                    .iter()
-                    .position(|x| values_equal(x, needle))
-                    .map_or(-1, |i| i as i64),
-            ))
-        }
-        _ => Err(args.type_err(0, "a string or list")),
-    }
 }
 
 fn repeat(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let limits = vm.program.limits;
-    let n = args.int(1)?;
-    if n < 0 {
-        return Err(value_error(format!(
-            "repeat: count must not be negative, got {n}"
-        )));
+    // A count of zero or less gives an empty result (as in Python and Lua).
+    let n = args.int(1)?.max(0);
+    if let Value::Range(r) = &args.vals[0] {
+        limits.check_list_len(r.len())?;
+        args.vals[0] = Value::list(super::convert::iter_items(&args.vals[0], "repeat")?);
     }
     match &args.vals[0] {
         Value::Str(s) => {

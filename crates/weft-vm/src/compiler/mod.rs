@@ -91,6 +91,20 @@ pub struct Compiler<'a, 'ast> {
     /// Compile every top-level declaration as a global (the REPL keeps
     /// them between inputs).
     all_globals: bool,
+    /// Names that an import failed to provide (the module did not compile,
+    /// or lacks the name): using them reports nothing more, since the
+    /// import's own error already says what is wrong.
+    failed_imports: FailedImports,
+}
+
+/// What failed imports of the module being compiled would have declared.
+#[derive(Default)]
+struct FailedImports {
+    /// Names listed in a failed `import { ... }`.
+    names: std::collections::HashSet<String>,
+    /// A failed `import "path"` (all its names): any undefined name may be
+    /// one of them.
+    any: bool,
 }
 
 impl<'a, 'ast> Compiler<'a, 'ast> {
@@ -107,6 +121,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             chain_jumps: None,
             local_stmts: std::collections::HashSet::new(),
             all_globals: false,
+            failed_imports: FailedImports::default(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Patterns: destructuring in `let`/`var`/`for` (errors when the value does
 //! not fit) and tests in `match` arms (jump to the next arm instead).
 
-use weft_syntax::ast::{Literal, Pattern, PatternKind};
+use weft_syntax::ast::{ListPatternItem, Literal, Pattern, PatternKind};
 use weft_syntax::Span;
 
 use super::walk::pattern_names;
@@ -92,7 +92,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                 let len = items.len() as u16;
                 self.emit(
                     Op::ExpectList {
-                        len,
+                        len: required_len(items),
                         rest: rest.is_some(),
                     },
                     span,
@@ -100,13 +100,11 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                 let tmp = self.hidden_slot();
                 self.emit(Op::StoreLocal(tmp), span);
                 for (i, item) in items.iter().enumerate() {
-                    if matches!(item.kind, PatternKind::Wildcard) {
+                    if matches!(item.pattern.kind, PatternKind::Wildcard) {
                         continue;
                     }
-                    self.emit(Op::LoadLocal(tmp), item.span);
-                    self.emit(Op::Int(i as i32), item.span);
-                    self.emit(Op::GetIndex, item.span);
-                    self.destructure(item, bindings);
+                    self.emit_list_element(tmp, i, item);
+                    self.destructure(&item.pattern, bindings);
                 }
                 if let Some(Some((name, rspan))) = rest {
                     self.emit(Op::LoadLocal(tmp), *rspan);
@@ -138,6 +136,36 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                 }
             }
         }
+    }
+
+    /// Pushes element `i` of the list in local `src`; with a default, the
+    /// default when the list is too short or the element is `nil`.
+    fn emit_list_element(&mut self, src: u16, i: usize, item: &'ast ListPatternItem) {
+        let span = item.pattern.span;
+        self.emit(Op::LoadLocal(src), span);
+        self.emit(Op::Int(i as i32), span);
+        match &item.default {
+            None => {
+                self.emit(Op::GetIndex, span);
+            }
+            Some(default) => {
+                // `get(list, i)` is nil past the end.
+                self.emit_builtin_call("get", 2, span);
+                let skip = self.emit_jump(Op::JumpIfNotNilOrPop(0), span);
+                self.compile_expr(default);
+                self.patch_jump(skip);
+            }
+        }
+    }
+
+    /// Calls builtin `name` on the `argc` values on top of the stack,
+    /// whatever the name is bound to in the script.
+    fn emit_builtin_call(&mut self, name: &str, argc: u8, span: Span) {
+        let id = self
+            .host
+            .builtin_id(name)
+            .expect("core builtins are always registered");
+        self.emit(Op::CallBuiltin { id, argc }, span);
     }
 
     fn emit_dict_without<'k>(&mut self, src: u16, keys: impl Iterator<Item = &'k str>, span: Span) {
@@ -225,23 +253,31 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             }
             PatternKind::List { items, rest } => {
                 let len = items.len().min(u16::MAX as usize) as u16;
+                let required = required_len(items);
                 self.emit(Op::LoadLocal(src), span);
                 self.emit(
                     Op::MatchList {
-                        len,
-                        rest: rest.is_some(),
+                        len: required,
+                        rest: rest.is_some() || required < len,
                     },
                     span,
                 );
                 fails.push(self.emit_jump(Op::JumpIfFalse(0), span));
+                if required < len && rest.is_none() {
+                    // Trailing elements with defaults may be missing, but
+                    // the list may not be longer than the pattern.
+                    self.emit(Op::LoadLocal(src), span);
+                    self.emit_builtin_call("len", 1, span);
+                    self.emit(Op::Int(i32::from(len)), span);
+                    self.emit(Op::Le, span);
+                    fails.push(self.emit_jump(Op::JumpIfFalse(0), span));
+                }
                 for (i, item) in items.iter().enumerate() {
-                    if matches!(item.kind, PatternKind::Wildcard) {
+                    if matches!(item.pattern.kind, PatternKind::Wildcard) {
                         continue;
                     }
-                    self.emit(Op::LoadLocal(src), item.span);
-                    self.emit(Op::Int(i as i32), item.span);
-                    self.emit(Op::GetIndex, item.span);
-                    self.test_subvalue(item, fails);
+                    self.emit_list_element(src, i, item);
+                    self.test_subvalue(&item.pattern, fails);
                 }
                 if let Some(Some((name, rspan))) = rest {
                     self.emit(Op::LoadLocal(src), *rspan);
@@ -314,4 +350,14 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             }
         }
     }
+}
+
+/// How many leading elements a list pattern needs: up to its last element
+/// without a default.
+fn required_len(items: &[ListPatternItem]) -> u16 {
+    let n = items
+        .iter()
+        .rposition(|i| i.default.is_none())
+        .map_or(0, |p| p + 1);
+    n.min(u16::MAX as usize) as u16
 }

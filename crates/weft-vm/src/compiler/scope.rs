@@ -423,6 +423,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
     }
 
     pub(super) fn report_undefined(&mut self, name: &str, span: Span) {
+        if self.failed_imports.any || self.failed_imports.names.contains(name) {
+            return;
+        }
         let mut candidates: Vec<String> = Vec::new();
         for f in &self.fns {
             candidates.extend(f.locals.iter().map(|l| l.name.clone()));

@@ -30,7 +30,26 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                 let (module, names) = match self.host.import(&imp.path, &self.file, imp.path_span) {
                     Ok(r) => r,
                     Err(ds) => {
-                        self.errors.extend(ds);
+                        // A module imported twice reports its errors once.
+                        for d in ds {
+                            let seen = self.errors.iter().any(|e| {
+                                e.category == d.category
+                                    && e.message == d.message
+                                    && e.span == d.span
+                                    && e.file.as_ref().map(|f| &f.name)
+                                        == d.file.as_ref().map(|f| &f.name)
+                            });
+                            if !seen {
+                                self.errors.push(d);
+                            }
+                        }
+                        match &imp.names {
+                            None => self.failed_imports.any = true,
+                            Some(list) => self.failed_imports.names.extend(
+                                list.iter()
+                                    .map(|n| n.alias.clone().unwrap_or_else(|| n.name.clone())),
+                            ),
+                        }
                         continue;
                     }
                 };
@@ -61,6 +80,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                             msg.push_str(&format!(" (did you mean '{s}'?)"));
                         }
                         self.error("import_error", msg, span);
+                        self.failed_imports.names.insert(local);
                         continue;
                     };
                     if !imported.insert(local.clone()) {
@@ -70,6 +90,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                     let mut info = info.clone();
                     info.mutable = false;
                     info.kind = GlobalKind::Imported;
+                    if imp.public {
+                        exports.push((local.clone(), info.clone()));
+                    }
                     self.globals.insert(local, info);
                 }
             }

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use weft_syntax::ast::{Expr, ExprKind, PatternKind, Stmt, StmtKind};
+use weft_syntax::ast::{Expr, ExprKind, Pattern, PatternKind, Stmt, StmtKind};
 use weft_syntax::Span;
 
 /// Builtins that call script functions passed to them.
@@ -33,7 +33,7 @@ pub(super) fn pattern_names(p: &weft_syntax::ast::Pattern, out: &mut Vec<(String
         PatternKind::Wildcard | PatternKind::Literal(_) => {}
         PatternKind::List { items, rest } => {
             for i in items {
-                pattern_names(i, out);
+                pattern_names(&i.pattern, out);
             }
             if let Some(Some((n, s))) = rest {
                 out.push((n.clone(), *s));
@@ -58,6 +58,33 @@ pub(super) fn pattern_names(p: &weft_syntax::ast::Pattern, out: &mut Vec<(String
     }
 }
 
+/// The default-value expressions of a pattern (`{a = 1}`, `[b = 2]`),
+/// nested patterns included.
+pub(super) fn pattern_defaults<'e>(p: &'e Pattern, out: &mut Vec<&'e Expr>) {
+    match &p.kind {
+        PatternKind::List { items, .. } => {
+            for i in items {
+                out.extend(i.default.as_ref());
+                pattern_defaults(&i.pattern, out);
+            }
+        }
+        PatternKind::Dict { entries, .. } => {
+            for e in entries {
+                out.extend(e.default.as_ref());
+                if let Some(p) = &e.pattern {
+                    pattern_defaults(p, out);
+                }
+            }
+        }
+        PatternKind::Or(alts) => {
+            for a in alts {
+                pattern_defaults(a, out);
+            }
+        }
+        PatternKind::Bind(_) | PatternKind::Wildcard | PatternKind::Literal(_) => {}
+    }
+}
+
 /// Every identifier mentioned inside a function body (or closure, or
 /// parameter default) within `stmt`.
 pub(super) fn collect_function_idents(stmt: &Stmt, out: &mut HashSet<String>) {
@@ -78,7 +105,14 @@ pub(super) fn collect_function_idents(stmt: &Stmt, out: &mut HashSet<String>) {
     let mut fn_bodies: Vec<&weft_syntax::ast::FnDef> = Vec::new();
     match &stmt.kind {
         StmtKind::Fn { def, .. } => fn_bodies.push(def),
-        StmtKind::Let { value, .. } => visit(value, &mut fn_bodies),
+        StmtKind::Let { value, pattern, .. } => {
+            visit(value, &mut fn_bodies);
+            let mut defaults = Vec::new();
+            pattern_defaults(pattern, &mut defaults);
+            for d in defaults {
+                visit(d, &mut fn_bodies);
+            }
+        }
         StmtKind::Assign { target, value, .. } => {
             visit(target, &mut fn_bodies);
             visit(value, &mut fn_bodies);
@@ -92,7 +126,14 @@ pub(super) fn collect_function_idents(stmt: &Stmt, out: &mut HashSet<String>) {
             let mut nested: Vec<&weft_syntax::ast::FnDef> = Vec::new();
             match &st.kind {
                 StmtKind::Fn { def, .. } => nested.push(def),
-                StmtKind::Let { value, .. } => collect_all(value, &mut inner),
+                StmtKind::Let { value, pattern, .. } => {
+                    collect_all(value, &mut inner);
+                    let mut defaults = Vec::new();
+                    pattern_defaults(pattern, &mut defaults);
+                    for d in defaults {
+                        collect_all(d, &mut inner);
+                    }
+                }
                 StmtKind::Assign { target, value, .. } => {
                     collect_all(target, &mut inner);
                     collect_all(value, &mut inner);
@@ -148,7 +189,10 @@ pub(super) fn walk_expr<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
     fn push_stmt<'e>(s: &'e Stmt, stack: &mut Vec<&'e Expr>) {
         match &s.kind {
             StmtKind::Expr(e) => stack.push(e),
-            StmtKind::Let { value, .. } => stack.push(value),
+            StmtKind::Let { value, pattern, .. } => {
+                stack.push(value);
+                pattern_defaults(pattern, stack);
+            }
             StmtKind::Fn { def, .. } => push_block(&def.body, stack),
             StmtKind::Assign { target, value, .. } => {
                 stack.push(target);
@@ -247,13 +291,19 @@ pub(super) fn walk_expr<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
                 stack.push(cond);
                 push_block(body, &mut stack);
             }
-            ExprKind::For { iter, body, .. } => {
+            ExprKind::For {
+                pattern,
+                iter,
+                body,
+            } => {
                 stack.push(iter);
+                pattern_defaults(pattern, &mut stack);
                 push_block(body, &mut stack);
             }
             ExprKind::Match { subject, arms } => {
                 stack.push(subject);
                 for a in arms {
+                    pattern_defaults(&a.pattern, &mut stack);
                     if let Some(g) = &a.guard {
                         stack.push(g);
                     }
@@ -267,6 +317,9 @@ pub(super) fn walk_expr<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
             } => {
                 push_block(body, &mut stack);
                 if let Some(c) = catch {
+                    if let Some(p) = &c.binding {
+                        pattern_defaults(p, &mut stack);
+                    }
                     push_block(&c.body, &mut stack);
                 }
                 if let Some(f) = finally {

@@ -126,6 +126,13 @@ impl Vm {
                 // The arguments stay where they are: the builtin sees a
                 // slice of the (temporarily detached) stack. Sync builtins
                 // never run script code, so nothing else needs the stack.
+                if def.range_args != 0 {
+                    crate::builtins::ranges_to_lists(
+                        &mut self.stack[start..],
+                        def,
+                        &self.program.limits,
+                    )?;
+                }
                 let mut stack = std::mem::take(&mut self.stack);
                 let result = {
                     let mut args = Args::new(def.name, def.params, &mut stack[start..]);

@@ -46,7 +46,7 @@ pub fn body(
                 (usage["output_tokens"].as_u64().unwrap_or(0)) " out) · "
                 (usage["iterations"].as_u64().unwrap_or(0)) " model calls · "
                 (usage["tool_calls"].as_u64().unwrap_or(0)) " tool calls"
-                @if let Some(c) = usage["cost_usd"].as_f64() { " · " (format!("${c:.4}")) }
+                @if let Some(c) = crate::ui::rows::cost_of(record) { " · " (format!("${c:.4}")) }
             }
             @if !pending.is_empty() { dt { "Pending" } dd { (pending.join(", ")) } }
             @if !record["error"].is_null() {

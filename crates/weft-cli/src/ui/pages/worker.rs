@@ -34,6 +34,7 @@ pub fn body(w: &Json, tree: &TreeNode, events: &[Json]) -> Markup {
                 (tokens_of(&w["usage"])) " tokens · " (w["usage"]["iterations"].as_u64().unwrap_or(0)) " model calls · "
                 (w["usage"]["tool_calls"].as_u64().unwrap_or(0)) " tool calls"
             }
+            @if let Some(c) = crate::ui::rows::cost_of(w) { dt { "Cost" } dd { (format!("${c:.4}")) } }
             dt { "Depth" } dd { (w["depth"].as_u64().unwrap_or(0)) }
         }
         section {
@@ -44,6 +45,9 @@ pub fn body(w: &Json, tree: &TreeNode, events: &[Json]) -> Markup {
             div { h2 { "Policy" } (pre(&w["policy"])) }
             div { h2 { "Carry" } (pre(&w["carry"])) }
             div { h2 { "Execution" } (pre(&w["execution"])) }
+        }
+        @if !w["budget"].is_null() {
+            section { h2 { "Budget" } (pre(&w["budget"])) }
         }
         section {
             h2 { "Result" }

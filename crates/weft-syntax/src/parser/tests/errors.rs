@@ -226,6 +226,13 @@ fn helpful_notes() {
     let d = fail("match x { 1 => 2 }");
     assert_eq!(d.message, "expected `->` or `if`, found `=`");
     assert_eq!(d.notes, ["help: match arms are written `pattern -> value`"]);
+    // A default in a closure's parameters is not a malformed match arm.
+    let d = fail("let f = { x, y = 10 -> x + y }");
+    assert!(d.message.starts_with("expected `,`, `->`"), "{}", d.message);
+    assert_eq!(
+        d.notes,
+        ["help: parameters of a `{ a, b -> ... }` closure cannot have defaults; write `fn(a, b = 10) { ... }`"]
+    );
     let d = fail("match x {\n  _ -> {a: 1}\n}");
     assert_eq!(d.message, "expected the end of the statement, found `:`");
     assert!(d.notes[0].contains("wrap it in parentheses"));

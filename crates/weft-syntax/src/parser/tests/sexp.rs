@@ -33,6 +33,7 @@ pub fn stmt(s: &Stmt) -> String {
             format!("{}{}", if *public { "pub " } else { "" }, fndef(def))
         }
         StmtKind::Import(i) => match &i.names {
+            None if i.public => format!("(pub import {:?})", i.path),
             None => format!("(import {:?})", i.path),
             Some(names) => {
                 let names: Vec<String> = names
@@ -42,7 +43,8 @@ pub fn stmt(s: &Stmt) -> String {
                         None => n.name.clone(),
                     })
                     .collect();
-                format!("(import {:?} {})", i.path, names.join(" "))
+                let kw = if i.public { "pub import" } else { "import" };
+                format!("({kw} {:?} {})", i.path, names.join(" "))
             }
         },
         StmtKind::Assign { target, op, value } => format!(
@@ -272,7 +274,13 @@ pub fn pattern(p: &Pattern) -> String {
         PatternKind::Bind(n) => n.clone(),
         PatternKind::Literal(l) => literal(l),
         PatternKind::List { items, rest } => {
-            let mut is: Vec<String> = items.iter().map(pattern).collect();
+            let mut is: Vec<String> = items
+                .iter()
+                .map(|i| match &i.default {
+                    Some(d) => format!("{} = {}", pattern(&i.pattern), expr(d)),
+                    None => pattern(&i.pattern),
+                })
+                .collect();
             match rest {
                 Some(Some((n, _))) => is.push(format!("...{n}")),
                 Some(None) => is.push("...".into()),

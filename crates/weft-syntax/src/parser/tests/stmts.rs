@@ -18,6 +18,10 @@ fn let_and_var() {
         "(let {name, age: years, role = \"user\", ...rest} d)"
     );
     assert_eq!(ok("let {a: x = 1} = d"), "(let {a: x = 1} d)");
+    assert_eq!(
+        ok("let [a, b = 10, ...rest] = xs"),
+        "(let [a b = 10 ...rest] xs)"
+    );
     assert_eq!(ok("let {a: {b}, c: [d]} = v"), "(let {a: {b}, c: [d]} v)");
     assert_eq!(
         ok("let {\"two words\": t, from: f} = d"),
@@ -96,6 +100,11 @@ fn assignments() {
 #[test]
 fn imports() {
     assert_eq!(ok("import \"std/agents\""), "(import \"std/agents\")");
+    assert_eq!(ok("pub import \"./a.wf\""), "(pub import \"./a.wf\")");
+    assert_eq!(
+        ok("pub import { a as b } from \"./a.wf\""),
+        "(pub import \"./a.wf\" a:b)"
+    );
     assert_eq!(
         ok("import { summarize, rank as score } from \"./util.wf\""),
         "(import \"./util.wf\" summarize rank:score)"
