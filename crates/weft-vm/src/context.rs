@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
+use crate::confine::{FsError, FsTarget};
 use crate::error::RtResult;
 
 /// A capability that builtins check before acting (workers.md §3).
@@ -117,10 +118,41 @@ impl TaskContext {
         }
     }
 
+    /// Whether a script may read environment variable `name`: one of the
+    /// task's overlay, or allowed by the policy's `env` list.
+    pub fn may_read_env(&self, name: &str) -> bool {
+        self.env.contains_key(name) || self.policy.allows_env(name)
+    }
+
+    /// `permission_denied` unless the script may read `name` (`who` is the
+    /// builtin or option asking).
+    pub fn check_env(&self, who: &str, name: &str) -> RtResult<()> {
+        if self.may_read_env(name) {
+            return Ok(());
+        }
+        let allowed = match &self.policy.env {
+            Some(names) if !names.is_empty() => format!(
+                "the policy's env allow-list is [{}]",
+                names.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+            _ => "the policy allows no environment variables (policy.env)".to_string(),
+        };
+        Err(crate::error::RtError::new(
+            "permission_denied",
+            format!("{who}: reading environment variable {name} is denied: {allowed}"),
+        ))
+    }
+
     /// The one hook every capability builtin calls before acting, checked
     /// against this task's effective policy. `target` describes what is
     /// accessed (a resolved absolute path for `fs.*`, a URL, a program).
     pub fn check_capability(&self, cap: Capability, target: &str) -> RtResult<()> {
+        let path =
+            matches!(cap, Capability::FsRead | Capability::FsWrite).then(|| Path::new(target));
+        self.check_op(cap, target, path)
+    }
+
+    fn check_op(&self, cap: Capability, target: &str, path: Option<&Path>) -> RtResult<()> {
         let (name, op) = match cap {
             Capability::FsRead => ("fs", "read"),
             Capability::FsWrite => ("fs", "write"),
@@ -130,13 +162,72 @@ impl TaskContext {
             Capability::WorkersSpawn => ("workers", "spawn"),
             Capability::Mcp => ("mcp", target),
         };
-        let path =
-            matches!(cap, Capability::FsRead | Capability::FsWrite).then(|| Path::new(target));
         self.policy.check(name, op, path).map_err(|d| {
             crate::error::RtError::new(
                 "permission_denied",
                 format!("{} denied for {target}: {}", d.capability, d.reason),
             )
         })
+    }
+
+    /// The one entry to the file system for a path a script names: `path`
+    /// resolved against the cwd, `cap` (`FsRead`/`FsWrite`) checked, and the
+    /// target placed under the policy's roots. Every operation on the
+    /// returned target runs beneath a root's directory handle (crate::confine).
+    pub fn fs_target(&self, cap: Capability, path: &str) -> RtResult<FsTarget> {
+        let resolved = crate::policy::normalize(&self.resolve_path(path));
+        self.fs_target_abs(cap, &resolved)
+    }
+
+    /// [`Self::fs_target`] for a path that is already absolute.
+    pub fn fs_target_abs(&self, cap: Capability, path: &Path) -> RtResult<FsTarget> {
+        let shown = path.display().to_string();
+        self.check_op(cap, &shown, None)?;
+        self.policy.locate(path).map_err(|o| {
+            crate::error::RtError::new(
+                "permission_denied",
+                format!("{} denied for {shown}: {}", cap.name(), o.reason),
+            )
+        })
+    }
+}
+
+/// An error of an operation on a confined target as a runtime error: an
+/// escape is `permission_denied` (`CAP denied for PATH: ...`), anything else
+/// `io_error` (`WHO: cannot VERB 'PATH': REASON`).
+pub fn fs_error(
+    who: &str,
+    verb: &str,
+    cap: Capability,
+    target: &FsTarget,
+    e: FsError,
+) -> Box<crate::error::RtError> {
+    match e {
+        FsError::Escape(o) => crate::error::RtError::new(
+            "permission_denied",
+            format!(
+                "{} denied for {}: {}",
+                cap.name(),
+                o.path.display(),
+                o.reason
+            ),
+        ),
+        FsError::Io(e) => crate::error::RtError::new(
+            "io_error",
+            format!(
+                "{who}: cannot {verb} '{}': {}",
+                target.shown.display(),
+                os_reason(&e)
+            ),
+        ),
+    }
+}
+
+/// The OS reason without Rust's ` (os error N)` suffix.
+pub fn os_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error ") {
+        Some(i) if s.ends_with(')') => s[..i].to_string(),
+        _ => s,
     }
 }

@@ -11,6 +11,7 @@ pub mod budget;
 pub mod builtins;
 pub mod bytecode;
 pub mod compiler;
+pub mod confine;
 pub mod context;
 pub mod disasm;
 pub mod error;

@@ -392,6 +392,54 @@ impl Runtime {
     }
 }
 
+/// The most a module file may hold (a bound on what an import reads).
+pub const MAX_MODULE_BYTES: u64 = 16 << 20;
+
+impl Runtime {
+    /// Where an imported file lands under the root policy: `fs.read` and the
+    /// workspace roots apply to imports as to `read_file`.
+    fn module_target(&self, full: &Path) -> Result<crate::confine::FsTarget, String> {
+        let abs = if full.is_absolute() {
+            full.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .unwrap_or_else(|_| PathBuf::from("/"))
+                .join(full)
+        };
+        let abs = crate::policy::normalize(&abs);
+        let shown = abs.display();
+        self.root_policy
+            .check("fs", "read", None)
+            .map_err(|d| format!("{} denied for {shown}: {}", d.capability, d.reason))?;
+        self.root_policy
+            .locate(&abs)
+            .map_err(|o| format!("fs.read denied for {shown}: {}", o.reason))
+    }
+}
+
+/// Reads a module through the confinement layer: a regular UTF-8 file of at
+/// most [`MAX_MODULE_BYTES`]. Errors are (category, reason); a link leading
+/// out of the roots is `permission_denied`.
+fn read_module(target: &crate::confine::FsTarget) -> Result<String, (&'static str, String)> {
+    use crate::confine::{FsError, ReadOutcome};
+    match target.read(Some(MAX_MODULE_BYTES)) {
+        Ok(ReadOutcome::Bytes(b)) => String::from_utf8(b).map_err(|_| {
+            (
+                "import_error",
+                "the file is not valid UTF-8 text".to_string(),
+            )
+        }),
+        Ok(ReadOutcome::TooLong(n)) => Err((
+            "import_error",
+            format!("the file is too large ({n} bytes; at most {MAX_MODULE_BYTES})"),
+        )),
+        Err(FsError::Escape(o)) => {
+            Err(("permission_denied", format!("fs.read denied: {}", o.reason)))
+        }
+        Err(FsError::Io(e)) => Err(("import_error", crate::context::os_reason(&e))),
+    }
+}
+
 /// A stable identity for a module file (canonical path when it exists).
 fn canonical_key(path: &Path) -> String {
     std::fs::canonicalize(path)
@@ -434,17 +482,29 @@ impl ModuleHost for Runtime {
             } else {
                 crate::policy::normalize(&dir.join(path))
             };
+            // The policy is checked before the file is touched, so a denied
+            // import reveals nothing about the file (not even whether it exists).
+            let target = self.module_target(&full).map_err(|msg| {
+                vec![Diagnostic::new(
+                    "permission_denied",
+                    format!("import \"{path}\": {msg}"),
+                    span,
+                )
+                .with_file(importer)]
+            })?;
             let key = canonical_key(&full);
             if let Some(&id) = self.module_by_key.get(&key) {
                 return Ok((id, self.modules[id as usize].exports.clone()));
             }
-            let text = match std::fs::read_to_string(&full) {
+            let text = match read_module(&target) {
                 Ok(t) => t,
-                Err(e) => {
-                    return Err(err(format!(
-                        "cannot read module \"{path}\" ({}): {e}",
-                        full.display()
-                    )))
+                Err((category, e)) => {
+                    return Err(vec![Diagnostic::new(
+                        category,
+                        format!("cannot read module \"{path}\" ({}): {e}", full.display()),
+                        span,
+                    )
+                    .with_file(importer)])
                 }
             };
             (key, full.display().to_string(), text)

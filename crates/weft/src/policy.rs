@@ -62,7 +62,8 @@ impl Policy {
 
     /// A policy from its JSON form (the `--policy FILE.json` format,
     /// workers.md §3: `tools`, `capabilities`, `workspace_roots`,
-    /// `side_effect_level`, `max_depth`). It narrows "allow everything";
+    /// `side_effect_level`, `max_depth`, and `env`: the process environment
+    /// variables `env()` may read, docs/security.md). It narrows "allow everything";
     /// relative workspace roots resolve against the current directory.
     /// Unknown keys get a did-you-mean.
     pub fn from_json(text: &str) -> Result<Policy> {
@@ -113,6 +114,30 @@ impl Policy {
         self.0.check(name, op, None).is_ok()
     }
 
+    /// This policy with `env()` limited to the process environment
+    /// variables `names` (the root default is any variable; workers get
+    /// none unless their spawner grants them).
+    ///
+    /// ```
+    /// use weft::Policy;
+    /// let p = Policy::unrestricted().allow_env(["HOME", "LANG"]);
+    /// assert!(p.allows_env("HOME") && !p.allows_env("OPENAI_API_KEY"));
+    /// assert!(Policy::unrestricted().allows_env("OPENAI_API_KEY"));
+    /// ```
+    pub fn allow_env<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Policy {
+        let names = names.into_iter().map(Into::into);
+        self.0.env = Some(match self.0.env.take() {
+            None => names.collect(),
+            Some(have) => names.filter(|n| have.contains(n)).collect(),
+        });
+        self
+    }
+
+    /// Whether `env()` may read the process environment variable `name`.
+    pub fn allows_env(&self, name: &str) -> bool {
+        self.0.allows_env(name)
+    }
+
     /// Whether the tool `name` may be offered to models.
     pub fn allows_tool(&self, name: &str) -> bool {
         self.0.allows_tool(name)
@@ -133,6 +158,7 @@ impl fmt::Debug for Policy {
             .field("workspace_roots", &self.0.workspace_roots)
             .field("side_effect_level", &self.0.side_effect_level.name())
             .field("max_depth", &self.0.max_depth)
+            .field("env", &self.0.env)
             .finish()
     }
 }

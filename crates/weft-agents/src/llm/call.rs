@@ -15,9 +15,10 @@ use weft_vm::value::{dict_get, to_json, DictMap, Value};
 use weft_vm::vm::Vm;
 
 use super::anthropic::{self, Anthropic};
+use super::endpoint::{endpoint, ProviderEnv};
 use super::fixture;
 use super::openai::{self, OpenAi};
-use super::resolve::{env, resolve, ProviderKind, Resolved};
+use super::resolve::{resolve, ProviderKind, Resolved};
 use super::retry::{with_retries, RetryPolicy};
 use super::{ChatRequest, ChatResponse, Message, Provider, ProviderError, ToolSpec};
 use crate::state::AgentState;
@@ -174,9 +175,11 @@ fn temperature(opts: &DictMap, who: &str) -> RtResult<Option<f64>> {
     Ok(Some(t))
 }
 
-/// `WEFT_LLM_DISABLED` is set to something other than `0`/`false`.
-fn llm_disabled(vm: &Vm) -> bool {
-    env(&vm.ctx, "WEFT_LLM_DISABLED").is_some_and(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
+/// `WEFT_LLM_DISABLED` is set to something other than `0`/`false` in the
+/// process environment (a host setting: a task's overlay cannot lift it).
+fn llm_disabled() -> bool {
+    std::env::var("WEFT_LLM_DISABLED")
+        .is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
 }
 
 fn rt_error(e: ProviderError) -> Box<RtError> {
@@ -233,7 +236,10 @@ async fn send(
     if fixture || matches!(resolved.kind, ProviderKind::Mock) {
         return mock_call(state, resolved, request, timeout).await;
     }
-    if llm_disabled(vm) {
+    // The endpoint rules (network for a script-chosen base_url, keys only
+    // from readable variables) apply before anything else is decided.
+    let provider = build_provider(vm, state, resolved, opts)?;
+    if llm_disabled() {
         return Err(RtError::new(
             "provider_error",
             format!(
@@ -242,7 +248,6 @@ async fn send(
             ),
         ));
     }
-    let provider = build_provider(vm, state, resolved, opts);
     let policy = RetryPolicy {
         retries: opts.llm_retries,
         backoff_ms: opts.llm_backoff_ms,
@@ -310,40 +315,51 @@ async fn mock_call(
 }
 
 /// The provider object for a real call, configured from the options and
-/// the task's environment.
+/// the host's environment under the endpoint rules (super::endpoint).
 fn build_provider(
     vm: &Vm,
     state: &AgentState,
     resolved: &Resolved,
     opts: &LlmOptions,
-) -> Rc<dyn Provider> {
-    let key = |default_var: &str| {
-        let var = opts.api_key_env.as_deref().unwrap_or(default_var);
-        env(&vm.ctx, var)
-    };
-    match &resolved.kind {
-        ProviderKind::OpenAi => Rc::new(OpenAi {
-            client: state.llm.client(),
-            base_url: opts
-                .base_url
-                .clone()
-                .or_else(|| env(&vm.ctx, "WEFT_OPENAI_BASE_URL"))
-                .or_else(|| env(&vm.ctx, "OPENAI_BASE_URL"))
-                .unwrap_or_else(|| openai::DEFAULT_BASE_URL.to_string()),
-            api_key: key("OPENAI_API_KEY"),
-        }),
-        ProviderKind::Anthropic => Rc::new(Anthropic {
-            client: state.llm.client(),
-            base_url: opts
-                .base_url
-                .clone()
-                .or_else(|| env(&vm.ctx, "ANTHROPIC_BASE_URL"))
-                .unwrap_or_else(|| anthropic::DEFAULT_BASE_URL.to_string()),
-            api_key: key("ANTHROPIC_API_KEY"),
-        }),
+) -> RtResult<Rc<dyn Provider>> {
+    Ok(match &resolved.kind {
+        ProviderKind::OpenAi => {
+            let e = endpoint(
+                &vm.ctx,
+                opts,
+                &ProviderEnv {
+                    name: "openai",
+                    base_vars: &["WEFT_OPENAI_BASE_URL", "OPENAI_BASE_URL"],
+                    default_base: openai::DEFAULT_BASE_URL,
+                    key_var: "OPENAI_API_KEY",
+                },
+            )?;
+            Rc::new(OpenAi {
+                client: state.llm.client(),
+                base_url: e.base_url,
+                api_key: e.api_key,
+            })
+        }
+        ProviderKind::Anthropic => {
+            let e = endpoint(
+                &vm.ctx,
+                opts,
+                &ProviderEnv {
+                    name: "anthropic",
+                    base_vars: &["ANTHROPIC_BASE_URL"],
+                    default_base: anthropic::DEFAULT_BASE_URL,
+                    key_var: "ANTHROPIC_API_KEY",
+                },
+            )?;
+            Rc::new(Anthropic {
+                client: state.llm.client(),
+                base_url: e.base_url,
+                api_key: e.api_key,
+            })
+        }
         ProviderKind::Host(p) => p.clone(),
         ProviderKind::Mock => unreachable!("the mock is answered before providers are built"),
-    }
+    })
 }
 
 #[cfg(test)]

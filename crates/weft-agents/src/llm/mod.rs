@@ -4,6 +4,7 @@
 
 pub mod anthropic;
 pub mod call;
+pub mod endpoint;
 pub mod extract;
 pub mod fixture;
 mod http;

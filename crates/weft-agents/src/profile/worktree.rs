@@ -167,7 +167,12 @@ impl WorktreeSpec {
         }
         let path = normalize(&repo.join(self.path_for(worker_id)));
         spawner.check_capability(Capability::ProcessExec, "git")?;
-        spawner.check_capability(Capability::FsWrite, &path.to_string_lossy())?;
+        // git resolves the path by name: every directory on the way beneath
+        // the root must be a real directory, not a (committed) symlink.
+        let target = spawner.fs_target_abs(Capability::FsWrite, &path)?;
+        target.check_plain_dir_path().map_err(|e| {
+            weft_vm::context::fs_error("execution.worktree", "use", Capability::FsWrite, &target, e)
+        })?;
         let branch = self.branch_for(worker_id);
         let path_arg = path.to_string_lossy();
         git(

@@ -13,16 +13,27 @@ use serde_json::Value;
 
 use super::atomic::is_temp_name;
 
-/// Reads and parses one JSON file.
+/// The largest state file read back (snapshots, run records): a hostile
+/// state directory cannot make a load allocate without bound.
+pub const MAX_STATE_FILE_BYTES: u64 = 256 << 20;
+
+/// Reads and parses one JSON file: a regular file (not a FIFO, device or
+/// symlink: an error, never a hang) of at most [`MAX_STATE_FILE_BYTES`].
 pub fn read_json_file(path: &Path) -> Result<Value, String> {
-    let bytes = fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let bytes = weft_vm::confine::read_regular(path, MAX_STATE_FILE_BYTES)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    parse_json(path, &bytes)
+}
+
+/// Parses the bytes of a JSON file (`path` names it in the reasons).
+pub fn parse_json(path: &Path, bytes: &[u8]) -> Result<Value, String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(format!(
             "{}: invalid JSON: the file is empty",
             path.display()
         ));
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
+    serde_json::from_slice(bytes).map_err(|e| {
         let msg = e.to_string();
         // serde_json appends " at line L column C"; report it our way.
         let what = msg.split(" at line ").next().unwrap_or(&msg);

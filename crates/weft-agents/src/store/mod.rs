@@ -114,7 +114,9 @@ pub fn read_key_index(store: &Store, rel: &str) -> Result<Option<String>, String
         None => Err(format!("{}: key index without an id", path.display())),
     }
 }
-pub use load::{check_record, list_dir, load_record, read_json_file};
+pub use load::{
+    check_record, list_dir, load_record, parse_json, read_json_file, MAX_STATE_FILE_BYTES,
+};
 pub use secrets::{secret_values, secret_values_from, REDACTED};
 
 use commit::{Msg, Shared};

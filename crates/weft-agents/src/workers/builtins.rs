@@ -416,7 +416,7 @@ fn resume_worker(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
         if let Some(w) = reg.get(&target) {
             return Ok(handle(vm, &w));
         }
-        let snap = super::durable::load_snapshot(reg, &target)?;
+        let snap = super::durable::load_snapshot(reg, &vm.ctx, &target)?;
         let id = snap
             .get("id")
             .and_then(|v| v.as_str())

@@ -7,6 +7,8 @@
 use std::rc::Rc;
 
 use serde_json::json;
+use weft_vm::confine::ReadOutcome;
+use weft_vm::context::{fs_error, Capability, TaskContext};
 use weft_vm::error::{value_error, RtResult};
 use weft_vm::value::{from_json, Value};
 
@@ -195,17 +197,41 @@ pub fn progress_from_checkpoint(cp: &serde_json::Value) -> (Transcript, AgentPro
     (t, progress)
 }
 
-/// Loads a snapshot by id or path (`resume_worker`).
-pub fn load_snapshot(reg: &Registry, id_or_path: &str) -> RtResult<serde_json::Value> {
-    let path = if id_or_path.starts_with("w_") && !id_or_path.contains('/') {
-        match reg.store() {
+/// Loads a snapshot by id or path (`resume_worker`). An id (`w_...`)
+/// names a file of the state directory (the host's); a path is the
+/// script's, read through the confinement layer under the task's `fs.read`
+/// and workspace roots, so a denied path is never touched.
+pub fn load_snapshot(
+    reg: &Registry,
+    ctx: &TaskContext,
+    id_or_path: &str,
+) -> RtResult<serde_json::Value> {
+    if id_or_path.starts_with("w_") && !id_or_path.contains('/') {
+        let path = match reg.store() {
             Some(s) => s
                 .path(&format!("workers/{id_or_path}.json"))
                 .map_err(|e| value_error(e.to_string()))?,
             None => std::path::PathBuf::from(format!(".weft/workers/{id_or_path}.json")),
+        };
+        return crate::store::load_record(&path, "weft.worker", 1).map_err(value_error);
+    }
+    let target = ctx.fs_target(Capability::FsRead, id_or_path)?;
+    let path = target.shown.clone();
+    let fail = |e| fs_error("resume_worker", "read", Capability::FsRead, &target, e);
+    let bytes = match target
+        .read(Some(crate::store::MAX_STATE_FILE_BYTES))
+        .map_err(fail)?
+    {
+        ReadOutcome::Bytes(b) => b,
+        ReadOutcome::TooLong(n) => {
+            return Err(value_error(format!(
+                "{}: cannot read: file too large ({n} bytes; at most {})",
+                path.display(),
+                crate::store::MAX_STATE_FILE_BYTES
+            )))
         }
-    } else {
-        std::path::PathBuf::from(id_or_path)
     };
-    crate::store::load_record(&path, "weft.worker", 1).map_err(value_error)
+    let value = crate::store::parse_json(&path, &bytes).map_err(value_error)?;
+    crate::store::check_record(&path, &value, "weft.worker", 1).map_err(value_error)?;
+    Ok(value)
 }

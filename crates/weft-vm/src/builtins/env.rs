@@ -1,5 +1,11 @@
 //! Environment builtins (stdlib.md "Environment, files and processes"):
 //! `env`, `env_or`, `cwd`.
+//!
+//! Reading the process environment is a capability: the policy's `env`
+//! allow-list names the variables a task may read (any at the root unless
+//! the host narrows it; none for a worker unless its spawner grants them).
+//! Variables of the task's own overlay (`execution.env`, set by its spawner)
+//! are always readable.
 
 use super::{sync, Args, BuiltinDef};
 use crate::error::RtResult;
@@ -14,7 +20,7 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
             1,
             1,
             "environment",
-            "The environment variable's value, or nil when unset.",
+            "The environment variable's value, or nil when unset [env: the policy's allow-list].",
             env,
         ),
         sync(
@@ -23,7 +29,7 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
             2,
             2,
             "environment",
-            "The environment variable's value, or `default` when unset.",
+            "The environment variable's value, or `default` when unset [env: the policy's allow-list].",
             env_or,
         ),
         sync(
@@ -40,11 +46,13 @@ pub(super) fn defs() -> Vec<BuiltinDef> {
 
 fn env(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let name = args.str(0)?;
+    vm.ctx.check_env(args.name, name)?;
     Ok(vm.ctx.env_var(name).map(Value::str).unwrap_or(Value::Nil))
 }
 
 fn env_or(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let name = args.str(0)?;
+    vm.ctx.check_env(args.name, name)?;
     match vm.ctx.env_var(name) {
         Some(v) => Ok(Value::str(v)),
         None => Ok(args.take(1)),

@@ -5,14 +5,15 @@
 //!
 //! Relative paths resolve against the task's cwd (`vm.ctx`), never the
 //! process cwd. The resolved path is normalised lexically (`.` and `..`
-//! removed) and that exact path is both passed to the capability hook and
-//! used for the file-system call, so what is checked is what is touched.
+//! removed), checked against the capability policy, and every operation
+//! runs through the confinement layer (crate::confine): beneath a workspace
+//! root's directory handle, so no symbolic link can lead it outside.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::{sync, Args, BuiltinDef};
-use crate::context::Capability;
+use crate::confine::{FsTarget, ReadOutcome};
+use crate::context::{fs_error, Capability};
 use crate::error::{RtError, RtResult};
 use crate::value::Value;
 use crate::vm::Vm;
@@ -106,58 +107,25 @@ fn abs_path(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
 
 // ---- file-system access ---------------------------------------------------
 
-/// Argument `i` as a path: resolved against the task's cwd, normalised, and
-/// checked against the capability hook before anything touches the disk.
-fn checked_path(vm: &Vm, args: &Args, i: usize, cap: Capability) -> RtResult<PathBuf> {
-    let resolved = normalize(&vm.ctx.resolve_path(args.str(i)?));
-    vm.ctx
-        .check_capability(cap, &resolved.display().to_string())?;
-    Ok(resolved)
-}
-
-/// The OS reason without Rust's ` (os error N)` suffix.
-fn os_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error ") {
-        Some(i) if s.ends_with(')') => s[..i].to_string(),
-        _ => s,
-    }
-}
-
-/// `NAME: cannot VERB 'PATH': REASON` as an `io_error`.
-fn io_err(name: &str, verb: &str, path: &Path, e: &std::io::Error) -> Box<RtError> {
-    RtError::new(
-        "io_error",
-        format!(
-            "{name}: cannot {verb} '{}': {}",
-            path.display(),
-            os_reason(e)
-        ),
-    )
+/// Argument `i` as a confined target: resolved against the task's cwd,
+/// normalised, checked against the capability policy and placed beneath a
+/// workspace root's directory handle (crate::confine) before anything
+/// touches the disk.
+fn target(vm: &Vm, args: &Args, i: usize, cap: Capability) -> RtResult<FsTarget> {
+    vm.ctx.fs_target(cap, args.str(i)?)
 }
 
 fn read_file(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    let path = checked_path(vm, args, 0, Capability::FsRead)?;
-    let bytes = match vm.program.limits.max_string_len {
-        None => std::fs::read(&path).map_err(|e| io_err(args.name, "read", &path, &e))?,
-        Some(max) => {
-            // Read at most one byte past the limit (the file may be a pipe
-            // or a device whose size is unknown).
-            use std::io::Read;
-            let err = |e: std::io::Error| io_err(args.name, "read", &path, &e);
-            let file = std::fs::File::open(&path).map_err(err)?;
-            let mut bytes = Vec::new();
-            file.take(max as u64 + 1)
-                .read_to_end(&mut bytes)
-                .map_err(err)?;
-            if bytes.len() > max {
-                let size = std::fs::metadata(&path).map_or(0, |m| m.len() as usize);
-                return Err(crate::value::limits::string_too_long(
-                    size.max(bytes.len()),
-                    max,
-                ));
-            }
-            bytes
+    let t = target(vm, args, 0, Capability::FsRead)?;
+    let max = vm.program.limits.max_string_len;
+    let err = |e| fs_error(args.name, "read", Capability::FsRead, &t, e);
+    let bytes = match t.read(max.map(|m| m as u64)).map_err(err)? {
+        ReadOutcome::Bytes(b) => b,
+        ReadOutcome::TooLong(size) => {
+            return Err(crate::value::limits::string_too_long(
+                size as usize,
+                max.unwrap_or(0),
+            ))
         }
     };
     match String::from_utf8(bytes) {
@@ -167,7 +135,7 @@ fn read_file(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
             format!(
                 "{}: '{}' is not valid UTF-8 text (invalid byte at offset {})",
                 args.name,
-                path.display(),
+                t.shown.display(),
                 e.utf8_error().valid_up_to()
             ),
         )),
@@ -175,49 +143,47 @@ fn read_file(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
 }
 
 fn exists(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    let path = checked_path(vm, args, 0, Capability::FsRead)?;
-    Ok(Value::Bool(path.exists()))
+    let t = target(vm, args, 0, Capability::FsRead)?;
+    let found = t
+        .exists()
+        .map_err(|e| fs_error(args.name, "check", Capability::FsRead, &t, e))?;
+    Ok(Value::Bool(found))
 }
 
 fn list_dir(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    let path = checked_path(vm, args, 0, Capability::FsRead)?;
-    let err = |e: std::io::Error| io_err(args.name, "list", &path, &e);
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(&path).map_err(err)? {
-        let entry = entry.map_err(err)?;
-        names.push(entry.file_name().to_string_lossy().into_owned());
-    }
-    names.sort();
+    let t = target(vm, args, 0, Capability::FsRead)?;
+    let names = t
+        .list()
+        .map_err(|e| fs_error(args.name, "list", Capability::FsRead, &t, e))?;
     Ok(Value::list(names.into_iter().map(Value::str).collect()))
 }
 
 fn write_file(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let text = args.str(1)?;
-    let path = checked_path(vm, args, 0, Capability::FsWrite)?;
-    std::fs::write(&path, text).map_err(|e| io_err(args.name, "write", &path, &e))?;
+    let t = target(vm, args, 0, Capability::FsWrite)?;
+    t.write(text.as_bytes(), false)
+        .map_err(|e| fs_error(args.name, "write", Capability::FsWrite, &t, e))?;
     Ok(Value::Nil)
 }
 
 fn append_file(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let text = args.str(1)?;
-    let path = checked_path(vm, args, 0, Capability::FsWrite)?;
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|e| io_err(args.name, "append to", &path, &e))?;
+    let t = target(vm, args, 0, Capability::FsWrite)?;
+    t.write(text.as_bytes(), true)
+        .map_err(|e| fs_error(args.name, "append to", Capability::FsWrite, &t, e))?;
     Ok(Value::Nil)
 }
 
 fn mkdir(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    let path = checked_path(vm, args, 0, Capability::FsWrite)?;
-    std::fs::create_dir_all(&path).map_err(|e| io_err(args.name, "create directory", &path, &e))?;
+    let t = target(vm, args, 0, Capability::FsWrite)?;
+    t.mkdir_all()
+        .map_err(|e| fs_error(args.name, "create directory", Capability::FsWrite, &t, e))?;
     Ok(Value::Nil)
 }
 
 fn remove_file(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
-    let path = checked_path(vm, args, 0, Capability::FsWrite)?;
-    std::fs::remove_file(&path).map_err(|e| io_err(args.name, "remove", &path, &e))?;
+    let t = target(vm, args, 0, Capability::FsWrite)?;
+    t.remove_file()
+        .map_err(|e| fs_error(args.name, "remove", Capability::FsWrite, &t, e))?;
     Ok(Value::Nil)
 }
