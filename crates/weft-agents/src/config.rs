@@ -40,6 +40,8 @@ pub struct AgentConfig {
     pub budget: Option<weft_vm::budget::BudgetLimits>,
     /// Per-model prices for `cost_usd` budgets (`--prices`).
     pub prices: crate::budget::PriceTable,
+    /// Bypass the result cache (`--no-cache`).
+    pub no_cache: bool,
 }
 
 /// Applies `config` to the run of `program`.
@@ -67,6 +69,7 @@ pub fn configure(program: &Program, config: AgentConfig) {
         *state.budget.root.borrow_mut() = Some(weft_vm::budget::Budget::root(limits));
     }
     *state.budget.prices.borrow_mut() = config.prices;
+    state.cache.disabled.set(config.no_cache);
     workers.fresh.set(config.fresh);
     workers.sinks.stderr.set(config.events);
     if config.progress {

@@ -15,7 +15,7 @@ use weft_vm::error::{value_error, RtResult};
 use weft_vm::value::{dict_from, dict_get, DictMap, Value};
 use weft_vm::vm::Vm;
 
-use crate::llm::{complete_structured, parse_llm_options, ChatResponse, Message};
+use crate::llm::{parse_llm_options, ChatResponse, Message};
 use crate::tools::ToolRegistry;
 use crate::transcript::convert::{messages_from_value, tool_call_to_value};
 
@@ -29,7 +29,7 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
         1,
         3,
         "agents",
-        "Calls the model: `{text, visible_text, tool_calls, data, model, provider, stop_reason, input_tokens, output_tokens, duration_ms}`. Options: `provider model temperature max_tokens messages tools response_format schema schema_retries llm_retries llm_backoff_ms timeout_ms base_url api_key_env`.",
+        "Calls the model: `{text, visible_text, tool_calls, data, model, provider, stop_reason, input_tokens, output_tokens, duration_ms, cached}`. Options: `provider model temperature max_tokens messages tools cache response_format schema schema_retries llm_retries llm_backoff_ms timeout_ms base_url api_key_env`; `cache: true | {key, ttl_ms}` answers the same call from the state directory across runs (`cached: true`).",
         llm_call,
     )];
     defs.extend(crate::mock_builtins::defs());
@@ -75,7 +75,8 @@ fn llm_call(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Va
             Some(_) => a.dict(2)?,
             None => &empty,
         };
-        let (opts, extra) = parse_llm_options(opts, WHO, &["messages", "tools"])?;
+        let (opts, extra) = parse_llm_options(opts, WHO, &["messages", "tools", "cache"])?;
+        let cache = crate::cache::parse_cache(dict_get(&extra, "cache"), WHO)?;
         let mut messages: Vec<Message> = match dict_get(&extra, "messages") {
             None | Some(Value::Nil) => Vec::new(),
             Some(m) => messages_from_value(m, WHO)?,
@@ -92,12 +93,15 @@ fn llm_call(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Va
                 "{WHO}: nothing to send: give a prompt or the 'messages' option"
             )));
         }
-        let (resp, data) = complete_structured(vm, &opts, system, messages, tools, WHO).await?;
-        Ok(response_to_value(
-            &resp,
-            data,
-            start.elapsed().as_millis() as u64,
-        ))
+        let (resp, data, cached) =
+            crate::cache::complete_cached(vm, &opts, cache.as_ref(), system, messages, tools, WHO)
+                .await?;
+        let mut v = response_to_value(&resp, data, start.elapsed().as_millis() as u64);
+        if let Value::Dict(d) = &mut v {
+            std::rc::Rc::make_mut(d)
+                .insert(std::rc::Rc::new("cached".to_string()), Value::Bool(cached));
+        }
+        Ok(v)
     })
 }
 

@@ -22,4 +22,6 @@ pub struct AgentState {
     pub workers: crate::workers::Registry,
     /// The root budget and the price table (see [`crate::budget`]).
     pub budget: crate::budget::BudgetState,
+    /// Result-cache settings (`--no-cache`).
+    pub cache: crate::cache::CacheState,
 }

@@ -173,6 +173,10 @@ pub struct RunArgs {
     /// `{"MODEL": {"input_per_mtok": N, "output_per_mtok": N}}`
     #[arg(long, value_name = "FILE.json")]
     pub prices: Option<PathBuf>,
+
+    /// Bypass the result cache (`cache:` options neither read nor write it)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Args)]

@@ -193,6 +193,13 @@ impl EngineBuilder {
         self
     }
 
+    /// Whether `cache:` options may answer model calls from the state
+    /// directory (default true; the CLI's `--no-cache` turns it off).
+    pub fn cache(mut self, on: bool) -> Self {
+        self.setup.agents.no_cache = !on;
+        self
+    }
+
     /// Bounds on every run (see [`Limits`]).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.setup.limits = limits;

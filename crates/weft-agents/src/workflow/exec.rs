@@ -21,7 +21,7 @@ use super::replay::Replay;
 use super::template;
 use crate::agent_loop::options::parse_loop_options;
 use crate::agent_loop::{run_agent_loop, AgentStatus, NoHooks};
-use crate::llm::{complete_structured, parse_llm_options, Message};
+use crate::llm::{parse_llm_options, Message};
 use crate::tools::ToolRegistry;
 use crate::workers::registry::Usage;
 
@@ -55,6 +55,8 @@ pub struct NodeResult {
     /// items), compared on replay.
     pub input: serde_json::Value,
     pub attempts: u32,
+    /// The result came from the cache (no model call).
+    pub cached: bool,
 }
 
 impl NodeResult {
@@ -67,6 +69,7 @@ impl NodeResult {
             worker_id: None,
             input,
             attempts: 1,
+            cached: false,
         }
     }
 
@@ -79,6 +82,7 @@ impl NodeResult {
             worker_id: None,
             input,
             attempts: 1,
+            cached: false,
         }
     }
 
@@ -418,7 +422,8 @@ async fn stage_llm(
     system: Option<String>,
     options: &weft_vm::value::DictMap,
 ) -> RtResult<NodeResult> {
-    let (llm, extra) = parse_llm_options(options, env.who, &["tools", "messages"])?;
+    let (llm, extra) = parse_llm_options(options, env.who, &["tools", "messages", "cache"])?;
+    let cache = crate::cache::parse_cache(dict_get(&extra, "cache"), env.who)?;
     let mut messages = match dict_get(&extra, "messages") {
         None | Some(Value::Nil) => Vec::new(),
         Some(m) => crate::transcript::convert::messages_from_value(m, env.who)?,
@@ -428,7 +433,9 @@ async fn stage_llm(
         Some(t) => ToolRegistry::from_value(t, env.who)?.to_specs(),
     };
     messages.push(Message::user(prompt));
-    let (resp, data) = complete_structured(vm, &llm, system, messages, tools, env.who).await?;
+    let (resp, data, cached) =
+        crate::cache::complete_cached(vm, &llm, cache.as_ref(), system, messages, tools, env.who)
+            .await?;
     let output = if llm.json {
         data
     } else {
@@ -438,9 +445,10 @@ async fn stage_llm(
     r.usage = Usage {
         input_tokens: resp.input_tokens,
         output_tokens: resp.output_tokens,
-        iterations: 1,
+        iterations: u64::from(!cached),
         tool_calls: 0,
     };
+    r.cached = cached;
     Ok(r)
 }
 

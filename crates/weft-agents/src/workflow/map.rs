@@ -148,5 +148,6 @@ pub async fn run_map(vm: &mut Vm, env: &Rc<RunEnv>, node: &Rc<Node>, ctx: &Value
         worker_id: None,
         input: input_json,
         attempts: 1,
+        cached: false,
     }
 }

@@ -244,7 +244,7 @@ pub fn kind_keys(kind: &str) -> Vec<&'static str> {
     let mut keys: Vec<&'static str> = COMMON_KEYS.to_vec();
     match kind {
         "stage" => {
-            keys.extend(["prompt", "system", "mode"]);
+            keys.extend(["prompt", "system", "mode", "cache"]);
             keys.extend(LOOP_KEYS.iter().filter(|k| **k != "policy"));
             keys.extend(LLM_OPTION_KEYS.iter());
         }
@@ -570,7 +570,25 @@ fn parse_stage(
             options.insert(k.clone(), v.clone());
         }
     }
-    if let Err(e) = parse_loop_options(vm, "check".into(), None, &options, who) {
+    // `cache` is for single model calls (mode "llm"), checked here; the
+    // rest are agent-loop or model-call options.
+    let mut checked = options.clone();
+    if let Some(c) = checked.shift_remove(&std::rc::Rc::new("cache".to_string())) {
+        match crate::cache::parse_cache(Some(&c), "cache") {
+            Err(e) => problems.push(Problem::new(
+                "bad_value",
+                Some(id),
+                format!("node '{id}': {}", e.message()),
+            )),
+            Ok(Some(_)) if mode == StageMode::Agent => problems.push(Problem::new(
+                "bad_value",
+                Some(id),
+                format!("node '{id}': 'cache' applies to mode \"llm\" stages (one model call); an agent-mode stage is not cached"),
+            )),
+            Ok(_) => {}
+        }
+    }
+    if let Err(e) = parse_loop_options(vm, "check".into(), None, &checked, who) {
         problems.push(Problem::new(
             "bad_value",
             Some(id),

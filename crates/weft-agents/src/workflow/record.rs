@@ -28,6 +28,8 @@ pub struct StageRecord {
     pub finished_at: Option<String>,
     pub usage: Usage,
     pub input: serde_json::Value,
+    /// The stage's result came from the cache.
+    pub cached: bool,
 }
 
 impl StageRecord {
@@ -37,6 +39,7 @@ impl StageRecord {
             "output": value_json(&self.output), "error": value_json(&self.error),
             "attempts": self.attempts, "worker_id": self.worker_id, "started_at": self.started_at,
             "finished_at": self.finished_at, "usage": self.usage.to_json(), "input": self.input,
+            "cached": self.cached,
         })
     }
 
@@ -55,6 +58,7 @@ impl StageRecord {
             finished_at: s("finished_at"),
             usage: Usage::from_json(j.get("usage").unwrap_or(&serde_json::Value::Null)),
             input: j.get("input").cloned().unwrap_or_default(),
+            cached: j.get("cached").and_then(|v| v.as_bool()).unwrap_or(false),
         }
     }
 }

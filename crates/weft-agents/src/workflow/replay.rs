@@ -86,6 +86,7 @@ impl Replay {
             worker_id: rec.worker_id,
             input,
             attempts: rec.attempts,
+            cached: false,
         })
     }
 }

@@ -146,7 +146,11 @@ pub fn summary(v: &Json) -> String {
             (i + 1).to_string(),
             s(st, "node").to_string(),
             s(st, "kind").to_string(),
-            s(st, "status").to_string(),
+            if st["cached"].as_bool() == Some(true) {
+                format!("{} (cached)", s(st, "status"))
+            } else {
+                s(st, "status").to_string()
+            },
             s(st, "branch").to_string(),
             st["attempts"].as_u64().unwrap_or(0).to_string(),
             duration(&st["started_at"], &st["finished_at"]),

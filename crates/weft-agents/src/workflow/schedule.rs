@@ -110,6 +110,7 @@ pub async fn drive(
                 finished_at: None,
                 usage: Default::default(),
                 input: serde_json::Value::Null,
+                cached: false,
             });
             emit_run(
                 &env,
@@ -179,13 +180,14 @@ pub async fn drive(
             st.finished_at = Some(now());
             st.usage = r.usage;
             st.input = r.input.clone();
+            st.cached = r.cached;
         }
         rec.outputs.insert(id.clone(), r.output.clone());
         emit_run(
             &env,
             "stage_finished",
             json!({"node": id, "branch": r.branch, "status": rec.stages[idx].status,
-                   "attempts": r.attempts, "worker_id": r.worker_id}),
+                   "attempts": r.attempts, "worker_id": r.worker_id, "cached": r.cached}),
         );
         if failed && !graph.handles_failure(&id) {
             if rec.error.is_nil() {

@@ -79,5 +79,6 @@ pub async fn run(vm: &mut Vm, env: &RunEnv, node: &Node, ctx: &Value) -> NodeRes
         worker_id: Some(w.id.clone()),
         input,
         attempts: 1,
+        cached: false,
     }
 }

@@ -59,6 +59,8 @@ pub struct RunConfig {
     /// `--budget` as given (parsed by the engine builder).
     pub budget: Option<String>,
     pub prices: Option<PathBuf>,
+    /// `--no-cache`.
+    pub no_cache: bool,
 }
 
 impl RunConfig {
@@ -94,6 +96,7 @@ impl RunConfig {
             progress: args.progress,
             budget: args.budget,
             prices: args.prices,
+            no_cache: args.no_cache,
         }
     }
 
@@ -135,7 +138,8 @@ impl RunConfig {
             .persist(persist_enabled(std::env::var_os(PERSIST_ENV)))
             .fresh(self.fresh)
             .stderr_events(self.events)
-            .progress(self.progress);
+            .progress(self.progress)
+            .cache(!self.no_cache);
         if let Some(n) = self.max_workers {
             builder = builder.max_workers(n.get() as usize);
         }
