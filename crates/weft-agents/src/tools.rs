@@ -25,6 +25,7 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
         sync("tool_registry", &[], 0, 0, "agents", "An empty tool registry `{_type: \"tool_registry\", tools: []}`.", tool_registry),
         sync("tool_define", &["registry", "name", "description", "options"], 4, 4, "agents", "A copy of the registry with the tool added (or replaced): options `parameters handler policy? idempotent? timeout_ms?`.", tool_define),
         sync("tool_select", &["registry", "names"], 2, 2, "agents", "The registry restricted to the named tools.", tool_select),
+        sync("tool_merge", &["a", "b"], 2, 2, "agents", "One registry with the tools of `a` then those of `b`; a name in both is an error.", tool_merge),
     ]
 }
 
@@ -49,4 +50,11 @@ fn tool_select(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     args.list(1)?;
     let names = str_list(&args.vals[1], WHO, "names")?;
     Ok(reg.select(&names, WHO)?.to_value())
+}
+
+fn tool_merge(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
+    const WHO: &str = "tool_merge";
+    let a = ToolRegistry::from_value(&args.vals[0], WHO)?;
+    let b = ToolRegistry::from_value(&args.vals[1], WHO)?;
+    Ok(a.merge(&b, WHO)?.to_value())
 }

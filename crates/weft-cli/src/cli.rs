@@ -44,6 +44,8 @@ pub enum Command {
     /// Serve a read-only web dashboard of the runs and workers of a state
     /// directory (live updates; graphs, timelines, transcripts)
     Ui(UiArgs),
+    /// Model Context Protocol: serve a module's functions as MCP tools
+    Mcp(McpArgs),
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +66,47 @@ pub struct UiArgs {
     /// Open the dashboard in the desktop's browser
     #[arg(long)]
     pub open: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    #[command(subcommand)]
+    pub command: McpCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum McpCommand {
+    /// Offer the `pub fn`s of FILE as MCP tools, over stdio (default) or
+    /// streamable HTTP (`--http`)
+    Serve(McpServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct McpServeArgs {
+    /// The module whose `pub fn`s become tools
+    pub file: PathBuf,
+
+    /// Serve streamable HTTP at this address (e.g. 127.0.0.1:8931; the
+    /// endpoint is /mcp) instead of stdio
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+
+    /// Capability ceiling for the tool calls, a JSON policy file
+    #[arg(long, value_name = "FILE.json")]
+    pub policy: Option<PathBuf>,
+
+    /// Deny a capability (repeatable), as for `weft run`
+    #[arg(long, value_name = "CAP", value_parser = crate::capability::parse_flag)]
+    pub deny: Vec<Capability>,
+
+    /// State directory (WEFT_STATE_DIR, if set, takes precedence; default
+    /// `.weft/`)
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Answer LLM calls from recorded request/response pairs
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub llm_fixture: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -93,7 +136,7 @@ pub struct RunArgs {
     pub fresh: bool,
 
     /// Deny a capability (repeatable): fs.read fs.write process.exec
-    /// network llm.call workers.spawn
+    /// network llm.call workers.spawn mcp
     #[arg(long, value_name = "CAP", value_parser = crate::capability::parse_flag)]
     pub deny: Vec<Capability>,
 

@@ -35,6 +35,9 @@ fn main() -> ExitCode {
         Command::Workers(args) => commands::workers::execute(args),
         Command::Runs(args) => commands::runs::execute(args),
         Command::Repl => repl::execute(),
+        Command::Mcp(args) => match args.command {
+            cli::McpCommand::Serve(args) => commands::mcp_serve::execute(args),
+        },
         Command::Ui(args) => ui::execute(args),
     };
     exit.into()

@@ -19,17 +19,21 @@ pub enum Capability {
     Network,
     LlmCall,
     WorkersSpawn,
+    /// Connecting to (and using) an MCP server; the target is the server's
+    /// command or URL.
+    Mcp,
 }
 
 impl Capability {
     /// Every capability, in the order `weft run --deny` lists them.
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 7] = [
         Capability::FsRead,
         Capability::FsWrite,
         Capability::ProcessExec,
         Capability::Network,
         Capability::LlmCall,
         Capability::WorkersSpawn,
+        Capability::Mcp,
     ];
 
     /// The capability named `name` (`fs.read`, `network`, ...); the error
@@ -57,6 +61,7 @@ impl Capability {
             Capability::Network => "network",
             Capability::LlmCall => "llm.call",
             Capability::WorkersSpawn => "workers.spawn",
+            Capability::Mcp => "mcp",
         }
     }
 }
@@ -155,6 +160,7 @@ impl TaskContext {
             Capability::Network => ("network", "http"),
             Capability::LlmCall => ("llm", "call"),
             Capability::WorkersSpawn => ("workers", "spawn"),
+            Capability::Mcp => ("mcp", target),
         };
         self.policy.check(name, op, path).map_err(|d| {
             crate::error::RtError::new(

@@ -57,6 +57,9 @@ pub const CAPABILITY_OPS: &[(&str, &[&str])] = &[
     ("network", &["http"]),
     ("llm", &["call"]),
     ("workers", &["spawn"]),
+    // MCP servers: the entries are not fixed operations but the servers a
+    // task may connect to (see `mcp_entry_matches`).
+    ("mcp", &[]),
 ];
 
 /// The root default for `max_depth`.
@@ -203,9 +206,12 @@ impl CapabilityPolicy {
         Ok(())
     }
 
-    /// Whether operation `op` of capability `name` is allowed.
+    /// Whether operation `op` of capability `name` is allowed. For `mcp`
+    /// the "operation" is a server (a command or a URL) and the policy's
+    /// entries match it as [`mcp_entry_matches`] says.
     pub fn allows_op(&self, name: &str, op: &str) -> bool {
         match self.capabilities.get(name) {
+            Some(entries) if name == "mcp" => entries.iter().any(|e| mcp_entry_matches(e, op)),
             Some(ops) => ops.contains(op),
             None => true,
         }
@@ -226,11 +232,21 @@ impl CapabilityPolicy {
     /// the confinement layer's job when the path is opened
     /// ([`Self::locate`]).
     pub fn check(&self, name: &str, op: &str, path: Option<&Path>) -> Result<(), Denial> {
-        let cap = if name == "network" {
-            "network".to_string()
-        } else {
-            format!("{name}.{op}")
-        };
+        let cap = capability_label(name, op);
+        if name == "mcp" && !self.allows_op(name, op) {
+            let entries: Vec<&str> = self
+                .capabilities
+                .get(name)
+                .map(|e| e.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            return Err(Denial {
+                capability: cap,
+                reason: format!(
+                    "the capability policy admits no MCP server '{op}' (mcp: [{}])",
+                    entries.join(", ")
+                ),
+            });
+        }
         if !self.allows_op(name, op) {
             return Err(Denial {
                 capability: cap.clone(),
@@ -434,11 +450,29 @@ fn key(s: &str) -> std::rc::Rc<String> {
 }
 
 fn capability_label(name: &str, op: &str) -> String {
-    if name == "network" {
-        "network".to_string()
+    if name == "network" || name == "mcp" {
+        name.to_string()
     } else {
         format!("{name}.{op}")
     }
+}
+
+/// Whether the `mcp` policy entry `entry` admits `server` (a stdio
+/// server's command or an HTTP server's URL): `*` admits every server; an
+/// entry with `://` is a URL prefix; any other entry names a command, by
+/// the command as written or by its file name (`node` admits
+/// `/usr/bin/node`).
+pub fn mcp_entry_matches(entry: &str, server: &str) -> bool {
+    if entry == "*" || entry == server {
+        return true;
+    }
+    if entry.contains("://") {
+        return server.starts_with(entry);
+    }
+    if server.contains("://") {
+        return false;
+    }
+    Path::new(server).file_name().and_then(|f| f.to_str()) == Some(entry)
 }
 
 fn ops_of(name: &str) -> &'static [&'static str] {
@@ -468,7 +502,14 @@ pub fn split_capability(cap: &str) -> Result<(&str, Option<&str>), String> {
     };
     let all: Vec<String> = CAPABILITY_OPS
         .iter()
-        .flat_map(|(n, ops)| ops.iter().map(move |o| capability_label(n, o)))
+        .flat_map(|(n, ops)| {
+            let labels: Vec<String> = ops.iter().map(|o| capability_label(n, o)).collect();
+            if labels.is_empty() {
+                vec![n.to_string()]
+            } else {
+                labels
+            }
+        })
         .collect();
     let valid = CAPABILITY_OPS
         .iter()
@@ -568,6 +609,16 @@ pub fn parse_policy_request(v: &Value, who: &str) -> Result<PolicyRequest, Strin
                 let mut map = BTreeMap::new();
                 for (name, ops) in caps.iter() {
                     let known = ops_of(name);
+                    if name.as_str() == "mcp" {
+                        let set = string_set(ops, who, "policy.capabilities.mcp")?;
+                        if set.iter().any(|e| e.is_empty()) {
+                            return Err(format!(
+                                "{who}: policy.capabilities.mcp must list server commands or URL prefixes; got an empty string"
+                            ));
+                        }
+                        map.insert(name.to_string(), set);
+                        continue;
+                    }
                     if known.is_empty() {
                         let names: Vec<&str> = CAPABILITY_OPS.iter().map(|(n, _)| *n).collect();
                         let mut msg = format!("{who}: unknown capability '{name}'");
@@ -804,5 +855,65 @@ mod restrict_tests {
         };
         let excess = narrow.restrict(&wide, Path::new("/")).unwrap_err();
         assert_eq!(excess.tools, vec!["write".to_string()]);
+    }
+}
+
+#[cfg(test)]
+mod mcp_tests {
+    use super::*;
+
+    #[test]
+    fn mcp_entries_match_commands_urls_and_wildcards() {
+        assert!(mcp_entry_matches("node", "node"));
+        assert!(mcp_entry_matches("node", "/usr/bin/node"));
+        assert!(!mcp_entry_matches("/usr/bin/node", "node"));
+        assert!(!mcp_entry_matches("node", "nodejs"));
+        assert!(mcp_entry_matches(
+            "http://127.0.0.1:8931/",
+            "http://127.0.0.1:8931/mcp"
+        ));
+        assert!(!mcp_entry_matches(
+            "http://127.0.0.1:8931/",
+            "http://127.0.0.1:9999/mcp"
+        ));
+        assert!(!mcp_entry_matches("mcp", "http://host/mcp"));
+        assert!(mcp_entry_matches("*", "anything"));
+    }
+
+    #[test]
+    fn mcp_requests_narrow_and_deny() {
+        let cwd = Path::new("/");
+        let mut root = CapabilityPolicy::allow_all();
+        assert!(root.check("mcp", "node", None).is_ok());
+        let req = |entries: &[&str]| PolicyRequest {
+            capabilities: Some(
+                [(
+                    "mcp".to_string(),
+                    entries.iter().map(|s| s.to_string()).collect(),
+                )]
+                .into(),
+            ),
+            ..Default::default()
+        };
+        let child = root.intersect(&req(&["node"]), cwd).unwrap();
+        assert!(child.check("mcp", "/usr/bin/node", None).is_ok());
+        let err = child.check("mcp", "python3", None).unwrap_err();
+        assert!(err
+            .reason
+            .contains("admits no MCP server 'python3' (mcp: [node])"));
+        // A wider entry than the ceiling's is refused.
+        let excess = child.intersect(&req(&["*"]), cwd).unwrap_err();
+        assert_eq!(excess.capabilities, vec!["mcp".to_string()]);
+        root.deny("mcp").unwrap();
+        assert!(root.check("mcp", "node", None).is_err());
+        let parsed = parse_policy_request(
+            &crate::value::dict_from([(
+                "capabilities",
+                crate::value::dict_from([("mcp", Value::list(vec![Value::str("node")]))]),
+            )]),
+            "x",
+        )
+        .unwrap();
+        assert_eq!(parsed, req(&["node"]));
     }
 }

@@ -43,6 +43,7 @@ mod error;
 mod event;
 pub mod llm;
 mod local;
+pub mod mcp;
 mod native;
 mod policy;
 pub mod tooling;

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 /// assert_eq!(Capability::FsWrite.name(), "fs.write");
 /// let err = Capability::parse("fs.wirte").unwrap_err();
 /// assert!(err.contains("did you mean 'fs.write'?"));
-/// assert_eq!(Capability::ALL.len(), 6);
+/// assert_eq!(Capability::ALL.len(), 7);
 /// ```
 pub use weft_vm::context::Capability;
 
@@ -108,6 +108,7 @@ impl Policy {
     pub fn allows(&self, cap: Capability) -> bool {
         let (name, op) = match cap.name().split_once('.') {
             Some((name, op)) => (name, op),
+            None if cap == Capability::Mcp => ("mcp", "*"),
             None => (cap.name(), "http"),
         };
         self.0.check(name, op, None).is_ok()

@@ -57,6 +57,17 @@ pub fn parameters_schema(params: &Value, who: &str) -> RtResult<Value> {
 /// `null` arguments count as `{}`; a JSON string holding an object (as some
 /// providers send) is parsed. `Err` is the message returned to the model.
 pub fn check_arguments(schema: &Value, args: &serde_json::Value) -> Result<Value, String> {
+    let value = check_object(args)?;
+    match validate(&value, schema) {
+        Ok(errors) if errors.is_empty() => Ok(value),
+        Ok(errors) => Err(errors.join("; ")),
+        Err(e) => Err(e),
+    }
+}
+
+/// The model's arguments as a dict, without a schema check (see
+/// [`check_arguments`]).
+pub fn check_object(args: &serde_json::Value) -> Result<Value, String> {
     let value = match args {
         serde_json::Value::Null => Value::dict(DictMap::default()),
         serde_json::Value::String(s) => match parse_json(s) {
@@ -71,11 +82,7 @@ pub fn check_arguments(schema: &Value, args: &serde_json::Value) -> Result<Value
             json_type_name(&value)
         ));
     }
-    match validate(&value, schema) {
-        Ok(errors) if errors.is_empty() => Ok(value),
-        Ok(errors) => Err(errors.join("; ")),
-        Err(e) => Err(e),
-    }
+    Ok(value)
 }
 
 fn json_type_name(v: &Value) -> &'static str {

@@ -26,6 +26,7 @@ const ENTRY_KEYS: &[&str] = &[
     "name",
     "description",
     "parameters",
+    "input_schema",
     "handler",
     "policy",
     "idempotent",
@@ -39,8 +40,12 @@ pub struct Tool {
     pub description: String,
     /// The `parameters` dict as given.
     pub parameters: Value,
-    /// The derived object schema (`{type: "object", properties, required}`).
+    /// The derived object schema (`{type: "object", properties, required}`),
+    /// or the `input_schema` given as is.
     pub schema: Value,
+    /// A complete JSON schema given instead of `parameters` (MCP tools:
+    /// the server's schema, which the server itself enforces).
+    pub input_schema: Option<Value>,
     /// The script function called with the validated arguments dict.
     pub handler: Value,
     /// What the tool declares it needs; `None` when undeclared.
@@ -60,7 +65,15 @@ impl Tool {
             None | Some(Value::Nil) => Value::dict(DictMap::default()),
             Some(p) => p.clone(),
         };
-        let schema = parameters_schema(&parameters, who)?;
+        let input_schema = match dict_get(opts, "input_schema") {
+            None | Some(Value::Nil) => None,
+            Some(s @ Value::Dict(_)) => Some(s.clone()),
+            Some(other) => return Err(opt_type(who, "input_schema", "a JSON schema dict", other)),
+        };
+        let schema = match &input_schema {
+            Some(s) => s.clone(),
+            None => parameters_schema(&parameters, who)?,
+        };
         let handler = match dict_get(opts, "handler") {
             Some(h) if h.is_callable() => h.clone(),
             None | Some(Value::Nil) => {
@@ -79,6 +92,7 @@ impl Tool {
             description: description.to_string(),
             parameters,
             schema,
+            input_schema,
             handler,
             policy,
             idempotent: opt_bool(opts, who, "idempotent")?.unwrap_or(false),
@@ -94,6 +108,9 @@ impl Tool {
             ("parameters", self.parameters.clone()),
             ("handler", self.handler.clone()),
         ];
+        if let Some(s) = &self.input_schema {
+            pairs.push(("input_schema", s.clone()));
+        }
         if let Some(p) = &self.policy {
             pairs.push(("policy", p.to_value()));
         }
@@ -175,6 +192,21 @@ impl ToolRegistry {
                 .cloned()
                 .collect(),
         })
+    }
+
+    /// `self` followed by the tools of `other`; a name in both is an error.
+    pub fn merge(&self, other: &ToolRegistry, who: &str) -> RtResult<ToolRegistry> {
+        let mut out = self.clone();
+        for t in &other.tools {
+            if self.get(&t.name).is_some() {
+                return Err(value_error(format!(
+                    "{who}: tool '{}' is in both registries (rename one, e.g. with mcp_tools' prefix option)",
+                    t.name
+                )));
+            }
+            out.tools.push(t.clone());
+        }
+        Ok(out)
     }
 
     /// The specs offered to the model.

@@ -10,7 +10,7 @@ use serde_json::json;
 use weft_vm::value::{dict_from, to_json_string, Value};
 use weft_vm::vm::Vm;
 
-use super::params::check_arguments;
+use super::params::{check_arguments, check_object};
 use super::policy::{check_active, Policy};
 use super::registry::{Tool, ToolRegistry};
 
@@ -128,7 +128,13 @@ pub fn allowed_tools(vm: &Vm, registry: &ToolRegistry, policies: &[Policy]) -> T
 /// task's context), so a timed-out handler can be dropped without leaving
 /// frames behind on `vm`.
 pub async fn run_tool(vm: &mut Vm, tool: &Tool, args: &serde_json::Value) -> ToolOutcome {
-    let args = match check_arguments(&tool.schema, args) {
+    let checked = match &tool.input_schema {
+        // A server's schema may use keywords Weft's validator does not
+        // know; the server validates its own arguments.
+        Some(_) => check_object(args),
+        None => check_arguments(&tool.schema, args),
+    };
+    let args = match checked {
         Ok(a) => a,
         Err(msg) => return ToolOutcome::Err(ToolError::new("invalid_arguments", msg)),
     };

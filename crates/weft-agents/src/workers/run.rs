@@ -467,6 +467,9 @@ pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
         Ok(e) => json!({"error": e}),
     };
     emit(reg, w, kind, data);
+    if o.status != Status::Awaiting {
+        crate::mcp::close_owned_by(program, &w.id);
+    }
     snapshot_later(reg, w);
     if w.holds_slot.replace(false) {
         reg.running.set(reg.running.get().saturating_sub(1));

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod disasm;
+pub mod mcp_serve;
 pub mod policy;
 pub mod run;
 pub mod runs;
