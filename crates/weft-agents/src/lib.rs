@@ -9,6 +9,7 @@
 pub mod agent_loop;
 pub mod budget;
 pub mod cache;
+pub mod cluster;
 pub mod config;
 pub mod llm;
 pub mod llm_call;
