@@ -318,6 +318,7 @@ impl Engine {
             options.stdout = out;
         }
         let rt = Runtime::new(options);
+        setup.agents.max_run_workers = setup.limits.max_run_workers;
         weft_agents::configure(rt.program(), setup.agents);
         let state = rt.program().ext::<AgentState>();
         *state.approvals.handler.borrow_mut() = setup.approval_handler;
