@@ -32,8 +32,8 @@ pub struct MockResponse {
     pub consume: bool,
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
-    /// `(category, message)`: fail the call as that category.
-    pub error: Option<(String, String)>,
+    /// Fail the call with this error (see [`ProviderError::scripted`]).
+    pub error: Option<ProviderError>,
     pub delay_ms: u64,
     /// Fixture-only: the recorded model, provider and stop reason.
     pub model: Option<String>,
@@ -151,8 +151,8 @@ impl MockState {
         req: &ChatRequest,
         r: MockResponse,
     ) -> Result<ChatResponse, ProviderError> {
-        if let Some((category, message)) = r.error {
-            return Err(ProviderError::new(category, message));
+        if let Some(e) = r.error {
+            return Err(e);
         }
         let tool_calls: Vec<ToolCall> = r
             .tool_calls
