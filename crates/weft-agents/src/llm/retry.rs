@@ -119,36 +119,48 @@ mod tests {
             backoff_ms: 1,
         };
         let calls = Cell::new(0);
-        let r: Result<(), _> = with_retries(policy, |_, _, _| {}, || {
-            calls.set(calls.get() + 1);
-            async { Err(ProviderError::new("provider_error", "boom").transient()) }
-        })
+        let r: Result<(), _> = with_retries(
+            policy,
+            |_, _, _| {},
+            || {
+                calls.set(calls.get() + 1);
+                async { Err(ProviderError::new("provider_error", "boom").transient()) }
+            },
+        )
         .await;
         assert_eq!(calls.get(), 3);
         assert_eq!(r.unwrap_err().message, "boom (after 3 attempts)");
 
         calls.set(0);
-        let r: Result<(), _> = with_retries(policy, |_, _, _| {}, || {
-            calls.set(calls.get() + 1);
-            async { Err(ProviderError::new("provider_error", "bad request")) }
-        })
+        let r: Result<(), _> = with_retries(
+            policy,
+            |_, _, _| {},
+            || {
+                calls.set(calls.get() + 1);
+                async { Err(ProviderError::new("provider_error", "bad request")) }
+            },
+        )
         .await;
         assert_eq!(calls.get(), 1);
         assert_eq!(r.unwrap_err().message, "bad request");
 
         calls.set(0);
         let retried = Cell::new(0);
-        let r = with_retries(policy, |_, n, _| retried.set(n), || {
-            calls.set(calls.get() + 1);
-            let n = calls.get();
-            async move {
-                if n < 2 {
-                    Err(ProviderError::new("timeout", "slow").transient())
-                } else {
-                    Ok(n)
+        let r = with_retries(
+            policy,
+            |_, n, _| retried.set(n),
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move {
+                    if n < 2 {
+                        Err(ProviderError::new("timeout", "slow").transient())
+                    } else {
+                        Ok(n)
+                    }
                 }
-            }
-        })
+            },
+        )
         .await;
         assert_eq!(r.unwrap(), 2);
         assert_eq!(retried.get(), 1);
