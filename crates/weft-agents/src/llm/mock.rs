@@ -398,13 +398,14 @@ mod tests {
     fn errors_and_delay() {
         let mut st = MockState::default();
         st.push(MockResponse {
-            error: Some(("timeout".into(), "slow".into())),
+            error: Some(ProviderError::scripted("timeout", "slow", None)),
             delay_ms: 5,
             ..Default::default()
         });
         let a = st.answer("mock", &req(vec![]));
         assert_eq!(a.delay_ms, 5);
-        assert_eq!(a.result.unwrap_err().category, "timeout");
+        let e = a.result.unwrap_err();
+        assert_eq!((e.category.as_str(), e.transient), ("timeout", true));
     }
 
     #[test]

@@ -195,3 +195,19 @@ impl ProviderError {
         e
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ProviderError;
+
+    #[test]
+    fn scripted_errors_are_transient_like_provider_errors() {
+        let t = |c: &str, s: Option<u16>| ProviderError::scripted(c, "m", s).transient;
+        assert!(t("timeout", None));
+        assert!(t("provider_error", None));
+        assert!(t("provider_error", Some(429)));
+        assert!(t("provider_error", Some(503)));
+        assert!(!t("provider_error", Some(400)));
+        assert!(!t("content_filter", None));
+    }
+}

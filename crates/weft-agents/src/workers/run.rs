@@ -891,11 +891,17 @@ fn ensure_shutdown_hook(program: &Rc<Program>, reg: &Registry) {
             let state = registry(&program);
             let reg = &state.workers;
             reg.shutting_down.set(true);
+            // Nothing starts any more: emptying the queue first keeps each
+            // cancel O(1) (finalize removes a worker from the queue), so
+            // ending with many queued workers is linear.
+            reg.queue.borrow_mut().clear();
             let all: Vec<Rc<Worker>> = reg.workers.borrow().values().cloned().collect();
             for w in all.iter().filter(|w| w.parent_id.is_none()) {
                 cancel_tree(&program, reg, w);
             }
-            for w in &all {
+            // Orphans (a parent not in this registry); a tree already
+            // walked above is not walked again.
+            for w in all.iter().filter(|w| w.status().active()) {
                 cancel_tree(&program, reg, w);
             }
             if reg.sinks.progress.get() {
