@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use support::nats_cluster::NatsCluster;
 use weft_agents::cluster::{
-    Cluster, ClusterState, ClusterUrls, JobEnvelope, JobQueue, JobQueueOptions, StateBucket,
-    StateWriteError, CONNECT_TIMEOUT,
+    BundleStore, Cluster, ClusterState, ClusterUrls, JobEnvelope, JobQueue, JobQueueOptions,
+    ProgramBundle, StateBucket, StateWriteError, CONNECT_TIMEOUT,
 };
 
 async fn connect(cluster: &NatsCluster) -> Cluster {
@@ -281,4 +281,52 @@ async fn malformed_and_incompatible_jobs_go_to_the_dead_letter_stream() {
     // Dead jobs left the queue: none comes back after the ack wait.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert!(queue.claim(Duration::from_secs(1)).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn program_bundles_are_content_addressed_cached_and_checked() {
+    let Some(nats) = NatsCluster::start() else {
+        return;
+    };
+    let parent = BundleStore::open(&connect(&nats).await, 3).await.unwrap();
+    let host = BundleStore::open(&connect(&nats).await, 3).await.unwrap();
+    let bundle = ProgramBundle {
+        entry: "main.wf".into(),
+        modules: [
+            (
+                "main.wf".to_string(),
+                "import \"lib.wf\" as lib\nprint(lib.f())\n".to_string(),
+            ),
+            ("lib.wf".to_string(), "fn f() { return 1 }\n".to_string()),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let hash = parent.put(&bundle).await.unwrap();
+    assert_eq!(hash, bundle.hash());
+    assert_eq!(hash.len(), 64);
+    // Storing the same program again is a no-op with the same name.
+    assert_eq!(parent.put(&bundle.clone()).await.unwrap(), hash);
+
+    // The host fetches it once, then serves it from its cache.
+    assert_eq!(*host.get(&hash).await.unwrap(), bundle);
+    assert_eq!(*host.get(&hash).await.unwrap(), bundle);
+    assert_eq!(host.fetches(), 1);
+
+    // A different program has a different name.
+    let mut other = bundle.clone();
+    other
+        .modules
+        .insert("lib.wf".into(), "fn f() { return 2 }\n".into());
+    assert_ne!(parent.put(&other).await.unwrap(), hash);
+
+    // An object whose content does not match its name is refused.
+    let forged = other.to_bytes();
+    let name = "0".repeat(64);
+    parent.put_raw(&name, &forged).await.unwrap();
+    let fresh = BundleStore::open(&connect(&nats).await, 3).await.unwrap();
+    let err = fresh.get(&name).await.unwrap_err();
+    assert!(err.contains("corrupted or replaced"), "{err}");
+    let err = fresh.get(&"f".repeat(64)).await.unwrap_err();
+    assert!(err.contains("is not on the cluster"), "{err}");
 }

@@ -8,12 +8,14 @@
 //! | resource | kind | job |
 //! |---|---|---|
 //! | `WEFT_JOBS` (subjects `weft.jobs.>`) | work-queue stream | worker jobs; hosts claim them through the durable pull consumer `hosts` ([`jobs`]) |
+//! | `weft_bundles` | object store | program bundles by content hash ([`bundle`]) |
 //! | `WEFT_DEAD` (subjects `weft.dead.>`) | stream | jobs a host could not accept, with the reason ([`jobs`]) |
 //! | `weft_workers`, `weft_runs`, `weft_keys` | KV buckets | worker snapshots, run records, the `key` index; every write is a compare-and-set (`store/cluster_kv.rs`, the store module's cluster backend) |
 //!
 //! Streams and buckets are created with `replicas` copies (3 on a 3-node
 //! cluster), so the loss of one server loses nothing.
 
+pub mod bundle;
 pub mod jobs;
 
 use std::time::Duration;
@@ -21,6 +23,7 @@ use std::time::Duration;
 use async_nats::jetstream;
 
 pub use crate::store::cluster_kv::{ClusterState, StateBucket, StateWriteError, Versioned};
+pub use bundle::{BundleStore, ProgramBundle};
 pub use jobs::{ClaimedJob, JobEnvelope, JobQueue, JobQueueOptions, JOB_FORMAT_VERSION};
 
 /// How long connecting (and the JetStream check after it) may take before
