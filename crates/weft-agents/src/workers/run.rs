@@ -441,6 +441,7 @@ pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
         return;
     }
     w.finalized.set(true);
+    let o = interrupted_if_stopping(program, o);
     let state = registry(program);
     let reg = &state.workers;
     reg.queue.borrow_mut().retain(|id| id != &w.id);
@@ -476,6 +477,21 @@ pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
     }
     w.done.notify_waiters();
     start_queued(program, reg);
+}
+
+/// A cycle cut short while the program is being interrupted (Ctrl-C,
+/// SIGTERM, `InterruptHandle::interrupt`) ends `interrupted`, which a
+/// re-run resumes from its checkpoint, rather than `cancelled`/`failed`.
+fn interrupted_if_stopping(program: &Program, o: Outcome) -> Outcome {
+    let cut_short = matches!(o.status, Status::Cancelled | Status::Failed);
+    if !cut_short || !program.interrupt.is_requested() {
+        return o;
+    }
+    Outcome {
+        status: Status::Interrupted,
+        result: Value::Nil,
+        error: error_value("cancelled", "interrupted", None),
+    }
 }
 
 /// Cancels `w` (queued or running) and its children; finished workers are
