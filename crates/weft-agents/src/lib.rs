@@ -7,6 +7,7 @@
 //! in statics or thread-locals.
 
 pub mod agent_loop;
+pub mod approval;
 pub mod budget;
 pub mod cache;
 pub mod config;
@@ -31,6 +32,7 @@ pub fn builtins() -> Vec<BuiltinDef> {
     let mut all = Vec::new();
     all.extend(llm_call::defs());
     all.extend(budget::defs());
+    all.extend(approval::defs());
     all.extend(tools::defs());
     all.extend(agent_loop::defs());
     all.extend(transcript::defs());
