@@ -238,7 +238,9 @@ impl Vm {
         let handlers = self.handlers.len();
         let height = self.stack.len();
         let native_depth = self.native_depth;
-        let stopped = {
+        // Boxed: the timer and the interrupt wait would otherwise enlarge
+        // every dispatch loop's future (deep recursion nests those).
+        let stopped = Box::pin(async {
             let call = func.call(self, args);
             let until_deadline = async {
                 match deadline {
@@ -252,7 +254,8 @@ impl Vm {
                 _ = interrupt.requested() => Err(Stop::Interrupted),
                 _ = until_deadline => Err(Stop::Time),
             }
-        };
+        })
+        .await;
         match stopped {
             Ok(r) => r.and_then(|v| self.after_builtin(v)),
             Err(e) => {
