@@ -10,6 +10,7 @@ pub mod agent_loop;
 pub mod approval;
 pub mod budget;
 pub mod cache;
+pub mod cluster;
 pub mod config;
 pub mod llm;
 pub mod llm_call;
