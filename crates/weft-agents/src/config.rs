@@ -29,6 +29,8 @@ pub struct AgentConfig {
     pub persist: bool,
     /// Program-wide limit of running workers (`--max-workers`).
     pub max_workers: Option<usize>,
+    /// Most workers the run may create in all (`Limits::max_run_workers`).
+    pub max_run_workers: Option<usize>,
     /// Ignore stored durable state (`--fresh`).
     pub fresh: bool,
     /// Worker events as JSON lines on stderr (`--events`).
@@ -65,6 +67,7 @@ pub fn configure(program: &Program, config: AgentConfig) {
     if let Some(n) = config.max_workers {
         workers.max_concurrent.set(n.max(1));
     }
+    workers.max_created.set(config.max_run_workers);
     if let Some(limits) = config.budget {
         *state.budget.root.borrow_mut() = Some(weft_vm::budget::Budget::root(limits));
     }

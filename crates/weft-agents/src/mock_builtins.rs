@@ -4,7 +4,7 @@
 //! `llm_mock_clear()` empties the queue, the matched responses and the log.
 
 use weft_vm::builtins::{sync, Args, BuiltinDef};
-use weft_vm::error::{type_error, value_error, RtResult};
+use weft_vm::error::{type_error, value_error, RtError, RtResult};
 use weft_vm::value::{dict_from, dict_get, to_json, DictMap, Value};
 use weft_vm::vm::Vm;
 
@@ -36,11 +36,33 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
     ]
 }
 
+/// Most mock responses waiting at once, whatever `max_collection_len` says.
+const MAX_PENDING_MOCKS: usize = 100_000;
+
 fn llm_mock(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let d = args.dict(0)?;
     let r = parse_mock_response(d)?;
     let state = vm.program.ext::<AgentState>();
     let mut mock = state.llm.mock.borrow_mut();
+    // A flood of mock responses is bounded like a collection (and never
+    // past MAX_PENDING_MOCKS, whatever the limits).
+    let max = vm
+        .program
+        .limits
+        .max_collection_len
+        .unwrap_or(usize::MAX)
+        .min(MAX_PENDING_MOCKS);
+    if mock.pending() >= max {
+        return Err(RtError::new(
+            "limit_exceeded",
+            format!(
+                "llm_mock: {} responses are already waiting (at most {max}: \
+                 max_collection_len, capped at {MAX_PENDING_MOCKS}); consume some or call \
+                 llm_mock_clear()",
+                mock.pending()
+            ),
+        ));
+    }
     mock.scripted = true;
     mock.push(r);
     Ok(Value::Nil)

@@ -16,6 +16,8 @@ pub const DEFAULT_MAX_STRING_LEN: usize = 256 << 20;
 pub const DEFAULT_MAX_COLLECTION_LEN: usize = 16 << 20;
 /// Default `--max-tasks` (live tasks at once).
 pub const DEFAULT_MAX_TASKS: usize = 100_000;
+/// Default `--max-run-workers` (workers one run may create in all).
+pub const DEFAULT_MAX_RUN_WORKERS: usize = 100_000;
 
 /// Weft: a scripting language for orchestrating LLM agents and workers.
 #[derive(Debug, Parser)]
@@ -171,6 +173,11 @@ pub struct RunArgs {
     /// Most tasks alive at once (`limit_exceeded`)
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_TASKS)]
     pub max_tasks: usize,
+
+    /// Most workers the run may create in all, finished ones included
+    /// (`limit_exceeded`)
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RUN_WORKERS)]
+    pub max_run_workers: usize,
 
     /// Most heap bytes the run may add (`limit_exceeded`)
     #[arg(long, value_name = "BYTES")]

@@ -752,3 +752,36 @@ fn bad_fixture_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).starts_with("error: cannot read LLM fixture missing.jsonl: "));
 }
+
+#[test]
+fn a_reply_longer_than_max_string_len_is_refused_while_reading() {
+    // 2 MB of reply text under a 100 kB string limit: reading stops at the
+    // bound, the call fails with limit_exceeded and is not retried.
+    let huge = "x".repeat(2 << 20);
+    let server = Server::start(vec![Reply::json(openai_text(&huge, 1, 1))]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+let r = try { llm_call("Say a lot") } catch e { "${e.category}: ${e.message}" }
+println(r)
+"#;
+    let out = run(
+        dir.path(),
+        script,
+        &openai_env(&server),
+        &["--max-string-len", "100000"],
+    );
+    assert_eq!(
+        ok_lines(&out),
+        ["limit_exceeded: openai: the reply is longer than 100000 bytes (max_string_len); stopped reading"]
+    );
+    assert_eq!(server.requests().len(), 1);
+    // Within the bound the same reply is fine.
+    let server = Server::start(vec![Reply::json(openai_text(&huge, 1, 1))]);
+    let out = run(
+        dir.path(),
+        "println(len(llm_call(\"Say a lot\").text))",
+        &openai_env(&server),
+        &[],
+    );
+    assert_eq!(ok_lines(&out), [(2 << 20).to_string()]);
+}

@@ -32,8 +32,23 @@ use crate::policy::{normalize, resolve_real};
 /// Directory handles on a policy's workspace roots, opened on first use and
 /// kept for the policy's lifetime (shared by its clones; `Send`, as a host
 /// builds its policy on one thread and runs on another).
+///
+/// A delegated policy's roots lie beneath its parent's: they are opened
+/// *through the parent's handles* ([`RootDirs::beneath`]), never by path
+/// from the process root, so a directory swapped for a symbolic link after
+/// the child's policy was checked cannot move the child's root outside
+/// the parent's.
 #[derive(Clone, Default)]
-pub struct RootDirs(Arc<Mutex<Vec<OpenRoot>>>);
+pub struct RootDirs {
+    open: Arc<Mutex<Vec<OpenRoot>>>,
+    parent: Option<Arc<ParentRoots>>,
+}
+
+/// The roots (and their handles) a child's roots are opened beneath.
+struct ParentRoots {
+    roots: Vec<PathBuf>,
+    dirs: RootDirs,
+}
 
 /// A root's path and its open directory handle.
 type OpenRoot = (PathBuf, Arc<Dir>);
@@ -54,13 +69,45 @@ impl PartialEq for RootDirs {
 impl Eq for RootDirs {}
 
 impl RootDirs {
+    /// Handles for a policy derived from one with `roots` (`None` = no
+    /// roots: anywhere) and handles `parent`. Roots equal to the parent's
+    /// share its handles; narrower ones are opened beneath them.
+    pub fn beneath(roots: Option<&[PathBuf]>, parent: &RootDirs) -> RootDirs {
+        match roots {
+            None => RootDirs::default(),
+            Some(roots) => RootDirs {
+                open: Arc::default(),
+                parent: Some(Arc::new(ParentRoots {
+                    roots: roots.to_vec(),
+                    dirs: parent.clone(),
+                })),
+            },
+        }
+    }
+
     /// The handle on `root` (an absolute, canonical root of the policy).
     fn open(&self, root: &Path) -> io::Result<Arc<Dir>> {
-        let mut dirs = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut dirs = self.open.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, d)) = dirs.iter().find(|(p, _)| p == root) {
             return Ok(d.clone());
         }
-        let dir = Arc::new(Dir::open_ambient_dir(root, ambient_authority())?);
+        let dir = match &self.parent {
+            None => Arc::new(Dir::open_ambient_dir(root, ambient_authority())?),
+            Some(parent) => {
+                // The policy check placed `root` beneath one of these.
+                let Some(base) = parent.roots.iter().find(|r| root.starts_with(r)) else {
+                    return Err(io::Error::new(
+                        io::ErrorKind::PermissionDenied,
+                        format!("{} is outside the parent's workspace roots", root.display()),
+                    ));
+                };
+                let base_dir = parent.dirs.open(base)?;
+                match root.strip_prefix(base) {
+                    Ok(rel) if !rel.as_os_str().is_empty() => Arc::new(base_dir.open_dir(rel)?),
+                    _ => base_dir,
+                }
+            }
+        };
         dirs.push((root.to_path_buf(), dir.clone()));
         Ok(dir)
     }
@@ -207,7 +254,7 @@ impl FsTarget {
         match &self.place {
             Place::Ambient => Ok(None),
             Place::Beneath { roots, root, rel } => {
-                let dir = roots.open(root).map_err(FsError::Io)?;
+                let dir = roots.open(root).map_err(|e| self.map(e))?;
                 Ok(Some((dir, rel.as_path())))
             }
         }

@@ -22,11 +22,15 @@ pub enum Capability {
     /// Connecting to (and using) an MCP server; the target is the server's
     /// command or URL.
     Mcp,
+    /// Reading process environment variables with `env()`/`env_or()`;
+    /// the policy's `env` allow-list says which. Denying it empties the
+    /// list.
+    Env,
 }
 
 impl Capability {
     /// Every capability, in the order `weft run --deny` lists them.
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Capability::FsRead,
         Capability::FsWrite,
         Capability::ProcessExec,
@@ -34,6 +38,7 @@ impl Capability {
         Capability::LlmCall,
         Capability::WorkersSpawn,
         Capability::Mcp,
+        Capability::Env,
     ];
 
     /// The capability named `name` (`fs.read`, `network`, ...); the error
@@ -62,6 +67,7 @@ impl Capability {
             Capability::LlmCall => "llm.call",
             Capability::WorkersSpawn => "workers.spawn",
             Capability::Mcp => "mcp",
+            Capability::Env => "env",
         }
     }
 }
@@ -147,6 +153,9 @@ impl TaskContext {
     /// against this task's effective policy. `target` describes what is
     /// accessed (a resolved absolute path for `fs.*`, a URL, a program).
     pub fn check_capability(&self, cap: Capability, target: &str) -> RtResult<()> {
+        if cap == Capability::Env {
+            return self.check_env("env", target);
+        }
         let path =
             matches!(cap, Capability::FsRead | Capability::FsWrite).then(|| Path::new(target));
         self.check_op(cap, target, path)
@@ -161,6 +170,7 @@ impl TaskContext {
             Capability::LlmCall => ("llm", "call"),
             Capability::WorkersSpawn => ("workers", "spawn"),
             Capability::Mcp => ("mcp", target),
+            Capability::Env => ("env", target),
         };
         self.policy.check(name, op, path).map_err(|d| {
             crate::error::RtError::new(

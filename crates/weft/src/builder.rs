@@ -57,6 +57,11 @@ pub struct Limits {
     /// `+` past it, or a heap over it at a budget check, raises
     /// `limit_exceeded`; the count and the limit are process-wide.
     pub max_memory: Option<usize>,
+    /// Most workers one run may create (`spawn_worker`, `sub_agent_run`,
+    /// workflow `subagent` nodes, delegated `map` items), running, queued
+    /// or finished alike; one more raises `limit_exceeded`. A resumed
+    /// keyed worker counts once.
+    pub max_run_workers: Option<usize>,
 }
 
 impl Default for Limits {
@@ -69,6 +74,7 @@ impl Default for Limits {
             time_limit: None,
             max_tasks: None,
             max_memory: None,
+            max_run_workers: None,
         }
     }
 }

@@ -316,6 +316,7 @@ impl Engine {
             options.stdout = out;
         }
         let rt = Runtime::new(options);
+        setup.agents.max_run_workers = setup.limits.max_run_workers;
         weft_agents::configure(rt.program(), setup.agents);
         let state = rt.program().ext::<AgentState>();
         for (name, p) in self.inner.providers.drain(..) {

@@ -10,7 +10,8 @@ use weft_vm::policy::{CapabilityPolicy, SideEffectLevel, parse_policy_request};
 use crate::error::{Error, Result};
 
 /// A capability a script's builtins check before acting: `fs.read`,
-/// `fs.write`, `process.exec`, `network`, `llm.call`, `workers.spawn`.
+/// `fs.write`, `process.exec`, `network`, `llm.call`, `workers.spawn`,
+/// `mcp`, and `env` (reading process environment variables).
 ///
 /// ```
 /// use weft::Capability;
@@ -18,7 +19,7 @@ use crate::error::{Error, Result};
 /// assert_eq!(Capability::FsWrite.name(), "fs.write");
 /// let err = Capability::parse("fs.wirte").unwrap_err();
 /// assert!(err.contains("did you mean 'fs.write'?"));
-/// assert_eq!(Capability::ALL.len(), 7);
+/// assert_eq!(Capability::ALL.len(), 8);
 /// ```
 pub use weft_vm::context::Capability;
 
@@ -106,6 +107,9 @@ impl Policy {
     /// Whether `cap` is allowed (by the capability list and the side
     /// effect level; workspace roots are checked per path at use).
     pub fn allows(&self, cap: Capability) -> bool {
+        if cap == Capability::Env {
+            return self.0.env.as_ref().is_none_or(|names| !names.is_empty());
+        }
         let (name, op) = match cap.name().split_once('.') {
             Some((name, op)) => (name, op),
             None if cap == Capability::Mcp => ("mcp", "*"),

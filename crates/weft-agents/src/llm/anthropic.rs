@@ -47,6 +47,7 @@ impl Provider for Anthropic {
                 url: join_url(&self.base_url, "/v1/messages"),
                 headers,
                 timeout: request.timeout,
+                max_body: request.max_response_bytes,
                 secret: self.api_key.as_deref(),
             };
             let json = post.send(&request_body(request)).await?;

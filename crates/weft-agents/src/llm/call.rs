@@ -214,6 +214,7 @@ pub async fn complete(
         timeout,
         base_url: opts.base_url.clone(),
         api_key_env: opts.api_key_env.clone(),
+        max_response_bytes: vm.program.limits.max_string_len,
     };
     let hold = crate::budget::charge::hold(vm, &mut request)?;
     let result = send(vm, &state, &resolved, opts, &request, timeout).await;
@@ -266,11 +267,31 @@ async fn send(
             }
         }
     })
-    .await;
+    .await
+    .and_then(|reply| within_reply_bound(name, reply, request.max_response_bytes));
     if let Some(rec) = state.llm.record.borrow_mut().as_mut() {
         rec.append(&fixture::record_line(name, request, &result));
     }
     result.map_err(rt_error)
+}
+
+/// A reply whose text is longer than `max` bytes is `limit_exceeded` (HTTP
+/// providers stop reading earlier; this bounds host providers too).
+fn within_reply_bound(
+    name: &str,
+    reply: ChatResponse,
+    max: Option<usize>,
+) -> Result<ChatResponse, ProviderError> {
+    match max {
+        Some(max) if reply.text.len() > max => Err(ProviderError::new(
+            "limit_exceeded",
+            format!(
+                "{name}: the reply is {} bytes, longer than {max} (max_string_len)",
+                reply.text.len()
+            ),
+        )),
+        _ => Ok(reply),
+    }
 }
 
 /// Answers from the mock state (script-queued responses or the fixture),

@@ -22,6 +22,8 @@ pub struct Post<'a> {
     pub timeout: Duration,
     /// The API key, if any: never appears in a message.
     pub secret: Option<&'a str>,
+    /// Most body bytes to read; more is `limit_exceeded` (not retried).
+    pub max_body: Option<usize>,
 }
 
 impl Post<'_> {
@@ -44,7 +46,7 @@ impl Post<'_> {
         let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
         let status = resp.status();
         let retry_after = retry_after(resp.headers());
-        let text = resp.text().await.map_err(|e| self.transport_error(&e))?;
+        let text = self.read_body(resp).await?;
         if !status.is_success() {
             let code = status.as_u16();
             let mut err = ProviderError::new(
@@ -62,6 +64,28 @@ impl Post<'_> {
                 format!("{}: malformed response body: {e}", self.provider),
             )
         })
+    }
+
+    /// The body as text, read chunk by chunk so a reply longer than
+    /// `max_body` is refused before it is all in memory.
+    async fn read_body(&self, mut resp: reqwest::Response) -> Result<String, ProviderError> {
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(&e))? {
+            if let Some(max) = self.max_body {
+                if body.len() + chunk.len() > max {
+                    return Err(ProviderError::new(
+                        "limit_exceeded",
+                        format!(
+                            "{}: the reply is longer than {max} bytes (max_string_len); \
+                             stopped reading",
+                            self.provider
+                        ),
+                    ));
+                }
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> ProviderError {

@@ -78,6 +78,11 @@ pub struct MockAnswer {
 
 impl MockState {
     /// Adds a scripted response.
+    /// How many responses are waiting (queued and pattern-matched).
+    pub fn pending(&self) -> usize {
+        self.queue.len() + self.matched.len()
+    }
+
     pub fn push(&mut self, r: MockResponse) {
         if r.pattern.is_some() {
             self.matched.push(r);

@@ -41,6 +41,7 @@ impl Provider for OpenAi {
                 url: join_url(&self.base_url, "/chat/completions"),
                 headers,
                 timeout: request.timeout,
+                max_body: request.max_response_bytes,
                 secret: self.api_key.as_deref(),
             };
             let json = post.send(&request_body(request)).await?;

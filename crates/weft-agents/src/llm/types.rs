@@ -126,6 +126,9 @@ pub struct ChatRequest {
     pub base_url: Option<String>,
     /// Environment variable holding the API key (never the key itself).
     pub api_key_env: Option<String>,
+    /// Most bytes of the reply body to read (the run's `max_string_len`):
+    /// HTTP providers stop reading past it and fail with `limit_exceeded`.
+    pub max_response_bytes: Option<usize>,
 }
 
 /// A provider's answer.

@@ -269,6 +269,9 @@ pub struct Registry {
     /// 0 = the default.
     pub max_concurrent: Cell<usize>,
     pub running: Cell<usize>,
+    /// Workers this run has created, and the most it may (`max_run_workers`).
+    pub created: Cell<usize>,
+    pub max_created: Cell<Option<usize>>,
     pub queue: RefCell<VecDeque<String>>,
     pub sinks: Sinks,
     pub store: RefCell<Option<Rc<Store>>>,

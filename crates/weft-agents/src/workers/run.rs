@@ -29,6 +29,26 @@ pub fn registry(program: &Program) -> Rc<AgentState> {
     state
 }
 
+/// Counts one more worker created by this run, or fails with
+/// `limit_exceeded` past `max_run_workers` (a spawn loop must not grow
+/// memory until the time limit; docs/security.md).
+fn count_created(reg: &Registry, who: &str) -> RtResult<()> {
+    let n = reg.created.get();
+    if let Some(max) = reg.max_created.get() {
+        if n >= max {
+            return Err(RtError::new(
+                "limit_exceeded",
+                format!(
+                    "{who}: this run already created {n} workers (max_run_workers {max}); \
+                     reuse persistent workers or raise the limit"
+                ),
+            ));
+        }
+    }
+    reg.created.set(n + 1);
+    Ok(())
+}
+
 /// Creates, registers and schedules a worker. `unlimited` workers start at
 /// once, outside the concurrency limit (foreground `sub_agent_run`).
 pub async fn spawn(
@@ -56,6 +76,7 @@ pub async fn spawn(
         })?;
     let state = registry(&vm.program);
     let reg = &state.workers;
+    count_created(reg, who)?;
     if let Some(store) = reg.store().filter(|_| opts.carry.persist) {
         store
             .ensure_writable()

@@ -48,6 +48,7 @@ pub struct RunConfig {
     pub max_string_len: usize,
     pub max_collection_len: usize,
     pub max_tasks: usize,
+    pub max_run_workers: usize,
     pub max_memory: Option<NonZeroUsize>,
     pub time_limit_ms: Option<NonZeroU64>,
     pub max_workers: Option<NonZeroU32>,
@@ -89,6 +90,7 @@ impl RunConfig {
             max_string_len: args.max_string_len,
             max_collection_len: args.max_collection_len,
             max_tasks: args.max_tasks,
+            max_run_workers: args.max_run_workers,
             max_memory: args.max_memory,
             time_limit_ms: args.time_limit_ms,
             max_workers: args.max_workers,
@@ -123,6 +125,7 @@ impl RunConfig {
             max_string_len: Some(self.max_string_len),
             max_collection_len: Some(self.max_collection_len),
             max_tasks: Some(self.max_tasks),
+            max_run_workers: Some(self.max_run_workers),
             max_memory: self.max_memory.map(NonZeroUsize::get),
             time_limit: self
                 .time_limit_ms
@@ -291,6 +294,10 @@ mod tests {
         assert_eq!(o.max_tasks, Some(crate::cli::DEFAULT_MAX_TASKS));
         let o = config(&["weft", "run", "--max-tasks", "3", "a.wf"], None).limits();
         assert_eq!(o.max_tasks, Some(3));
+        let o = config(&["weft", "run", "a.wf"], None).limits();
+        assert_eq!(o.max_run_workers, Some(crate::cli::DEFAULT_MAX_RUN_WORKERS));
+        let o = config(&["weft", "run", "--max-run-workers", "2", "a.wf"], None).limits();
+        assert_eq!(o.max_run_workers, Some(2));
     }
 
     #[test]

@@ -64,3 +64,26 @@ println(w)
          spawn_worker: policy exceeds the parent's ceiling: env [WEFT_ESC_SECRET]\n"
     );
 }
+
+#[test]
+fn deny_env_reads_no_variable_and_grants_none() {
+    let s = Scene::new();
+    let out = s.run(
+        r#"
+let e = try { env("WEFT_ESC_OK") } catch e { e }
+println(e.category, e.message)
+println(try { env_or("WEFT_ESC_OK", "d") } catch e { e.category })
+let w = try { spawn_worker({task: "x", policy: {env: ["WEFT_ESC_OK"]}}) } catch e { e.message }
+println(w)
+"#,
+        &["--deny", "env"],
+        &[("WEFT_ESC_OK", "fine")],
+    );
+    assert_eq!(
+        ok_stdout(&out),
+        "permission_denied env: reading environment variable WEFT_ESC_OK is denied: \
+         the policy allows no environment variables (policy.env)\n\
+         permission_denied\n\
+         spawn_worker: policy exceeds the parent's ceiling: env [WEFT_ESC_OK]\n"
+    );
+}

@@ -139,3 +139,38 @@ fn special_files_and_oversized_files_are_errors_not_hangs() {
     assert!(read_regular(&s.ws.join("big"), 10).is_err());
     assert_eq!(read_regular(&s.ws.join("big"), 100).unwrap().len(), 100);
 }
+
+#[test]
+fn a_child_root_is_opened_through_the_parent_handle() {
+    let s = setup();
+    // The parent has opened its root; the child's root `ws/sub` was checked
+    // (a real directory beneath the parent's root) before it is first used.
+    assert!(!escaped(s.at("sub/inner").exists()));
+    let child_roots = vec![s.ws.join("sub")];
+    let child = RootDirs::beneath(Some(&s.roots), &s.dirs);
+    let at = |rel: &str| locate(Some(&child_roots), &child, &s.ws.join(rel)).unwrap();
+    // Then `ws/sub` is swapped for a link to a directory outside.
+    std::fs::rename(s.ws.join("sub"), s.ws.join("sub_old")).unwrap();
+    symlink(&s.outside, s.ws.join("sub")).unwrap();
+    assert!(escaped(at("sub/secret").read(None)));
+    assert!(escaped(at("sub/planted").write(b"x", false)));
+    assert!(!s.outside.join("planted").exists());
+    // Opened by path from the process root, the same root would escape.
+    let ambient = RootDirs::default();
+    let read = locate(Some(&child_roots), &ambient, &s.ws.join("sub/secret"))
+        .unwrap()
+        .read(None);
+    assert!(matches!(read, Ok(ReadOutcome::Bytes(b)) if b == b"secret"));
+}
+
+#[test]
+fn a_child_root_beneath_the_parent_works_and_equal_roots_share_handles() {
+    let s = setup();
+    let child_roots = vec![s.ws.join("sub")];
+    let child = RootDirs::beneath(Some(&s.roots), &s.dirs);
+    let t = locate(Some(&child_roots), &child, &s.ws.join("sub/inner")).unwrap();
+    assert!(matches!(t.read(None), Ok(ReadOutcome::Bytes(b)) if b == b"inner"));
+    let same = RootDirs::beneath(Some(&s.roots), &s.dirs);
+    let t = locate(Some(&s.roots), &same, &s.ws.join("sub/inner")).unwrap();
+    assert!(matches!(t.read(None), Ok(ReadOutcome::Bytes(b)) if b == b"inner"));
+}
