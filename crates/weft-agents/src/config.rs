@@ -44,6 +44,9 @@ pub struct AgentConfig {
     pub prices: crate::budget::PriceTable,
     /// Bypass the result cache (`--no-cache`).
     pub no_cache: bool,
+    /// A terminal prompt may answer `request_approval` (`weft run`, the
+    /// REPL) when stdin and stderr are terminals.
+    pub interactive_approvals: bool,
 }
 
 /// Applies `config` to the run of `program`.
@@ -73,6 +76,10 @@ pub fn configure(program: &Program, config: AgentConfig) {
     }
     *state.budget.prices.borrow_mut() = config.prices;
     state.cache.disabled.set(config.no_cache);
+    state
+        .approvals
+        .interactive
+        .set(config.interactive_approvals);
     workers.fresh.set(config.fresh);
     workers.sinks.stderr.set(config.events);
     if config.progress {

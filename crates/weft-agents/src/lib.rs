@@ -7,8 +7,10 @@
 //! in statics or thread-locals.
 
 pub mod agent_loop;
+pub mod approval;
 pub mod budget;
 pub mod cache;
+pub mod cluster;
 pub mod config;
 pub mod llm;
 pub mod llm_call;
@@ -31,6 +33,7 @@ pub fn builtins() -> Vec<BuiltinDef> {
     let mut all = Vec::new();
     all.extend(llm_call::defs());
     all.extend(budget::defs());
+    all.extend(approval::defs());
     all.extend(tools::defs());
     all.extend(agent_loop::defs());
     all.extend(transcript::defs());

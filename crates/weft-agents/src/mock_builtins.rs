@@ -9,7 +9,7 @@ use weft_vm::value::{dict_from, dict_get, to_json, DictMap, Value};
 use weft_vm::vm::Vm;
 
 use crate::llm::mock::{MockCall, MockResponse};
-use crate::llm::ToolCall;
+use crate::llm::{ProviderError, ToolCall};
 use crate::state::AgentState;
 use crate::tools::keys::{check_keys, opt_bool, opt_str, opt_type, opt_uint};
 use crate::transcript::convert::message_to_value;
@@ -26,11 +26,11 @@ pub const MOCK_KEYS: &[&str] = &[
     "delay_ms",
 ];
 const CALL_KEYS: &[&str] = &["id", "name", "arguments"];
-const ERROR_KEYS: &[&str] = &["category", "message"];
+const ERROR_KEYS: &[&str] = &["category", "message", "status"];
 
 pub(crate) fn defs() -> Vec<BuiltinDef> {
     vec![
-        sync("llm_mock", &["response"], 1, 1, "agents", "Queues a mock response `{text?, tool_calls?, match?, consume?, input_tokens?, output_tokens?, error?: {category, message}, delay_ms?}`.", llm_mock),
+        sync("llm_mock", &["response"], 1, 1, "agents", "Queues a mock response `{text?, tool_calls?, match?, consume?, input_tokens?, output_tokens?, error?: {category, message, status?}, delay_ms?}`; an error is retried like a provider's of the same category.", llm_mock),
         sync("llm_mock_calls", &[], 0, 0, "agents", "Every call the mock answered, as `{provider, model, system, messages, tools}`.", llm_mock_calls),
         sync("llm_mock_clear", &[], 0, 0, "agents", "Empties the mock's queue and call log.", llm_mock_clear),
     ]
@@ -87,7 +87,15 @@ pub fn parse_mock_response(d: &DictMap) -> RtResult<MockResponse> {
                 ))
             })?;
             let message = opt_str(e, WHO, "message")?.unwrap_or_else(|| "mock error".to_string());
-            Some((category, message))
+            let status = match opt_uint(e, WHO, "status", 100)? {
+                Some(s) if s > 599 => {
+                    return Err(value_error(format!(
+                        "{WHO}: 'status' must be an HTTP status (100 to 599), got {s}"
+                    )))
+                }
+                s => s.map(|s| s as u16),
+            };
+            Some(ProviderError::scripted(category, message, status))
         }
         Some(other) => return Err(opt_type(WHO, "error", "a dict {category, message}", other)),
     };

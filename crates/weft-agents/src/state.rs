@@ -24,4 +24,6 @@ pub struct AgentState {
     pub budget: crate::budget::BudgetState,
     /// Result-cache settings (`--no-cache`).
     pub cache: crate::cache::CacheState,
+    /// Approval gates: the host's callback, whether a terminal may answer.
+    pub approvals: crate::approval::ApprovalState,
 }

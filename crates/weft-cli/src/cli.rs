@@ -41,6 +41,10 @@ pub enum Command {
     Workers(WorkersArgs),
     /// Show the workflow run records of a state directory
     Runs(RunsArgs),
+    /// List the approval requests of a state directory
+    Approvals(ApprovalsArgs),
+    /// Answer a pending approval request (approve, or reject with --reject)
+    Approve(ApproveArgs),
     /// Start an interactive session (read-eval-print loop)
     Repl,
     /// Serve a read-only web dashboard of the runs and workers of a state
@@ -200,6 +204,53 @@ pub struct RunArgs {
     /// Bypass the result cache (`cache:` options neither read nor write it)
     #[arg(long)]
     pub no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApprovalsArgs {
+    /// State directory (WEFT_STATE_DIR, if set, takes precedence; default
+    /// `.weft/`)
+    #[arg(long, value_name = "DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: ApprovalsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// One line per request: id, status, requested, worker, question
+    List {
+        /// A JSON array of the request records instead
+        #[arg(long)]
+        json: bool,
+        /// Only pending requests
+        #[arg(long)]
+        pending: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The request's id (`a_...`, from `weft approvals list`)
+    pub id: String,
+
+    /// Reject instead of approving
+    #[arg(long, conflicts_with = "choice")]
+    pub reject: bool,
+
+    /// The choice to approve with (one of the request's choices)
+    #[arg(long, value_name = "C")]
+    pub choice: Option<String>,
+
+    /// A comment for the requester
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
+
+    /// State directory (WEFT_STATE_DIR, if set, takes precedence; default
+    /// `.weft/`)
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,8 @@ fn main() -> ExitCode {
         Command::Disasm(args) => commands::disasm::execute(args),
         Command::Workers(args) => commands::workers::execute(args),
         Command::Runs(args) => commands::runs::execute(args),
+        Command::Approvals(args) => commands::approvals::list(args),
+        Command::Approve(args) => commands::approvals::approve(args),
         Command::Repl => repl::execute(),
         Command::Mcp(args) => match args.command {
             cli::McpCommand::Serve(args) => commands::mcp_serve::execute(args),

@@ -36,6 +36,7 @@ pub(crate) struct Setup {
     pub output: Option<Box<dyn Write>>,
     pub argv: Vec<String>,
     pub keep_top_level: bool,
+    pub approval_handler: Option<weft_agents::approval::ApprovalHandler>,
 }
 
 impl Default for Setup {
@@ -50,6 +51,7 @@ impl Default for Setup {
             output: None,
             argv: Vec::new(),
             keep_top_level: true,
+            approval_handler: None,
         }
     }
 }
@@ -319,6 +321,7 @@ impl Engine {
         setup.agents.max_run_workers = setup.limits.max_run_workers;
         weft_agents::configure(rt.program(), setup.agents);
         let state = rt.program().ext::<AgentState>();
+        *state.approvals.handler.borrow_mut() = setup.approval_handler;
         for (name, p) in self.inner.providers.drain(..) {
             state.providers.borrow_mut().insert(name, p);
         }

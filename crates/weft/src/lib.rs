@@ -36,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+mod approval;
 mod budget;
 mod builder;
 mod engine;
@@ -51,6 +52,7 @@ mod value;
 
 use std::future::Future;
 
+pub use approval::{Approval, ApprovalRequest};
 pub use budget::Budget;
 pub use builder::{EngineBuilder, Limits, OutputBuffer};
 pub use engine::{Engine, InterruptHandle, IntoArgs};

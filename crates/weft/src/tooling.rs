@@ -302,3 +302,35 @@ pub fn source_diagram(path: &Path, name: Option<&str>, format: &str) -> Result<S
     let diagram = diagram_of_source(&file, name).map_err(|d| Error::from_diagnostics(vec![d]))?;
     Ok(render(&diagram, None, format))
 }
+
+/// The approval requests of `state_dir` (`<state_dir>/approvals/*.json`),
+/// oldest first; an unreadable record is an `Err` naming the file.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// assert!(weft::tooling::approvals(dir.path()).is_empty());
+/// ```
+pub fn approvals(state_dir: &Path) -> Vec<Result<serde_json::Value>> {
+    let (rows, errors) = weft_agents::approval::record::list(state_dir);
+    errors
+        .into_iter()
+        .map(|e| Err(Error::value(e)))
+        .chain(rows.into_iter().map(Ok))
+        .collect()
+}
+
+/// Answers the pending approval request `id` of `state_dir` (`weft
+/// approve`), atomically through the store; returns the updated record. A
+/// missing or already answered request, or a choice that is not one of
+/// the request's, is a `value_error`.
+pub fn answer_approval(
+    state_dir: &Path,
+    id: &str,
+    answer: crate::Approval,
+) -> Result<serde_json::Value> {
+    crate::block_on(async {
+        weft_agents::approval::record::answer(state_dir, id, &answer)
+            .await
+            .map_err(Error::value)
+    })
+}

@@ -234,13 +234,15 @@ async fn send(
     timeout: Duration,
 ) -> RtResult<ChatResponse> {
     let fixture = state.llm.mock.borrow().fixture;
-    if fixture || matches!(resolved.kind, ProviderKind::Mock) {
-        return mock_call(state, resolved, request, timeout).await;
-    }
+    let mocked = fixture || matches!(resolved.kind, ProviderKind::Mock);
     // The endpoint rules (network for a script-chosen base_url, keys only
     // from readable variables) apply before anything else is decided.
-    let provider = build_provider(vm, state, resolved, opts)?;
-    if llm_disabled() {
+    let provider = if mocked {
+        None
+    } else {
+        Some(build_provider(vm, state, resolved, opts)?)
+    };
+    if !mocked && llm_disabled() {
         return Err(RtError::new(
             "provider_error",
             format!(
@@ -254,9 +256,29 @@ async fn send(
         backoff_ms: opts.llm_backoff_ms,
     };
     let name = resolved.name.as_str();
-    let result = with_retries(policy, || {
+    // Scripted failures (mock, fixture) are retried like real ones, so
+    // retry paths can be tested offline (agents.md §3).
+    let worker = state.workers.current(&vm.ctx);
+    let on_retry = |e: &ProviderError, retry: u32, delay: Duration| {
+        if let Some(w) = &worker {
+            crate::workers::events::emit(
+                &state.workers,
+                w,
+                "llm_retry",
+                serde_json::json!({
+                    "provider": name, "model": resolved.model, "retry": retry,
+                    "of": policy.retries, "category": e.category, "message": e.message,
+                    "status": e.status, "delay_ms": delay.as_millis() as u64,
+                }),
+            );
+        }
+    };
+    let result = with_retries(policy, on_retry, || {
         let provider = provider.clone();
         async move {
+            let Some(provider) = provider else {
+                return mock_call(state, resolved, request, timeout).await;
+            };
             match tokio::time::timeout(timeout, provider.chat(request)).await {
                 Ok(r) => r,
                 Err(_) => Err(ProviderError::new(
@@ -267,8 +289,12 @@ async fn send(
             }
         }
     })
-    .await
-    .and_then(|reply| within_reply_bound(name, reply, request.max_response_bytes));
+    .await;
+    if mocked {
+        return result.map_err(rt_error);
+    }
+    let result =
+        result.and_then(|reply| within_reply_bound(name, reply, request.max_response_bytes));
     if let Some(rec) = state.llm.record.borrow_mut().as_mut() {
         rec.append(&fixture::record_line(name, request, &result));
     }
@@ -295,13 +321,14 @@ fn within_reply_bound(
 }
 
 /// Answers from the mock state (script-queued responses or the fixture),
-/// waiting `delay_ms` first (bounded by the timeout).
+/// waiting `delay_ms` first (bounded by the timeout, which fails the
+/// attempt as a provider's timeout would).
 async fn mock_call(
     state: &AgentState,
     resolved: &Resolved,
     request: &ChatRequest,
     timeout: Duration,
-) -> RtResult<ChatResponse> {
+) -> Result<ChatResponse, ProviderError> {
     let answer = {
         let mut mock = state.llm.mock.borrow_mut();
         if resolved.fallback && !mock.scripted && !state.llm.notice_shown.replace(true) {
@@ -313,18 +340,19 @@ async fn mock_call(
         let delay = Duration::from_millis(answer.delay_ms);
         if delay > timeout {
             tokio::time::sleep(timeout).await;
-            return Err(RtError::new(
+            return Err(ProviderError::new(
                 "timeout",
                 format!(
                     "{}: request timed out after {} ms",
                     resolved.name,
                     timeout.as_millis()
                 ),
-            ));
+            )
+            .transient());
         }
         tokio::time::sleep(delay).await;
     }
-    let mut reply = answer.result.map_err(rt_error)?;
+    let mut reply = answer.result?;
     // Like a real model, the mock never reports more output than allowed.
     if let Some(max) = request.max_tokens {
         if reply.output_tokens > u64::from(max) {

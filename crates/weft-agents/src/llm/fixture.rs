@@ -10,12 +10,13 @@
 //! ```
 //!
 //! `R` is `{text?, tool_calls?: [{id?, name, arguments?}], input_tokens?,
-//! output_tokens?, error?: {category, message?}, delay_ms?, model?,
+//! output_tokens?, error?: {category, message?, status?}, delay_ms?, model?,
 //! provider?, stop_reason?}`. A recorded line (the third form, what
 //! `--llm-record` writes) answers the first call whose `system` and
 //! `messages` equal the recorded ones; a call with no equal recording gets
 //! the oldest unused line, as in FIFO order. Failed exchanges are recorded
-//! with `response: {error: {category, message}}` and replay as that error.
+//! with `response: {error: {category, message, status?}}` and replay as
+//! that error, retried like the original (`ProviderError::scripted`).
 //! Records hold no API keys: requests are written from the provider-neutral
 //! request (keys travel only in HTTP headers).
 
@@ -167,7 +168,16 @@ fn parse_response(v: &Value) -> Result<MockResponse, String> {
                 .get("message")
                 .and_then(Value::as_str)
                 .unwrap_or("mock error");
-            Some((category.to_string(), message.to_string()))
+            let status = match e.get("status") {
+                None | Some(Value::Null) => None,
+                Some(s) => Some(
+                    s.as_u64()
+                        .and_then(|s| u16::try_from(s).ok())
+                        .filter(|s| (100..=599).contains(s))
+                        .ok_or("'error.status' must be an HTTP status (100 to 599)")?,
+                ),
+            };
+            Some(ProviderError::scripted(category, message, status))
         }
     };
     Ok(MockResponse {
@@ -208,7 +218,12 @@ pub fn record_line(
             "input_tokens": r.input_tokens,
             "output_tokens": r.output_tokens,
         }),
-        Err(e) => json!({"error": {"category": e.category, "message": e.message}}),
+        Err(e) => match e.status {
+            Some(status) => {
+                json!({"error": {"category": e.category, "message": e.message, "status": status}})
+            }
+            None => json!({"error": {"category": e.category, "message": e.message}}),
+        },
     };
     json!({"request": request, "response": response}).to_string()
 }

@@ -32,8 +32,8 @@ pub struct MockResponse {
     pub consume: bool,
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
-    /// `(category, message)`: fail the call as that category.
-    pub error: Option<(String, String)>,
+    /// Fail the call with this error (see [`ProviderError::scripted`]).
+    pub error: Option<ProviderError>,
     pub delay_ms: u64,
     /// Fixture-only: the recorded model, provider and stop reason.
     pub model: Option<String>,
@@ -151,8 +151,8 @@ impl MockState {
         req: &ChatRequest,
         r: MockResponse,
     ) -> Result<ChatResponse, ProviderError> {
-        if let Some((category, message)) = r.error {
-            return Err(ProviderError::new(category, message));
+        if let Some(e) = r.error {
+            return Err(e);
         }
         let tool_calls: Vec<ToolCall> = r
             .tool_calls
@@ -398,13 +398,14 @@ mod tests {
     fn errors_and_delay() {
         let mut st = MockState::default();
         st.push(MockResponse {
-            error: Some(("timeout".into(), "slow".into())),
+            error: Some(ProviderError::scripted("timeout", "slow", None)),
             delay_ms: 5,
             ..Default::default()
         });
         let a = st.answer("mock", &req(vec![]));
         assert_eq!(a.delay_ms, 5);
-        assert_eq!(a.result.unwrap_err().category, "timeout");
+        let e = a.result.unwrap_err();
+        assert_eq!((e.category.as_str(), e.transient), ("timeout", true));
     }
 
     #[test]

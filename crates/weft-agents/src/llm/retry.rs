@@ -44,9 +44,11 @@ pub fn delay_for(err: &ProviderError, policy: RetryPolicy, attempt: u32) -> Dura
 }
 
 /// Runs `attempt` until it succeeds, fails non-transiently, or the retries
-/// are used up; returns the last outcome.
+/// are used up; returns the last outcome. `on_retry(error, retry_number,
+/// delay)` is told about each retry (numbered from 1) before its wait.
 pub async fn with_retries<T, F, Fut>(
     policy: RetryPolicy,
+    mut on_retry: impl FnMut(&ProviderError, u32, Duration),
     mut attempt: F,
 ) -> Result<T, ProviderError>
 where
@@ -58,7 +60,9 @@ where
         match attempt().await {
             Ok(v) => return Ok(v),
             Err(e) if e.transient && n < policy.retries => {
-                tokio::time::sleep(delay_for(&e, policy, n)).await;
+                let delay = delay_for(&e, policy, n);
+                on_retry(&e, n + 1, delay);
+                tokio::time::sleep(delay).await;
                 n += 1;
             }
             Err(mut e) => {
@@ -115,36 +119,50 @@ mod tests {
             backoff_ms: 1,
         };
         let calls = Cell::new(0);
-        let r: Result<(), _> = with_retries(policy, || {
-            calls.set(calls.get() + 1);
-            async { Err(ProviderError::new("provider_error", "boom").transient()) }
-        })
+        let r: Result<(), _> = with_retries(
+            policy,
+            |_, _, _| {},
+            || {
+                calls.set(calls.get() + 1);
+                async { Err(ProviderError::new("provider_error", "boom").transient()) }
+            },
+        )
         .await;
         assert_eq!(calls.get(), 3);
         assert_eq!(r.unwrap_err().message, "boom (after 3 attempts)");
 
         calls.set(0);
-        let r: Result<(), _> = with_retries(policy, || {
-            calls.set(calls.get() + 1);
-            async { Err(ProviderError::new("provider_error", "bad request")) }
-        })
+        let r: Result<(), _> = with_retries(
+            policy,
+            |_, _, _| {},
+            || {
+                calls.set(calls.get() + 1);
+                async { Err(ProviderError::new("provider_error", "bad request")) }
+            },
+        )
         .await;
         assert_eq!(calls.get(), 1);
         assert_eq!(r.unwrap_err().message, "bad request");
 
         calls.set(0);
-        let r = with_retries(policy, || {
-            calls.set(calls.get() + 1);
-            let n = calls.get();
-            async move {
-                if n < 2 {
-                    Err(ProviderError::new("timeout", "slow").transient())
-                } else {
-                    Ok(n)
+        let retried = Cell::new(0);
+        let r = with_retries(
+            policy,
+            |_, n, _| retried.set(n),
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move {
+                    if n < 2 {
+                        Err(ProviderError::new("timeout", "slow").transient())
+                    } else {
+                        Ok(n)
+                    }
                 }
-            }
-        })
+            },
+        )
         .await;
         assert_eq!(r.unwrap(), 2);
+        assert_eq!(retried.get(), 1);
     }
 }

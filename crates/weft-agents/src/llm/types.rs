@@ -175,4 +175,39 @@ impl ProviderError {
         self.transient = true;
         self
     }
+
+    /// A scripted failure (a mock response's or a fixture line's `error`),
+    /// retried exactly like a provider's failure of the same category:
+    /// `timeout` always; `provider_error` without an HTTP `status` (a
+    /// connection failure) or with 429 or 5xx; nothing else.
+    pub fn scripted(
+        category: impl Into<String>,
+        message: impl Into<String>,
+        status: Option<u16>,
+    ) -> ProviderError {
+        let mut e = ProviderError::new(category, message);
+        e.status = status;
+        e.transient = match e.category.as_str() {
+            "timeout" => true,
+            "provider_error" => status.is_none_or(|c| c == 429 || c >= 500),
+            _ => false,
+        };
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProviderError;
+
+    #[test]
+    fn scripted_errors_are_transient_like_provider_errors() {
+        let t = |c: &str, s: Option<u16>| ProviderError::scripted(c, "m", s).transient;
+        assert!(t("timeout", None));
+        assert!(t("provider_error", None));
+        assert!(t("provider_error", Some(429)));
+        assert!(t("provider_error", Some(503)));
+        assert!(!t("provider_error", Some(400)));
+        assert!(!t("content_filter", None));
+    }
 }

@@ -3,6 +3,8 @@
 //! snapshots (`<state>/workers/<id>.json`, workers.md §6), run records
 //! (`<state>/runs/<id>.json`, workflows.md §4) and events
 //! (`<state>/events.jsonl`, workers.md §7). Nothing else writes there.
+//! Cluster mode's records (issue 14) live in JetStream KV buckets, written
+//! by compare-and-set through [`cluster_kv`] (docs/cluster.md).
 //!
 //! # API
 //!
@@ -65,6 +67,7 @@
 //! and await only what must be durable before it is reported.
 
 mod atomic;
+pub mod cluster_kv;
 mod commit;
 mod fields;
 mod keys;

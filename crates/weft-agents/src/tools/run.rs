@@ -91,13 +91,14 @@ pub fn authorize<'r>(
     }
     check_active(vm, name, None).map_err(denied)?;
     let Some(tool) = registry.get(name) else {
-        let msg = if registry.tools.is_empty() {
+        // Only the tools the model is offered: naming one the policies
+        // hide would leak it.
+        let allowed = allowed_tools(vm, registry, policies);
+        let offered = allowed.names();
+        let msg = if offered.is_empty() {
             format!("unknown tool '{name}' (no tools are available)")
         } else {
-            format!(
-                "unknown tool '{name}' (available: {})",
-                registry.names().join(", ")
-            )
+            format!("unknown tool '{name}' (available: {})", offered.join(", "))
         };
         return Err(ToolError::new("unknown_tool", msg));
     };

@@ -483,10 +483,7 @@ pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
         Status::Interrupted => "worker_interrupted",
         _ => "worker_failed",
     };
-    let data = match to_json(&w.error.borrow()) {
-        Ok(serde_json::Value::Null) | Err(_) => json!({}),
-        Ok(e) => json!({"error": e}),
-    };
+    let data = terminal_data(w);
     emit(reg, w, kind, data);
     if o.status != Status::Awaiting {
         crate::mcp::close_owned_by(program, &w.id);
@@ -497,6 +494,27 @@ pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
     }
     w.done.notify_waiters();
     start_queued(program, reg);
+}
+
+/// The payload of a terminal event: the cycle's usage and attempt, the
+/// envelope's `ok`/`summary`/`iterations`/`tool_calls` count/`denied`
+/// when the worker produced one, and `error` when there is one.
+fn terminal_data(w: &Worker) -> serde_json::Value {
+    let mut data = json!({"usage": w.usage.get().to_json(), "attempt": w.attempt.get()});
+    if let Ok(serde_json::Value::Object(env)) = to_json(&w.result.borrow()) {
+        for key in ["ok", "summary", "iterations", "denied"] {
+            if let Some(v) = env.get(key) {
+                data[key] = v.clone();
+            }
+        }
+        if let Some(calls) = env.get("tool_calls").and_then(|c| c.as_array()) {
+            data["tool_calls"] = calls.len().into();
+        }
+    }
+    if let Ok(e @ serde_json::Value::Object(_)) = to_json(&w.error.borrow()) {
+        data["error"] = e;
+    }
+    data
 }
 
 /// Cancels `w` (queued or running) and its children; finished workers are
@@ -780,6 +798,13 @@ impl AgentHooks for WorkerHooks {
         transcript: &'a Transcript,
     ) -> weft_vm::builtins::LocalBoxFuture<'a, ()> {
         Box::pin(async move {
+            let state = registry(&self.program);
+            emit(
+                &state.workers,
+                &self.worker,
+                "tool_started",
+                json!({"id": call.id, "name": call.name, "iteration": progress.iterations}),
+            );
             // Durable before the handler runs: the turn that asked for the
             // call (so a crash does not repeat that model call) and, for a
             // non-idempotent tool, the "started" record (so it is reported
@@ -805,11 +830,20 @@ impl AgentHooks for WorkerHooks {
         transcript: &'a Transcript,
     ) -> weft_vm::builtins::LocalBoxFuture<'a, ()> {
         Box::pin(async move {
+            let state = registry(&self.program);
+            if let Some(rec) = progress.tool_calls.last() {
+                let mut data = json!({"id": rec.id, "name": rec.name, "ok": true,
+                    "duration_ms": rec.duration_ms, "iteration": rec.iteration});
+                if let crate::tools::ToolOutcome::Err(e) = &rec.outcome {
+                    data["ok"] = false.into();
+                    data["error"] = json!({"category": e.category, "message": e.message});
+                }
+                emit(&state.workers, &self.worker, "tool_finished", data);
+            }
             // A finished call's result is durable before anything else
             // happens, so it is never run again.
             *self.worker.checkpoint.borrow_mut() =
                 super::durable::checkpoint_json(progress, transcript);
-            let state = registry(&self.program);
             super::events::snapshot_now(&state.workers, &self.worker).await;
         })
     }
@@ -857,11 +891,17 @@ fn ensure_shutdown_hook(program: &Rc<Program>, reg: &Registry) {
             let state = registry(&program);
             let reg = &state.workers;
             reg.shutting_down.set(true);
+            // Nothing starts any more: emptying the queue first keeps each
+            // cancel O(1) (finalize removes a worker from the queue), so
+            // ending with many queued workers is linear.
+            reg.queue.borrow_mut().clear();
             let all: Vec<Rc<Worker>> = reg.workers.borrow().values().cloned().collect();
             for w in all.iter().filter(|w| w.parent_id.is_none()) {
                 cancel_tree(&program, reg, w);
             }
-            for w in &all {
+            // Orphans (a parent not in this registry); a tree already
+            // walked above is not walked again.
+            for w in all.iter().filter(|w| w.status().active()) {
                 cancel_tree(&program, reg, w);
             }
             if reg.sinks.progress.get() {

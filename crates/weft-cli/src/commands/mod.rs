@@ -1,6 +1,7 @@
 //! The `weft` commands and what they share: exit statuses, usage errors and
 //! the check that an input file can be read.
 
+pub mod approvals;
 pub mod check;
 pub mod disasm;
 pub mod mcp_serve;

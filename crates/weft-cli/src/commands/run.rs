@@ -149,7 +149,8 @@ impl RunConfig {
             .fresh(self.fresh)
             .stderr_events(self.events)
             .progress(self.progress)
-            .cache(!self.no_cache);
+            .cache(!self.no_cache)
+            .interactive_approvals(true);
         if let Some(n) = self.max_workers {
             builder = builder.max_workers(n.get() as usize);
         }

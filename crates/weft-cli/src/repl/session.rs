@@ -59,6 +59,7 @@ impl Session {
 fn new_engine() -> Result<Engine, String> {
     Engine::builder()
         .output(io::stdout())
+        .interactive_approvals(true)
         .build()
         .map_err(|e| e.to_string())
 }

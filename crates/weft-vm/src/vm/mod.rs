@@ -288,6 +288,12 @@ impl Vm {
         }
     }
 
+    /// The source file of the innermost script frame (the caller of a
+    /// builtin), if any.
+    pub fn current_file(&self) -> Option<std::sync::Arc<weft_syntax::diagnostic::SourceFile>> {
+        self.frames.last().map(|f| f.closure.proto.file.clone())
+    }
+
     pub fn new(program: Rc<Program>) -> Vm {
         // A task started after a budget ran out raises at its first check.
         let tick = if program.budget.exhausted().is_some() {

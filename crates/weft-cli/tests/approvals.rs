@@ -1,0 +1,136 @@
+//! Approval gates across processes (issue 17 §1): a program parks on
+//! `request_approval` (no terminal, no host callback), exits with
+//! `awaiting_approval`; `weft approvals list --json` shows the request;
+//! `weft approve` answers it; running the program again continues after
+//! the gate without repeating the keyed worker before it (zero model
+//! calls) and without asking again.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const PROGRAM: &str = r#"
+llm_mock({text: "drafted"})
+let h = spawn_worker({task: "Draft the release notes", key: "draft", wait: true})
+println("draft", h.status, h.result.summary)
+let a = request_approval("publish the release?", {data: {version: "1.2"}})
+println("answer", a.approved, a.comment, a.by)
+let env = request_approval("where to?", {choices: ["staging", "prod"]})
+println("env", env.choice)
+println("model calls", len(llm_mock_calls()))
+"#;
+
+fn weft(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(args)
+        .current_dir(dir)
+        .env("WEFT_LLM_DISABLED", "1")
+        .env("WEFT_STATE_DIR", dir.join("state"))
+        .env("USER", "tester")
+        .env_remove("WEFT_PERSIST")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn pending(dir: &Path) -> Vec<serde_json::Value> {
+    let out = weft(dir, &["approvals", "list", "--json", "--pending"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
+}
+
+#[test]
+fn parked_request_is_approved_and_the_program_continues_after_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("release.wf"), PROGRAM).unwrap();
+
+    let first = weft(d, &["run", "release.wf"]);
+    assert_eq!(first.status.code(), Some(1));
+    assert_eq!(text(&first.stdout), "draft completed drafted\n");
+    let err = text(&first.stderr);
+    assert!(err.contains("error[awaiting_approval]"), "{err}");
+    assert!(err.contains("publish the release?"), "{err}");
+
+    let requests = pending(d);
+    assert_eq!(requests.len(), 1);
+    let req = &requests[0];
+    let id = req["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("a_"));
+    assert_eq!(req["question"], "publish the release?");
+    assert_eq!(req["data"]["version"], "1.2");
+    assert!(req["requested_at"].is_string());
+    assert!(req.get("worker_id").is_some());
+    assert!(err.contains(&format!("weft approve {id}")), "{err}");
+
+    // Not answered yet: running again parks at the same gate, same id.
+    let again = weft(d, &["run", "release.wf"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(pending(d).len(), 1);
+
+    let ok = weft(d, &["approve", &id, "--comment", "ship it"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert_eq!(text(&ok.stdout), format!("{id} approved\n"));
+    let twice = weft(d, &["approve", &id, "--reject"]);
+    assert_eq!(twice.status.code(), Some(1));
+    assert!(text(&twice.stderr).contains("already approved"));
+
+    // Past the first gate, parked at the second (choices).
+    let second = weft(d, &["run", "release.wf"]);
+    assert_eq!(second.status.code(), Some(1));
+    assert_eq!(
+        text(&second.stdout),
+        "draft completed drafted\nanswer true ship it cli:tester\n"
+    );
+    let env = pending(d)[0]["id"].as_str().unwrap().to_string();
+    let bad = weft(d, &["approve", &env, "--choice", "qa"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("choice 'qa' is not one of staging, prod"));
+    let no_choice = weft(d, &["approve", &env]);
+    assert_eq!(no_choice.status.code(), Some(1));
+    assert!(text(&no_choice.stderr).contains("approving needs a choice"));
+    assert_eq!(
+        weft(d, &["approve", &env, "--choice", "prod"])
+            .status
+            .code(),
+        Some(0)
+    );
+
+    // The keyed worker is not run again: no model call in the last run.
+    let last = weft(d, &["run", "release.wf"]);
+    assert_eq!(last.status.code(), Some(0), "{}", text(&last.stderr));
+    assert_eq!(
+        text(&last.stdout),
+        "draft completed drafted\nanswer true ship it cli:tester\nenv prod\nmodel calls 0\n"
+    );
+    assert!(pending(d).is_empty());
+
+    let events = std::fs::read_to_string(d.join("state/events.jsonl")).unwrap();
+    assert!(events.contains("\"approval_requested\""));
+    assert!(events.contains("\"approval_resolved\""));
+}
+
+#[test]
+fn rejection_is_an_answer_and_unknown_ids_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("gate.wf"),
+        "let a = request_approval(\"drop the table?\")\nprintln(a.approved, a.comment)\n",
+    )
+    .unwrap();
+    assert_eq!(weft(d, &["run", "gate.wf"]).status.code(), Some(1));
+    let id = pending(d)[0]["id"].as_str().unwrap().to_string();
+    let out = weft(d, &["approve", &id, "--reject", "--comment", "no"]);
+    assert_eq!(text(&out.stdout), format!("{id} rejected\n"));
+    let run = weft(d, &["run", "gate.wf"]);
+    assert_eq!(text(&run.stdout), "false no\n");
+    let list = weft(d, &["approvals", "list"]);
+    assert!(text(&list.stdout).contains(&format!("{id}  rejected")));
+    let missing = weft(d, &["approve", "a_0000000000000000"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("no approval request a_0000000000000000"));
+}
