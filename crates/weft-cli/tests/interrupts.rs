@@ -2,6 +2,9 @@
 //! at its awaits, save keyed workers and runs as `interrupted` (a re-run
 //! resumes them), flush the script's output and exit 130 / 143.
 
+mod support;
+use support::weft;
+
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -19,16 +22,6 @@ let g = workflow_graph({name: "wf", entry: "a",
 let r = workflow_execute("t", g, {key: "r1"})
 println(" after", r.status, r.outputs.a, wait_worker(h).status, len(llm_mock_calls()))
 "#;
-
-fn weft(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_weft"));
-    c.args(args)
-        .current_dir(dir)
-        .env("WEFT_LLM_DISABLED", "1")
-        .env("WEFT_STATE_DIR", dir.join("state"))
-        .env_remove("WEFT_PERSIST");
-    c
-}
 
 /// The `status` of every JSON file under `state/SUB`.
 fn statuses(dir: &Path, sub: &str) -> Vec<String> {
