@@ -3,6 +3,8 @@
 //! during its next model call. Re-running the program resumes the worker
 //! from its checkpoint with 120 tokens left, not a fresh 200.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,16 +27,10 @@ let h = spawn_worker({task: "Do the job", key: "budgeted", tools: tools, wait: t
 println(h.status, h.result.summary)
 "#;
 
+/// `weft run job.wf -- EXTRA` in `dir`.
 fn weft(dir: &Path, extra: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_weft"));
-    c.arg("run")
-        .arg("job.wf")
-        .arg("--")
-        .args(extra)
-        .current_dir(dir)
-        .env("WEFT_LLM_DISABLED", "1")
-        .env("WEFT_STATE_DIR", dir.join("state"))
-        .env_remove("WEFT_PERSIST");
+    let mut c = support::weft(dir, &["run", "job.wf", "--"]);
+    c.args(extra);
     c
 }
 

@@ -227,3 +227,21 @@ fn hello_example_prints_its_tour() {
          initials: AGL\n"
     );
 }
+
+/// `weft disasm` lists the code `weft run` executes: a top-level `var`
+/// that no function reads lives in a frame slot, not in a global.
+#[test]
+fn disasm_shows_top_level_vars_as_run_compiles_them() {
+    let dir = dir_with(&[(
+        "loop.wf",
+        "var s = 0\nvar i = 0\nwhile i < 10 {\n  s += i\n  i += 1\n}\nprintln(s)\n",
+    )]);
+    let out = weft(&dir, &["disasm", "loop.wf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listing = stdout(&out);
+    assert!(
+        !listing.contains("Global"),
+        "top-level vars compiled as globals:\n{listing}"
+    );
+    assert!(listing.contains("slots=2"), "{listing}");
+}

@@ -124,6 +124,15 @@ fn a_session() {
     repl.expect(PROMPT);
     repl.eval("x", "40");
 
+    // (5b) Ctrl-C cancels a pending await (issue 12.7): the result of the
+    // input is not printed and the prompt returns long before the sleep ends
+    let started = std::time::Instant::now();
+    repl.send("sleep(30000); \"too late\"");
+    repl.interrupt_until("interrupted");
+    repl.expect(PROMPT);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    repl.eval("x + 1", "41");
+
     // (6) :type
     repl.eval(":type [1]", "\"list\"");
 

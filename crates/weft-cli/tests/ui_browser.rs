@@ -29,6 +29,20 @@ impl Drop for Guard {
     }
 }
 
+/// The browser's profile directory. On drop — also when a step panics
+/// before the WebDriver session is closed — it kills every Chromium process
+/// started with this profile (chromedriver's children outlive it) and
+/// removes the directory.
+struct ProfileGuard(PathBuf);
+
+impl Drop for ProfileGuard {
+    fn drop(&mut self) {
+        let flag = format!("--user-data-dir={}", self.0.display());
+        let _ = Command::new("pkill").args(["-KILL", "-f", &flag]).status();
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -168,7 +182,7 @@ fn running_slow_stage(state: &Path) -> Option<String> {
     None
 }
 
-async fn browser() -> Option<(Guard, Client)> {
+async fn browser() -> Option<(ProfileGuard, Guard, Client)> {
     let (Some(chromium), Some(driver)) = (which("chromium"), which("chromedriver")) else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("chromium and chromedriver are missing: run `bash scripts/ui/setup.sh`");
@@ -190,7 +204,7 @@ async fn browser() -> Option<(Guard, Client)> {
         assert!(Instant::now() < until, "chromedriver did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let profile = tempfile::tempdir().unwrap().keep();
+    let profile = ProfileGuard(tempfile::tempdir().unwrap().keep());
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -200,7 +214,7 @@ async fn browser() -> Option<(Guard, Client)> {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--window-size=1280,1100",
-                format!("--user-data-dir={}", profile.display()),
+                format!("--user-data-dir={}", profile.0.display()),
             ],
         }),
     );
@@ -209,12 +223,14 @@ async fn browser() -> Option<(Guard, Client)> {
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("a WebDriver session");
-    Some((driver, client))
+    Some((profile, driver, client))
 }
 
 #[tokio::test]
 async fn the_dashboard_in_a_real_browser() {
-    let Some((_driver, c)) = browser().await else {
+    // Dropped last-in-first-out: the session closes (below, or not at all
+    // on a panic), then chromedriver and every Chromium of the profile go.
+    let Some((_profile, _driver, c)) = browser().await else {
         return;
     };
     let result = steps(&c).await;

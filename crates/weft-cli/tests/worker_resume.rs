@@ -4,6 +4,8 @@
 //! the worker from its last checkpoint: each side effect happened exactly
 //! once, and no model call of an already finished turn is made again.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,16 +26,10 @@ println("model calls", len(llm_mock_calls()))
 println(map(worker_events(h), { e -> e.kind }))
 "#;
 
+/// `weft run job.wf -- EXTRA` in `dir`.
 fn weft(dir: &Path, extra: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_weft"));
-    c.arg("run")
-        .arg("job.wf")
-        .arg("--")
-        .args(extra)
-        .current_dir(dir)
-        .env("WEFT_LLM_DISABLED", "1")
-        .env("WEFT_STATE_DIR", dir.join("state"))
-        .env_remove("WEFT_PERSIST");
+    let mut c = support::weft(dir, &["run", "job.wf", "--"]);
+    c.args(extra);
     c
 }
 

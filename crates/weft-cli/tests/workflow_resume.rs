@@ -4,8 +4,11 @@
 //! node: the first stage's side effect happened exactly once and the run
 //! completes. `weft runs list` / `weft runs show` then read the record.
 
+mod support;
+use support::weft;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const PROGRAM: &str = r#"
@@ -26,16 +29,6 @@ println(run.status, run.outputs.finish)
 println(map(run.stages, { s -> "${s.node}:${s.status}" }))
 println("model calls", len(llm_mock_calls()))
 "#;
-
-fn weft(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_weft"));
-    c.args(args)
-        .current_dir(dir)
-        .env("WEFT_LLM_DISABLED", "1")
-        .env("WEFT_STATE_DIR", dir.join("state"))
-        .env_remove("WEFT_PERSIST");
-    c
-}
 
 /// The stored record, once its second stage is running.
 fn in_second_stage(dir: &Path) -> bool {

@@ -295,6 +295,41 @@ pub enum Op {
         exit: i32,
     },
 
+    /// The back-edge of a `while` loop whose condition is `local CMP int
+    /// literal` (`consts[k]` holds the int), rotated to the loop's bottom.
+    /// Always directly followed by the loop's `Jump` back to its condition.
+    /// Fast path (the local is an int and no budget check is due): counts
+    /// the back-edge like that `Jump`, then jumps back by `back` to the
+    /// body when the comparison holds, else skips the `Jump` (leaving the
+    /// loop). Otherwise it does nothing, so the `Jump` runs the loop's
+    /// own condition code (which raises any error at its exact span).
+    /// `[] -> []`
+    LoopIfLocalK {
+        cmp: Cmp,
+        slot: u8,
+        k: u16,
+        back: u16,
+    },
+    /// Like [`Op::LoopIfLocalK`] for a `local CMP local` condition (both
+    /// locals must be ints for the fast path). `[] -> []`
+    LoopIfLocals {
+        cmp: Cmp,
+        a: u8,
+        b: u8,
+        back: u16,
+    },
+    /// The back-edge of a `for` loop, rotated like [`Op::LoopIfLocalK`]
+    /// and directly followed by the loop's `Jump` back to its
+    /// [`Op::IterNext`]. Fast path (no budget check due): counts the
+    /// back-edge, then pushes the next item of the iteration in slots
+    /// `slot`, `slot + 1` and jumps back by `back` to the loop body, or
+    /// skips the `Jump` when the iteration is exhausted.
+    /// `[] -> [item] | []`
+    IterLoop {
+        slot: u16,
+        back: u16,
+    },
+
     /// Install an error handler at `offset`; with `finally` the handler
     /// receives the error in flight, else the caught value. `[] -> []`
     PushHandler {
@@ -365,6 +400,9 @@ impl Op {
             | Op::JumpIfNotLocals { off, .. } => Some(off),
             Op::IterNext { exit, .. } => Some(exit),
             Op::PushHandler { offset, .. } => Some(offset),
+            Op::LoopIfLocalK { back, .. }
+            | Op::LoopIfLocals { back, .. }
+            | Op::IterLoop { back, .. } => Some(-(back as i32)),
             _ => None,
         }
     }
@@ -395,9 +433,33 @@ impl Op {
             Op::JumpIfNotLocals { cmp, a, b, .. } => Op::JumpIfNotLocals { cmp, a, b, off: o },
             Op::IterNext { slot, .. } => Op::IterNext { slot, exit: o },
             Op::PushHandler { finally, .. } => Op::PushHandler { offset: o, finally },
+            // Back-edges only ever get shorter (`strip_nops`), so the new
+            // distance fits.
+            Op::LoopIfLocalK { cmp, slot, k, .. } => Op::LoopIfLocalK {
+                cmp,
+                slot,
+                k,
+                back: back_distance(o),
+            },
+            Op::LoopIfLocals { cmp, a, b, .. } => Op::LoopIfLocals {
+                cmp,
+                a,
+                b,
+                back: back_distance(o),
+            },
+            Op::IterLoop { slot, .. } => Op::IterLoop {
+                slot,
+                back: back_distance(o),
+            },
             other => other,
         }
     }
+}
+
+/// The `back` operand of a rotated back-edge for relative offset `o`
+/// (negative: the body starts before the instruction).
+fn back_distance(o: i32) -> u16 {
+    u16::try_from(-(o as i64)).expect("a back-edge's distance fits its operand")
 }
 
 /// Removes `Nop`s (unused placeholders) and re-targets jumps; a jump to a

@@ -15,6 +15,7 @@ pub mod confine;
 pub mod context;
 pub mod disasm;
 pub mod error;
+pub mod interrupt;
 pub mod memory;
 pub mod policy;
 pub mod runtime;

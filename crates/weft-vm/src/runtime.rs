@@ -265,7 +265,7 @@ impl Runtime {
     }
 
     /// A handle that stops the running evaluation when set (Ctrl-C).
-    pub fn interrupt_handle(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    pub fn interrupt_handle(&self) -> std::sync::Arc<crate::interrupt::Interrupt> {
         self.program.interrupt.clone()
     }
 
@@ -298,9 +298,7 @@ impl Runtime {
         self.modules.push(ModuleRecord {
             exports: Vec::new(),
         });
-        self.program
-            .interrupt
-            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.program.interrupt.clear();
         let mut vm = self.repl_vm.take().unwrap_or_else(|| self.new_vm());
         // The instruction budget is per input, like the deadline.
         self.program.budget.reset();

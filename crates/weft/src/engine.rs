@@ -352,8 +352,7 @@ impl Engine {
         }
         let rt = self.runtime();
         rt.restart_clock();
-        rt.interrupt_handle()
-            .store(false, std::sync::atomic::Ordering::Relaxed);
+        rt.interrupt_handle().clear();
         rt
     }
 
@@ -521,8 +520,11 @@ impl Engine {
         crate::block_on(self.call(name, args))
     }
 
-    /// A handle that interrupts the running evaluation from any thread (it
-    /// stops with a `cancelled` error at its next loop iteration or call).
+    /// A handle that interrupts the running evaluation from any thread: it
+    /// stops with `error[cancelled]: interrupted` at its next loop
+    /// iteration or call, and a pending await (a `sleep`, a model call, a
+    /// process) is dropped at once. Keyed workers still running then end
+    /// `interrupted` (resumable), not `cancelled`.
     pub fn interrupt_handle(&mut self) -> InterruptHandle {
         InterruptHandle(self.runtime().interrupt_handle())
     }
@@ -567,12 +569,18 @@ pub(crate) fn outcome_value(outcome: ReplOutcome) -> Result<Value> {
 /// Stops a running evaluation from another thread; see
 /// [`Engine::interrupt_handle`]. `Send + Sync + Clone`.
 #[derive(Clone, Debug)]
-pub struct InterruptHandle(std::sync::Arc<std::sync::atomic::AtomicBool>);
+pub struct InterruptHandle(std::sync::Arc<weft_vm::interrupt::Interrupt>);
 
 impl InterruptHandle {
-    /// Asks the running evaluation to stop.
+    /// Asks the running evaluation to stop (it stays stopped until the
+    /// next `run_file`/`eval`/`call` starts).
     pub fn interrupt(&self) {
-        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.0.request();
+    }
+
+    /// Whether an interrupt was requested since the current run started.
+    pub fn is_interrupted(&self) -> bool {
+        self.0.is_requested()
     }
 }
 

@@ -212,6 +212,37 @@ fn the_interrupt_handle_stops_a_runaway_script() {
     assert_eq!(err.category(), "cancelled");
 }
 
+/// Issue 12.7: `interrupt()` also cancels a pending await; the next
+/// evaluation starts afresh.
+#[test]
+fn the_interrupt_handle_cancels_a_pending_await() {
+    let mut engine = Engine::builder().build().unwrap();
+    let handle = engine.interrupt_handle();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        handle.interrupt();
+    });
+    let started = std::time::Instant::now();
+    let err = engine.eval_blocking("sleep(3000); 1").unwrap_err();
+    stopper.join().unwrap();
+    assert_eq!(err.category(), "cancelled");
+    assert_eq!(err.message(), "interrupted");
+    assert!(started.elapsed() < Duration::from_millis(2000));
+    // A script that catches it cannot go on: it stays interrupted.
+    let handle = engine.interrupt_handle();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        handle.interrupt();
+    });
+    let err = engine
+        .eval_blocking("try { sleep(3000) } catch e { nil }\nsleep(3000)\n1")
+        .unwrap_err();
+    stopper.join().unwrap();
+    assert_eq!(err.category(), "cancelled");
+    assert!(started.elapsed() < Duration::from_millis(4000));
+    assert_eq!(engine.eval_blocking("2").unwrap().as_int(), Some(2));
+}
+
 #[test]
 fn workflow_run_events_reach_the_host() {
     use std::cell::RefCell;

@@ -12,6 +12,10 @@ use serde_json::Value;
 
 use crate::cluster::Cluster;
 
+/// How long a read keeps retrying while a bucket has no stream leader.
+/// JetStream elects a new one within a few seconds of losing a server.
+pub const ELECTION_GRACE: Duration = Duration::from_secs(15);
+
 /// The buckets of [`ClusterState`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateBucket {
@@ -122,13 +126,26 @@ impl ClusterState {
     }
 
     /// Reads a record; `None` when it does not exist (or was deleted).
+    ///
+    /// Reads are idempotent, so one that finds no stream leader (a server
+    /// died and the bucket's replicas are electing a new one: "no
+    /// responders", a timeout) is retried for up to [`ELECTION_GRACE`]
+    /// before the error is returned.
     pub async fn read(&self, bucket: StateBucket, key: &str) -> Result<Option<Versioned>, String> {
         let name = bucket.bucket_name();
-        let entry = self
-            .store(bucket)
-            .entry(key)
-            .await
-            .map_err(|e| format!("cannot read {name}/{key} from the cluster: {e}"))?;
+        let deadline = tokio::time::Instant::now() + ELECTION_GRACE;
+        let entry = loop {
+            match self.store(bucket).entry(key).await {
+                Ok(entry) => break entry,
+                Err(e)
+                    if !matches!(e.kind(), kv::EntryErrorKind::InvalidKey)
+                        && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(format!("cannot read {name}/{key} from the cluster: {e}")),
+            }
+        };
         let Some(entry) = entry else { return Ok(None) };
         if !matches!(entry.operation, kv::Operation::Put) {
             return Ok(None);

@@ -15,7 +15,9 @@
 pub mod budget;
 pub mod builtins;
 pub mod durable;
+mod envelope;
 pub mod events;
+mod hooks;
 pub mod modes;
 pub mod options;
 pub mod progress;

@@ -223,16 +223,33 @@ pub fn config_json(opts: &DictMap) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
-/// A value as JSON with closures by name (`"<fn name>"`), for records.
+/// How deep a value is written into a snapshot or run record. Deeper
+/// parts are replaced by a marker string, so a record stays linear in the
+/// value's size to write (pretty-printing is O(depth) per line) and loads
+/// back within the JSON reader's nesting limit.
+pub const MAX_RECORD_DEPTH: usize = 100;
+
+/// A value as JSON with closures by name (`"<fn name>"`), for records;
+/// nesting deeper than [`MAX_RECORD_DEPTH`] is cut.
 pub fn value_json(v: &Value) -> serde_json::Value {
+    value_json_at(v, 0)
+}
+
+fn value_json_at(v: &Value, depth: usize) -> serde_json::Value {
     match v {
         v if v.is_callable() => serde_json::Value::String(format!("<fn {}>", fn_name(v))),
-        Value::List(items) => serde_json::Value::Array(items.iter().map(value_json).collect()),
+        Value::List(_) | Value::Dict(_) if depth >= MAX_RECORD_DEPTH => serde_json::Value::String(
+            format!("<nested deeper than {MAX_RECORD_DEPTH} levels: not recorded>"),
+        ),
+        Value::List(items) => {
+            serde_json::Value::Array(items.iter().map(|x| value_json_at(x, depth + 1)).collect())
+        }
         Value::Dict(d) => serde_json::Value::Object(
             d.iter()
-                .map(|(k, v)| (k.to_string(), value_json(v)))
+                .map(|(k, v)| (k.to_string(), value_json_at(v, depth + 1)))
                 .collect(),
         ),
+        Value::Cell(c) => value_json_at(&c.borrow(), depth),
         other => to_json(other).unwrap_or(serde_json::Value::Null),
     }
 }
@@ -271,5 +288,42 @@ fn parse_job(vm: &Vm, opts: &DictMap, name: &str, who: &str) -> RtResult<Job> {
             Ok(Job::Graph(def.clone()))
         }
         (None, None) => Ok(Job::Agent),
+    }
+}
+
+#[cfg(test)]
+mod record_depth_tests {
+    use super::*;
+
+    fn nested(n: usize) -> Value {
+        let mut v = Value::Int(1);
+        for _ in 0..n {
+            v = Value::list(vec![v]);
+        }
+        v
+    }
+
+    fn depth_of(mut j: &serde_json::Value) -> usize {
+        let mut d = 0;
+        while let Some(inner) = j.as_array().and_then(|a| a.first()) {
+            j = inner;
+            d += 1;
+        }
+        d
+    }
+
+    #[test]
+    fn deep_values_are_cut_at_the_record_depth() {
+        let shallow = value_json(&nested(5));
+        assert_eq!(shallow.to_string(), "[[[[[1]]]]]");
+        let deep = value_json(&nested(10_000));
+        assert_eq!(depth_of(&deep), MAX_RECORD_DEPTH);
+        let text = serde_json::to_string_pretty(&deep).unwrap();
+        assert!(text.len() < 100_000, "{} bytes", text.len());
+        assert!(text.contains("nested deeper than 100 levels"));
+        // It loads back within serde_json's nesting limit, wrapped in a record.
+        let record = serde_json::json!({"stages": [{"output": deep}]});
+        let back: serde_json::Value = serde_json::from_str(&record.to_string()).unwrap();
+        assert_eq!(back, record);
     }
 }

@@ -16,9 +16,13 @@ use weft_vm::vm::{Program, Vm};
 use super::events::{emit, snapshot_later};
 use super::options::WorkerOptions;
 use super::registry::{now, Registry, Status, Usage, Worker};
-use crate::agent_loop::{run_agent_loop, AgentHooks, AgentRun, AgentStatus, TurnView};
+use crate::agent_loop::{run_agent_loop, AgentStatus};
 use crate::state::AgentState;
 use crate::transcript::{session_put, Transcript};
+
+use super::envelope::env_get;
+pub use super::envelope::{envelope, failure_envelope};
+use super::hooks::WorkerHooks;
 
 /// The registry of the program `vm` runs.
 pub fn registry(program: &Program) -> Rc<AgentState> {
@@ -462,6 +466,7 @@ pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
         return;
     }
     w.finalized.set(true);
+    let o = interrupted_if_stopping(program, o);
     let state = registry(program);
     let reg = &state.workers;
     reg.queue.borrow_mut().retain(|id| id != &w.id);
@@ -494,6 +499,21 @@ pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
     }
     w.done.notify_waiters();
     start_queued(program, reg);
+}
+
+/// A cycle cut short while the program is being interrupted (Ctrl-C,
+/// SIGTERM, `InterruptHandle::interrupt`) ends `interrupted`, which a
+/// re-run resumes from its checkpoint, rather than `cancelled`/`failed`.
+fn interrupted_if_stopping(program: &Program, o: Outcome) -> Outcome {
+    let cut_short = matches!(o.status, Status::Cancelled | Status::Failed);
+    if !cut_short || !program.interrupt.is_requested() {
+        return o;
+    }
+    Outcome {
+        status: Status::Interrupted,
+        result: Value::Nil,
+        error: error_value("cancelled", "interrupted", None),
+    }
 }
 
 /// The payload of a terminal event: the cycle's usage and attempt, the
@@ -635,248 +655,6 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
         status,
         result: env,
         error,
-    }
-}
-
-fn env_get(v: &Value, k: &str) -> Value {
-    match v {
-        Value::Dict(d) => weft_vm::value::dict_get(d, k)
-            .cloned()
-            .unwrap_or(Value::Nil),
-        _ => Value::Nil,
-    }
-}
-
-/// The `sub_agent_run` envelope of a finished run (workers.md §1).
-pub fn envelope(run: &AgentRun, w: &Worker, opts: &WorkerOptions) -> Value {
-    let p = &run.progress;
-    let json_asked = opts.agent.llm.json;
-    let mut summary = run.visible_text.trim().to_string();
-    if json_asked && !run.data.is_nil() {
-        summary = weft_vm::value::to_json_string(&run.data, false).unwrap_or(summary);
-    }
-    if summary.is_empty() {
-        summary = run
-            .transcript
-            .messages
-            .iter()
-            .rev()
-            .find(|m| m.role == crate::llm::Role::Assistant && !m.content.trim().is_empty())
-            .map(|m| {
-                crate::llm::extract::visible_text(&m.content)
-                    .trim()
-                    .to_string()
-            })
-            .unwrap_or_default();
-    }
-    let denied: Vec<Value> = p.rejected.iter().map(|n| Value::str(n.clone())).collect();
-    let budget_exceeded = run.status == AgentStatus::BudgetExhausted;
-    let error = if let Some(first) = p.rejected.first() {
-        let reason = p
-            .tool_calls
-            .iter()
-            .filter_map(|c| c.error())
-            .find(|e| e.category == "permission_denied")
-            .map(|e| e.message.clone())
-            .unwrap_or_else(|| format!("tool '{first}' is not allowed"));
-        error_value("permission_denied", &reason, Some(first))
-    } else {
-        match (run.status, &run.error) {
-            (AgentStatus::Done, _) => Value::Nil,
-            (_, Some(e)) => error_value(&e.category, &e.message, None),
-            (AgentStatus::BudgetExhausted, None) => error_value(
-                "budget_exceeded",
-                "the worker stopped because its token_budget was spent",
-                None,
-            ),
-            (AgentStatus::MaxIterations, None) => error_value(
-                "max_iterations",
-                &format!(
-                    "the worker made {} model calls without finishing",
-                    p.iterations
-                ),
-                None,
-            ),
-            (s, None) => error_value(s.as_str(), s.as_str(), None),
-        }
-    };
-    dict_from([
-        ("ok", Value::Bool(error.is_nil())),
-        ("summary", Value::str(summary)),
-        ("data", run.data.clone()),
-        ("error", error),
-        (
-            "tokens_used",
-            Value::Int((p.input_tokens + p.output_tokens) as i64),
-        ),
-        ("budget_exceeded", Value::Bool(budget_exceeded)),
-        ("iterations", Value::Int(p.iterations as i64)),
-        (
-            "tool_calls",
-            Value::list(
-                p.tool_calls
-                    .iter()
-                    .map(crate::agent_loop::result::record_to_value)
-                    .collect(),
-            ),
-        ),
-        ("denied", Value::list(denied)),
-        (
-            "session_id",
-            Value::str(
-                opts.session_id
-                    .clone()
-                    .unwrap_or_else(|| run.transcript.id.clone()),
-            ),
-        ),
-        ("worker_id", Value::str(w.id.clone())),
-        ("transcript", run.transcript.to_value()),
-    ])
-}
-
-/// An envelope for a worker that ended without a run result (timeout,
-/// cancel, a script error).
-pub fn failure_envelope(w: &Worker, error: Value) -> Value {
-    let u = w.usage.get();
-    let over_budget = env_get(&error, "category").as_str() == Some("budget_exceeded");
-    dict_from([
-        ("ok", Value::Bool(false)),
-        ("summary", Value::str("")),
-        ("data", Value::Nil),
-        ("error", error),
-        (
-            "tokens_used",
-            Value::Int((u.input_tokens + u.output_tokens) as i64),
-        ),
-        ("budget_exceeded", Value::Bool(over_budget)),
-        ("iterations", Value::Int(u.iterations as i64)),
-        ("tool_calls", Value::list(Vec::new())),
-        ("denied", Value::list(Vec::new())),
-        ("session_id", Value::Nil),
-        ("worker_id", Value::str(w.id.clone())),
-        ("transcript", Value::Nil),
-    ])
-}
-
-/// Hooks of a worker's agent loop: usage roll-up, progress events and
-/// checkpoints.
-struct WorkerHooks {
-    program: Rc<Program>,
-    worker: Rc<Worker>,
-    last: Usage,
-    /// The iteration whose turn was last made durable by `tool_started`.
-    turn_saved: u64,
-}
-
-impl WorkerHooks {
-    fn roll_up(&mut self, now: Usage) {
-        let delta = Usage {
-            input_tokens: now.input_tokens.saturating_sub(self.last.input_tokens),
-            output_tokens: now.output_tokens.saturating_sub(self.last.output_tokens),
-            iterations: now.iterations.saturating_sub(self.last.iterations),
-            tool_calls: now.tool_calls.saturating_sub(self.last.tool_calls),
-        };
-        self.last = now;
-        let state = registry(&self.program);
-        let reg = &state.workers;
-        let mut cur = Some(self.worker.clone());
-        while let Some(w) = cur {
-            let mut u = w.usage.get();
-            u.add(&delta);
-            w.usage.set(u);
-            cur = w.parent_id.as_ref().and_then(|p| reg.get(p));
-        }
-    }
-}
-
-impl AgentHooks for WorkerHooks {
-    fn tool_started<'a>(
-        &'a mut self,
-        _vm: &'a mut Vm,
-        call: &'a crate::llm::ToolCall,
-        progress: &'a crate::agent_loop::AgentProgress,
-        transcript: &'a Transcript,
-    ) -> weft_vm::builtins::LocalBoxFuture<'a, ()> {
-        Box::pin(async move {
-            let state = registry(&self.program);
-            emit(
-                &state.workers,
-                &self.worker,
-                "tool_started",
-                json!({"id": call.id, "name": call.name, "iteration": progress.iterations}),
-            );
-            // Durable before the handler runs: the turn that asked for the
-            // call (so a crash does not repeat that model call) and, for a
-            // non-idempotent tool, the "started" record (so it is reported
-            // `interrupted` instead of running twice). A later idempotent
-            // call of the same turn is covered by the previous call's
-            // finished checkpoint.
-            let first_of_turn = self.turn_saved != progress.iterations;
-            if !first_of_turn && !progress.in_flight.contains(&call.id) {
-                return;
-            }
-            self.turn_saved = progress.iterations;
-            *self.worker.checkpoint.borrow_mut() =
-                super::durable::checkpoint_json(progress, transcript);
-            let state = registry(&self.program);
-            super::events::snapshot_now(&state.workers, &self.worker).await;
-        })
-    }
-
-    fn tool_finished<'a>(
-        &'a mut self,
-        _vm: &'a mut Vm,
-        progress: &'a crate::agent_loop::AgentProgress,
-        transcript: &'a Transcript,
-    ) -> weft_vm::builtins::LocalBoxFuture<'a, ()> {
-        Box::pin(async move {
-            let state = registry(&self.program);
-            if let Some(rec) = progress.tool_calls.last() {
-                let mut data = json!({"id": rec.id, "name": rec.name, "ok": true,
-                    "duration_ms": rec.duration_ms, "iteration": rec.iteration});
-                if let crate::tools::ToolOutcome::Err(e) = &rec.outcome {
-                    data["ok"] = false.into();
-                    data["error"] = json!({"category": e.category, "message": e.message});
-                }
-                emit(&state.workers, &self.worker, "tool_finished", data);
-            }
-            // A finished call's result is durable before anything else
-            // happens, so it is never run again.
-            *self.worker.checkpoint.borrow_mut() =
-                super::durable::checkpoint_json(progress, transcript);
-            super::events::snapshot_now(&state.workers, &self.worker).await;
-        })
-    }
-
-    fn after_turn<'a>(
-        &'a mut self,
-        _vm: &'a mut Vm,
-        turn: TurnView<'a>,
-    ) -> weft_vm::builtins::LocalBoxFuture<'a, RtResult<()>> {
-        Box::pin(async move {
-            let p = turn.progress;
-            self.roll_up(Usage {
-                input_tokens: p.input_tokens,
-                output_tokens: p.output_tokens,
-                iterations: p.iterations,
-                tool_calls: p.tool_calls.len() as u64,
-            });
-            *self.worker.checkpoint.borrow_mut() =
-                super::durable::checkpoint_json(p, turn.transcript);
-            let state = registry(&self.program);
-            let reg = &state.workers;
-            emit(
-                reg,
-                &self.worker,
-                "worker_progress",
-                json!({"iteration": turn.iteration, "input_tokens": p.input_tokens,
-                       "output_tokens": p.output_tokens, "tool_calls": p.tool_calls.len()}),
-            );
-            // Each tool call's result was made durable when it finished;
-            // a final turn is followed at once by the terminal snapshot.
-            snapshot_later(reg, &self.worker);
-            Ok(())
-        })
     }
 }
 

@@ -107,23 +107,29 @@ impl Drop for CancelGuard {
         if !self.armed {
             return;
         }
+        // Dropped because the program is being interrupted: resumable.
+        let status = if self.env.program.interrupt.is_requested() {
+            "interrupted"
+        } else {
+            "cancelled"
+        };
         let last = self.env.last_saved.borrow_mut().take();
         if let Some(mut j) = last {
             if let Some(stages) = j.get_mut("stages").and_then(|s| s.as_array_mut()) {
                 for s in stages {
                     if s.get("status").and_then(|x| x.as_str()) == Some("running") {
-                        s["status"] = json!("cancelled");
+                        s["status"] = json!(status);
                         s["finished_at"] = json!(now());
                     }
                 }
             }
-            j["status"] = json!("cancelled");
+            j["status"] = json!(status);
             j["finished_at"] = json!(now());
             if let Ok(rec) = RunRecord::from_json(&j) {
                 save_later(&self.env, &rec);
             }
         }
-        emit_run(&self.env, "run_finished", json!({"status": "cancelled"}));
+        emit_run(&self.env, "run_finished", json!({"status": status}));
     }
 }
 

@@ -166,7 +166,12 @@ pub async fn drive(
             Ok(r) => r,
             Err(e) => {
                 let st = &mut rec.stages[idx];
-                st.status = "failed".into();
+                st.status = if env.program.interrupt.is_requested() {
+                    "interrupted"
+                } else {
+                    "failed"
+                }
+                .into();
                 st.finished_at = Some(now());
                 st.error = super::exec::error_value(&e.category(), &e.message());
                 queue.insert(0, id.clone());
@@ -223,7 +228,10 @@ pub async fn drive(
         save_now(&env, rec).await;
     }
     rec.pending = pending_of(&queue, &running);
-    rec.status = if fatal.is_some() || stopped {
+    rec.status = if fatal.is_some() && env.program.interrupt.is_requested() {
+        // Ctrl-C / SIGTERM: a re-run with the key resumes it.
+        "interrupted"
+    } else if fatal.is_some() || stopped {
         "failed"
     } else if paused || !queue.is_empty() {
         "paused"

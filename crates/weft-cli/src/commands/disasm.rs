@@ -14,7 +14,10 @@ pub fn execute(args: DisasmArgs) -> Exit {
     }
     let file = args.file;
     let outcome = on_vm_thread(move || {
+        // Compiled exactly as `weft run` compiles it: top-level variables
+        // that nothing else can see live in frame slots, not globals.
         weft::Engine::builder()
+            .keep_top_level(false)
             .build()
             .and_then(|mut engine| engine.disassemble_file(&file))
             .map_err(|e| e.to_string())

@@ -7,6 +7,7 @@ pub mod disasm;
 pub mod mcp_serve;
 pub mod policy;
 pub mod run;
+pub mod run_signals;
 pub mod runs;
 pub mod workers;
 
@@ -27,6 +28,8 @@ pub enum Exit {
     Usage,
     /// 101: Weft itself failed (a VM panic); like a Rust panic's status.
     Internal,
+    /// 128 + N: stopped by signal N (130 for SIGINT, 143 for SIGTERM).
+    Signal(u8),
 }
 
 impl From<Exit> for ExitCode {
@@ -36,6 +39,7 @@ impl From<Exit> for ExitCode {
             Exit::Failure => 1,
             Exit::Usage => 2,
             Exit::Internal => 101,
+            Exit::Signal(status) => status,
         })
     }
 }

@@ -5,11 +5,11 @@
 //! error rather than silently ignored; see [`RunConfig::unavailable_flags`].
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::num::{NonZeroU32, NonZeroU64, NonZeroUsize};
 use std::path::PathBuf;
 
-use super::{check_readable, usage_error, vm_thread_failure, Exit};
+use super::{check_readable, run_signals, usage_error, vm_thread_failure, Exit};
 use crate::capability::Capability;
 use crate::cli::RunArgs;
 use crate::vm_thread::block_on_vm_thread;
@@ -143,7 +143,7 @@ impl RunConfig {
             .policy(policy)
             .limits(self.limits())
             .keep_top_level(false)
-            .output(std::io::BufWriter::new(std::io::stdout()))
+            .output(Buffering::for_stdout(std::io::stdout().is_terminal()).wrap(std::io::stdout()))
             .state_dir(self.state_dir.clone())
             .persist(persist_enabled(std::env::var_os(PERSIST_ENV)))
             .fresh(self.fresh)
@@ -170,12 +170,43 @@ impl RunConfig {
     }
 }
 
+/// How the script's output is buffered: by line on a terminal (a
+/// `println` shows at once, even before a long `sleep`), in blocks
+/// otherwise (pipes and files, where throughput matters). Either way it is
+/// flushed before `weft run` exits, on every path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Buffering {
+    Line,
+    Block,
+}
+
+impl Buffering {
+    /// The buffering for stdout, given whether it is a terminal.
+    pub fn for_stdout(on_terminal: bool) -> Buffering {
+        if on_terminal {
+            Buffering::Line
+        } else {
+            Buffering::Block
+        }
+    }
+
+    /// `sink` with this buffering.
+    pub fn wrap(self, sink: impl Write + 'static) -> Box<dyn Write> {
+        match self {
+            Buffering::Line => Box::new(std::io::LineWriter::new(sink)),
+            Buffering::Block => Box::new(std::io::BufWriter::new(sink)),
+        }
+    }
+}
+
 /// Why a run failed.
 enum Failed {
     /// The engine could not be configured (exit 2).
     Usage(String),
     /// The script failed (exit 1); the rendered diagnostics.
     Script(String),
+    /// Stopped by a signal: the exit status and the signal's name.
+    Signal(u8, &'static str),
 }
 
 /// Runs `weft run`.
@@ -199,7 +230,22 @@ pub fn execute(args: RunArgs) -> Exit {
         let mut engine = config
             .engine(root_policy)
             .map_err(|e| Failed::Usage(e.message().to_string()))?;
-        match engine.run_file(&config.file).await {
+        let handle = engine.interrupt_handle();
+        let signals = match run_signals::watch(move || handle.interrupt()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("warning: Ctrl-C and SIGTERM cannot stop the run cleanly: {e}");
+                None
+            }
+        };
+        let result = engine.run_file(&config.file).await;
+        // The program-end hooks have run: interrupted keyed workers and
+        // runs are durable now, and the script's output is flushed.
+        if let Some(status) = signals.as_ref().and_then(|s| s.exit_status()) {
+            let name = signals.as_ref().map_or("SIGINT", |s| s.name());
+            return Err(Failed::Signal(status, name));
+        }
+        match result {
             Ok(_) => Ok(()),
             Err(e) => Err(Failed::Script(e.to_string())),
         }
@@ -208,6 +254,12 @@ pub fn execute(args: RunArgs) -> Exit {
     let _ = std::io::stdout().flush();
     match outcome {
         Ok(Ok(())) => Exit::Success,
+        Ok(Err(Failed::Signal(status, name))) => {
+            eprintln!(
+                "weft: interrupted by {name}; keyed workers and runs still running were saved as `interrupted` (run again to resume them)"
+            );
+            Exit::Signal(status)
+        }
         Ok(Err(Failed::Usage(message))) => usage_error(message),
         Ok(Err(Failed::Script(rendered))) => {
             eprintln!("{rendered}");
@@ -241,6 +293,36 @@ mod tests {
         assert_eq!(config(&flag, None).state_dir, PathBuf::from("s"));
         assert_eq!(config(&flag, Some("/e")).state_dir, PathBuf::from("/e"));
         assert_eq!(config(&flag, Some("")).state_dir, PathBuf::from("s"));
+    }
+
+    /// A sink whose content the test can read while the writer holds it.
+    #[derive(Clone, Default)]
+    struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn stdout_is_line_buffered_only_on_a_terminal() {
+        assert_eq!(Buffering::for_stdout(true), Buffering::Line);
+        assert_eq!(Buffering::for_stdout(false), Buffering::Block);
+        let sink = Shared::default();
+        let mut w = Buffering::Line.wrap(sink.clone());
+        w.write_all(b"before\npart").unwrap();
+        assert_eq!(sink.0.borrow().as_slice(), b"before\n");
+        let sink = Shared::default();
+        let mut w = Buffering::Block.wrap(sink.clone());
+        w.write_all(b"before\npart").unwrap();
+        assert!(sink.0.borrow().is_empty());
+        w.flush().unwrap();
+        assert_eq!(sink.0.borrow().as_slice(), b"before\npart");
     }
 
     #[test]

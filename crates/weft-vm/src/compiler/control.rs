@@ -76,7 +76,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
     ) {
         let start = self.begin_loop(span);
         let exit = self.compile_cond_jump(cond);
+        let body_start = self.here();
         self.compile_block(body, false);
+        self.emit_rotated_condition(cond, body_start);
         self.emit_loop(start, span);
         self.patch_jump(exit);
         self.end_loop(start);
@@ -104,6 +106,9 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         self.compile_destructure(pattern, false, false);
         self.compile_stmts(&body.stmts, false);
         self.end_scope();
+        if let Some(back) = self.back_distance(exit + 1) {
+            self.emit(Op::IterLoop { slot, back }, pattern.span);
+        }
         self.emit_loop(start, span);
         self.patch_jump(exit);
         self.end_loop(start);

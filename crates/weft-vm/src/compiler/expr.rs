@@ -137,6 +137,54 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         Some(self.emit_jump(Op::JumpIfNotLocals { cmp, a, b, off: 0 }, span))
     }
 
+    /// Loop rotation: at the end of a `while` body whose condition is
+    /// `local CMP int` or `local CMP local`, emits the fused back-edge
+    /// ([`Op::LoopIfLocalK`] / [`Op::LoopIfLocals`]) that re-tests the
+    /// condition and jumps straight back to the body at `body_start`. The
+    /// loop's ordinary `Jump` to its condition follows it (the slow path).
+    pub(super) fn emit_rotated_condition(&mut self, cond: &'ast Expr, body_start: usize) {
+        let ExprKind::Binary { op, lhs, rhs } = &cond.kind else {
+            return;
+        };
+        let cmp = match op {
+            BinOp::Lt => crate::bytecode::Cmp::Lt,
+            BinOp::Le => crate::bytecode::Cmp::Le,
+            BinOp::Gt => crate::bytecode::Cmp::Gt,
+            BinOp::Ge => crate::bytecode::Cmp::Ge,
+            BinOp::Eq => crate::bytecode::Cmp::Eq,
+            BinOp::Ne => crate::bytecode::Cmp::Ne,
+            _ => return,
+        };
+        let Some(a) = self.small_local(lhs) else {
+            return;
+        };
+        let Some(back) = self.back_distance(body_start) else {
+            return;
+        };
+        let op = if let ExprKind::Int(n) = rhs.kind {
+            let Ok(k) = u16::try_from(self.add_const(Value::Int(n))) else {
+                return;
+            };
+            Op::LoopIfLocalK {
+                cmp,
+                slot: a,
+                k,
+                back,
+            }
+        } else if let Some(b) = self.small_local(rhs) {
+            Op::LoopIfLocals { cmp, a, b, back }
+        } else {
+            return;
+        };
+        self.emit(op, cond.span);
+    }
+
+    /// The `back` operand of a back-edge emitted next that jumps to
+    /// `target`, if the distance fits.
+    pub(super) fn back_distance(&mut self, target: usize) -> Option<u16> {
+        u16::try_from(self.here() + 1 - target).ok()
+    }
+
     /// Emits `OP rhs` for an operand already on the stack, using the
     /// immediate forms for small int literals.
     pub(super) fn emit_binop_with(&mut self, op: BinOp, rhs: &'ast Expr, span: Span) {

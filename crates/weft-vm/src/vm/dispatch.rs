@@ -459,6 +459,55 @@ impl Vm {
                             jump!(off);
                         }
                     }
+                    // Rotated back-edges: on the slow path they do nothing
+                    // and the `Jump` after them runs.
+                    Op::LoopIfLocalK { cmp, slot, k, back } => {
+                        if self.tick > 1 {
+                            if let (Value::Int(x), Value::Int(n)) =
+                                (&self.stack[base + slot as usize], &consts[k as usize])
+                            {
+                                self.tick -= 1;
+                                if int_cmp(cmp, *x, *n) {
+                                    jump!(-(back as isize));
+                                } else {
+                                    jump!(1);
+                                }
+                            }
+                        }
+                    }
+                    Op::LoopIfLocals { cmp, a, b, back } => {
+                        if self.tick > 1 {
+                            if let (Value::Int(x), Value::Int(y)) = (
+                                &self.stack[base + a as usize],
+                                &self.stack[base + b as usize],
+                            ) {
+                                self.tick -= 1;
+                                if int_cmp(cmp, *x, *y) {
+                                    jump!(-(back as isize));
+                                } else {
+                                    jump!(1);
+                                }
+                            }
+                        }
+                    }
+                    Op::IterLoop { slot, back } => {
+                        if self.tick > 1 {
+                            self.tick -= 1;
+                            let at = base + slot as usize;
+                            let cursor = match self.stack[at + 1] {
+                                Value::Int(c) => c,
+                                _ => 0,
+                            };
+                            match iter_next(&self.stack[at], cursor) {
+                                Some((v, next)) => {
+                                    self.stack[at + 1] = Value::Int(next);
+                                    push!(v);
+                                    jump!(-(back as isize));
+                                }
+                                None => jump!(1),
+                            }
+                        }
+                    }
                     Op::LoadLocalAddInt { slot, n } => {
                         let v = match &self.stack[base + slot as usize] {
                             Value::Int(x) => match x.checked_add(n as i64) {

@@ -42,9 +42,9 @@ pub struct Program {
     pub max_native_depth: usize,
     /// The program's random number generator (`random_seed` reseeds it).
     pub rng: RefCell<fastrand::Rng>,
-    /// Set from another thread (Ctrl-C in the REPL) to stop the running
-    /// evaluation at its next loop back-edge or call.
-    pub interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Set from another thread (Ctrl-C, SIGTERM, a host) to stop the
+    /// running evaluation at its next loop back-edge, call or await.
+    pub interrupt: std::sync::Arc<crate::interrupt::Interrupt>,
     /// Instruction budget (`--max-steps`): loop back-edges and calls.
     pub max_steps: Option<u64>,
     /// Wall-clock limit (reset per run by `Runtime::restart_clock`).
@@ -66,6 +66,17 @@ pub struct Program {
 
 /// A program-end hook (see [`Program::shutdown_hooks`]).
 pub type ShutdownHook = Rc<dyn Fn(Rc<Program>) -> crate::builtins::LocalBoxFuture<'static, ()>>;
+
+/// Why an awaited builtin was dropped before it finished.
+enum Stop {
+    Interrupted,
+    Time,
+}
+
+/// The error of an interrupted evaluation.
+fn interrupted() -> Box<crate::error::RtError> {
+    crate::error::RtError::new("cancelled", "interrupted")
+}
 
 /// How many back-edges/calls run between budget checks.
 pub(crate) const TICK: u32 = 1024;
@@ -181,12 +192,10 @@ impl Vm {
     pub(crate) fn check_budget(&mut self) -> RtResult<()> {
         let used = self.program.budget.charge(self.tick_start as u64);
         self.set_countdown(TICK);
-        if self
-            .program
-            .interrupt
-            .swap(false, std::sync::atomic::Ordering::Relaxed)
-        {
-            return Err(crate::error::RtError::new("cancelled", "interrupted"));
+        if self.program.interrupt.is_requested() {
+            // It stays requested: every later check raises again.
+            self.set_countdown(1);
+            return Err(interrupted());
         }
         if let Some(spent) = self.program.budget.exhausted() {
             self.set_countdown(1);
@@ -216,23 +225,48 @@ impl Vm {
     /// bounded by the deadline: a builtin still running then (a `sleep`, a
     /// slow process or request, a callback stuck in an await) is dropped,
     /// and whatever script frames it had entered are unwound.
+    ///
+    /// An interrupt request ends the wait the same way, with
+    /// `error[cancelled]: interrupted`.
     async fn await_builtin(&mut self, func: AsyncCall, args: Vec<Value>) -> RtResult<Value> {
-        let Some(deadline) = self.program.deadline.get() else {
-            let v = func.call(self, args).await?;
-            return self.after_builtin(v);
-        };
+        let interrupt = self.program.interrupt.clone();
+        if interrupt.is_requested() {
+            return Err(interrupted());
+        }
+        let deadline = self.program.deadline.get();
         let frames = self.frames.len();
         let handlers = self.handlers.len();
         let height = self.stack.len();
         let native_depth = self.native_depth;
-        match tokio::time::timeout_at(deadline.into(), func.call(self, args)).await {
+        // Boxed: the timer and the interrupt wait would otherwise enlarge
+        // every dispatch loop's future (deep recursion nests those).
+        let stopped = Box::pin(async {
+            let call = func.call(self, args);
+            let until_deadline = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                r = call => Ok(r),
+                _ = interrupt.requested() => Err(Stop::Interrupted),
+                _ = until_deadline => Err(Stop::Time),
+            }
+        })
+        .await;
+        match stopped {
             Ok(r) => r.and_then(|v| self.after_builtin(v)),
-            Err(_) => {
+            Err(e) => {
                 self.frames.truncate(frames);
                 self.handlers.truncate(handlers);
                 self.stack.truncate(height);
                 self.native_depth = native_depth;
-                Err(self.program.budget.exhaust(Exhausted::Time))
+                Err(match e {
+                    Stop::Interrupted => interrupted(),
+                    Stop::Time => self.program.budget.exhaust(Exhausted::Time),
+                })
             }
         }
     }
