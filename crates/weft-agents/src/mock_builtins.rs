@@ -41,7 +41,8 @@ const MAX_PENDING_MOCKS: usize = 100_000;
 
 fn llm_mock(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let d = args.dict(0)?;
-    let r = parse_mock_response(d)?;
+    let mut r = parse_mock_response(d)?;
+    r.source = to_json(&Value::Dict(d.clone())).ok();
     let state = vm.program.ext::<AgentState>();
     let mut mock = state.llm.mock.borrow_mut();
     // A flood of mock responses is bounded like a collection (and never

@@ -26,4 +26,6 @@ pub struct AgentState {
     pub cache: crate::cache::CacheState,
     /// Approval gates: the host's callback, whether a terminal may answer.
     pub approvals: crate::approval::ApprovalState,
+    /// The cluster `placement: "cluster"` workers run on, if configured.
+    pub cluster: crate::cluster::remote::ClusterLink,
 }

@@ -47,6 +47,8 @@ pub enum Command {
     Approve(ApproveArgs),
     /// Start an interactive session (read-eval-print loop)
     Repl,
+    /// Serve a cluster: claim worker jobs from NATS JetStream and run them
+    Host(HostArgs),
     /// Serve a read-only web dashboard of the runs and workers of a state
     /// directory (live updates; graphs, timelines, transcripts)
     Ui(UiArgs),
@@ -204,6 +206,41 @@ pub struct RunArgs {
     /// Bypass the result cache (`cache:` options neither read nor write it)
     #[arg(long)]
     pub no_cache: bool,
+
+    /// A NATS JetStream cluster for `placement: "cluster"` workers,
+    /// nats://HOST:PORT[,HOST:PORT...] (WEFT_CLUSTER when not given)
+    #[arg(long, value_name = "URLS")]
+    pub cluster: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HostArgs {
+    /// The cluster's NATS servers, nats://HOST:PORT[,HOST:PORT...]
+    /// (WEFT_CLUSTER when not given)
+    #[arg(long, value_name = "URLS")]
+    pub cluster: Option<String>,
+
+    /// Jobs run at once
+    #[arg(long, value_name = "N", default_value = "4")]
+    pub slots: NonZeroUsize,
+
+    /// This host's capability ceiling, a JSON policy file: a job's policy
+    /// is narrowed by it, and a job asking more is refused
+    #[arg(long, value_name = "FILE.json")]
+    pub policy: Option<PathBuf>,
+
+    /// Deny a capability on this host (repeatable), as for `weft run`
+    #[arg(long, value_name = "CAP", value_parser = crate::capability::parse_flag)]
+    pub deny: Vec<Capability>,
+
+    /// Answer LLM calls from recorded request/response pairs
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub llm_fixture: Option<PathBuf>,
+
+    /// How long a claim lasts without a heartbeat before another host gets
+    /// the job (applies when this host creates the queue)
+    #[arg(long, value_name = "MS", default_value = "30000")]
+    pub ack_wait_ms: NonZeroU64,
 }
 
 #[derive(Debug, Args)]

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Command::Approvals(args) => commands::approvals::list(args),
         Command::Approve(args) => commands::approvals::approve(args),
         Command::Repl => repl::execute(),
+        Command::Host(args) => commands::host::execute(args),
         Command::Mcp(args) => match args.command {
             cli::McpCommand::Serve(args) => commands::mcp_serve::execute(args),
         },

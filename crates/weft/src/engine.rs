@@ -341,7 +341,7 @@ impl Engine {
 
     /// Prepares the runtime for a new top-level run: the wall-clock limit
     /// restarts and a stale interrupt is forgotten.
-    fn start_run(&mut self) -> &mut Runtime {
+    pub(crate) fn start_run(&mut self) -> &mut Runtime {
         self.runtime();
         if std::mem::take(&mut self.inner.progress_pending) {
             use std::io::IsTerminal;
@@ -358,7 +358,7 @@ impl Engine {
 
     /// What the end of `weft run` does: cancel workers still running, flush
     /// durable state and output; then re-arm for the next run.
-    async fn end_run(&mut self) {
+    pub(crate) async fn end_run(&mut self) {
         let rt = self.runtime();
         let program = rt.program().clone();
         program.run_shutdown_hooks().await;
@@ -535,7 +535,7 @@ impl Engine {
     }
 
     /// Runs `job` with the engine inside `local`.
-    async fn in_local_with<T>(
+    pub(crate) async fn in_local_with<T>(
         &mut self,
         local: &LocalSet,
         job: impl AsyncFnOnce(&mut Engine) -> Result<T>,

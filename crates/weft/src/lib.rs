@@ -39,6 +39,7 @@
 mod approval;
 mod budget;
 mod builder;
+pub mod cluster;
 mod engine;
 mod error;
 mod event;

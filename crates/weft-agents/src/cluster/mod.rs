@@ -16,7 +16,12 @@
 //! cluster), so the loss of one server loses nothing.
 
 pub mod bundle;
+pub mod definitions;
+pub mod host;
+pub mod host_job;
+pub mod job;
 pub mod jobs;
+pub mod remote;
 
 use std::time::Duration;
 

@@ -41,6 +41,9 @@ pub struct MockResponse {
     pub stop_reason: Option<String>,
     /// Fixture-only: the recorded request key (`{system, messages}` as JSON).
     pub request: Option<serde_json::Value>,
+    /// `llm_mock`'s dict as given (JSON): how the response travels with a
+    /// cluster job.
+    pub source: Option<serde_json::Value>,
 }
 
 /// One call the mock answered, for `llm_mock_calls()`.
@@ -81,6 +84,27 @@ impl MockState {
     /// How many responses are waiting (queued and pattern-matched).
     pub fn pending(&self) -> usize {
         self.queue.len() + self.matched.len()
+    }
+
+    /// The FIFO responses waiting (not the `match` ones).
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// The waiting responses in `llm_mock`'s dict form, FIFO ones first
+    /// (oldest first), then the `match` ones: what a cluster job carries.
+    pub fn queued_sources(&self) -> Vec<serde_json::Value> {
+        self.queue
+            .iter()
+            .chain(self.matched.iter())
+            .filter_map(|r| r.source.clone())
+            .collect()
+    }
+
+    /// Drops the `n` oldest FIFO responses (a remote worker consumed them).
+    pub fn drop_queued(&mut self, n: usize) {
+        let n = n.min(self.queue.len());
+        self.queue.drain(..n);
     }
 
     pub fn push(&mut self, r: MockResponse) {

@@ -176,8 +176,23 @@ fn sub_agent_run(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
             let w = spawn(vm, opts, "sub_agent_run", false).await?;
             return Ok(handle(vm, &w));
         }
+        run_foreground(vm, opts, "sub_agent_run")
+            .await
+            .map(|(_, envelope)| envelope)
+    })
+}
+
+/// A foreground `sub_agent_run`: spawns the worker outside the concurrency
+/// limit, waits for it and returns it with its result envelope (also what
+/// a cluster host runs for a job, `cluster/host_job.rs`).
+pub(crate) async fn run_foreground(
+    vm: &mut Vm,
+    opts: WorkerOptions,
+    who: &str,
+) -> RtResult<(Rc<Worker>, Value)> {
+    {
         let session = vm.ctx.session_events.clone();
-        let w = spawn(vm, opts, "sub_agent_run", true).await?;
+        let w = spawn(vm, opts, who, true).await?;
         if let Some(events) = &session {
             let task = w.task.borrow().clone();
             events.borrow_mut().push(session_event(
@@ -202,8 +217,8 @@ fn sub_agent_run(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
                 serde_json::json!({"worker_id": w.id, "ok": ok, "summary": summary}),
             ));
         }
-        Ok(envelope)
-    })
+        Ok((w, envelope))
+    }
 }
 
 fn timeout_opt(v: Option<&Value>, who: &str) -> RtResult<Option<u64>> {

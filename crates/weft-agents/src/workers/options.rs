@@ -12,6 +12,7 @@ use weft_vm::vm::Vm;
 
 use crate::agent_loop::options::{parse_loop_options, LOOP_KEYS};
 use crate::agent_loop::AgentConfig;
+use crate::cluster::remote::{travel_options, Placement};
 use crate::llm::call::LLM_OPTION_KEYS;
 use crate::profile::{CarryPolicy, ExecutionProfile};
 use crate::tools::keys::{opt_bool, opt_str, opt_uint, str_list, unknown_key};
@@ -32,6 +33,7 @@ pub const WORKER_KEYS: &[&str] = &[
     "wait",
     "node",
     "graph",
+    "placement",
 ];
 
 /// The keys of a stage- or workflow-mode worker.
@@ -88,6 +90,11 @@ pub struct WorkerOptions {
     /// The fingerprint of the unredacted task and options (the key check,
     /// `store/keys.rs`).
     pub fingerprint: String,
+    /// Where the worker runs (`placement`; `local` by default).
+    pub placement: Placement,
+    /// With `placement: "cluster"`: the options as they travel in the job
+    /// (functions as references; `cluster/remote.rs`).
+    pub remote_options: Option<serde_json::Value>,
 }
 
 /// Parses the options dict (`task` may come from `task_arg`).
@@ -182,6 +189,14 @@ pub fn parse_worker_options(
             loop_opts.insert(std::rc::Rc::new("schema".to_string()), s.clone());
         }
     }
+    let placement = match opt_str(opts, who, "placement")? {
+        Some(p) => Placement::parse(&p, who).map_err(value_error)?,
+        None => Placement::Local,
+    };
+    let remote_options = match placement {
+        Placement::Local => None,
+        Placement::Cluster => Some(cluster_options(vm, opts, &job, carry.persistent, who)?),
+    };
     let mut call = parse_loop_options(vm, task.clone(), system, &loop_opts, who)?;
     let budget = call.config.budget.take();
     let config = config_json(opts);
@@ -207,7 +222,42 @@ pub fn parse_worker_options(
         agent: call.config,
         fingerprint,
         config_json: config,
+        placement,
+        remote_options,
     })
+}
+
+/// Checks that a `placement: "cluster"` worker can run on the cluster and
+/// returns its travelling options: the run has a cluster, the worker is a
+/// one-shot agent loop, and every function in its options travels.
+fn cluster_options(
+    vm: &Vm,
+    opts: &DictMap,
+    job: &Job,
+    persistent: bool,
+    who: &str,
+) -> RtResult<serde_json::Value> {
+    let state = vm.program.ext::<crate::state::AgentState>();
+    if state.cluster.get().is_none() {
+        return Err(value_error(format!(
+            "{who}: placement \"cluster\" needs a cluster, and this run has none; run with \
+             --cluster nats://HOST:PORT[,HOST:PORT...] (or set WEFT_CLUSTER), or use \
+             placement: \"local\""
+        )));
+    }
+    if !matches!(job, Job::Agent) {
+        return Err(value_error(format!(
+            "{who}: placement \"cluster\" runs agent-loop workers only in this version; \
+             stage- and workflow-mode workers run locally (leave out 'placement')"
+        )));
+    }
+    if persistent {
+        return Err(value_error(format!(
+            "{who}: placement \"cluster\" does not run persistent workers yet (carry: \
+             {{persistent: true}}); use placement: \"local\""
+        )));
+    }
+    travel_options(vm, opts, who).map_err(value_error)
 }
 
 /// The options as JSON: closures by name, tool registries as their tool

@@ -579,6 +579,9 @@ pub async fn wait(reg: &Registry, w: &Worker) {
 
 /// Runs one cycle of a sub-agent worker.
 async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
+    if w.options.borrow().placement == crate::cluster::remote::Placement::Cluster {
+        return crate::cluster::remote::run_remote_cycle(program, w).await;
+    }
     let job = w.options.borrow().job.clone();
     match job {
         super::options::Job::Node(node) => {

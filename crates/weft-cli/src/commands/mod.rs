@@ -4,6 +4,7 @@
 pub mod approvals;
 pub mod check;
 pub mod disasm;
+pub mod host;
 pub mod mcp_serve;
 pub mod policy;
 pub mod run;

@@ -65,6 +65,8 @@ pub struct RunConfig {
     pub prices: Option<PathBuf>,
     /// `--no-cache`.
     pub no_cache: bool,
+    /// `--cluster`, else `WEFT_CLUSTER`.
+    pub cluster: Option<String>,
 }
 
 impl RunConfig {
@@ -104,6 +106,7 @@ impl RunConfig {
             budget: args.budget,
             prices: args.prices,
             no_cache: args.no_cache,
+            cluster: super::host::cluster_urls(args.cluster),
         }
     }
 
@@ -230,6 +233,12 @@ pub fn execute(args: RunArgs) -> Exit {
         let mut engine = config
             .engine(root_policy)
             .map_err(|e| Failed::Usage(e.message().to_string()))?;
+        if let Some(urls) = &config.cluster {
+            let connection = weft::cluster::connect(urls, None)
+                .await
+                .map_err(|e| Failed::Script(format!("error: {}", e.message())))?;
+            engine.use_cluster(&connection);
+        }
         let handle = engine.interrupt_handle();
         let signals = match run_signals::watch(move || handle.interrupt()) {
             Ok(s) => Some(s),

@@ -1,0 +1,134 @@
+//! Running one worker job on a host, inside a program that has loaded the
+//! bundle's definitions (`definitions.rs`): the options come back from
+//! JSON with function references resolved to the bundle's top-level
+//! functions, the parent's `llm_mock` responses are queued, and the worker
+//! runs exactly as `sub_agent_run` runs it locally — under the job's
+//! policy narrowed by the host's own ceiling (the program's root policy),
+//! so a job asking more than the host allows is refused.
+
+use std::rc::Rc;
+
+use weft_vm::value::{from_json, DictMap, Value};
+use weft_vm::vm::Vm;
+
+use super::job::{WorkerJob, FN_REF_KEY};
+use crate::state::AgentState;
+use crate::workers::options::value_json;
+
+/// What a finished job reports back (it becomes the worker's snapshot).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobResult {
+    /// `completed`, `failed` or `cancelled`.
+    pub status: String,
+    pub envelope: serde_json::Value,
+    pub error: serde_json::Value,
+    pub mock_consumed: usize,
+}
+
+/// Why a job could not run: `(category, message)`.
+pub type JobError = (String, String);
+
+/// Runs `job` as worker `worker_id` on `vm`; `resolve` finds a top-level
+/// function of the bundle by name.
+pub async fn run_worker_job(
+    vm: &mut Vm,
+    resolve: &dyn Fn(&str) -> Option<Value>,
+    job: &WorkerJob,
+    worker_id: &str,
+) -> Result<JobResult, JobError> {
+    const WHO: &str = "sub_agent_run";
+    let serde_json::Value::Object(options) = &job.options else {
+        return Err(bad_job("the job's options are not a dict"));
+    };
+    let mut opts = DictMap::default();
+    for (k, v) in options {
+        if matches!(k.as_str(), "policy" | "placement" | "task") {
+            continue;
+        }
+        opts.insert(Rc::new(k.clone()), rebuild(v, resolve)?);
+    }
+    opts.insert(Rc::new("policy".to_string()), from_json(job.policy.clone()));
+    let cwd = std::path::PathBuf::from(&job.cwd);
+    if !cwd.is_dir() {
+        return Err((
+            "io_error".into(),
+            format!(
+                "the worker's working directory {} does not exist on this host",
+                cwd.display()
+            ),
+        ));
+    }
+    vm.ctx.cwd = cwd;
+    let state = vm.program.ext::<AgentState>();
+    {
+        let mut mock = state.llm.mock.borrow_mut();
+        for source in &job.llm_mock {
+            let serde_json::Value::Object(_) = source else {
+                return Err(bad_job("an llm_mock response of the job is not a dict"));
+            };
+            let value = from_json(source.clone());
+            let Value::Dict(d) = &value else {
+                return Err(bad_job("an llm_mock response of the job is not a dict"));
+            };
+            let r = crate::mock_builtins::parse_mock_response(d)
+                .map_err(|e| bad_job(&format!("llm_mock response: {}", e.message())))?;
+            mock.scripted = true;
+            mock.push(r);
+        }
+    }
+    let queued = state.llm.mock.borrow().queued();
+    let parsed = crate::workers::options::parse_worker_options(vm, Some(job.task.clone()), &opts, WHO)
+        .map_err(|e| (e.category().to_string(), e.message().to_string()))?;
+    let (worker, envelope) = crate::workers::builtins::run_foreground(vm, parsed, WHO)
+        .await
+        .map_err(|e| (e.category().to_string(), e.message().to_string()))?;
+    let mock_consumed = queued.saturating_sub(state.llm.mock.borrow().queued());
+    let mut envelope = value_json(&envelope);
+    if let Some(obj) = envelope.as_object_mut() {
+        obj.insert("worker_id".into(), worker_id.into());
+    }
+    let error = value_json(&worker.error.borrow());
+    Ok(JobResult {
+        status: worker.status().name().to_string(),
+        envelope,
+        error,
+        mock_consumed,
+    })
+}
+
+fn bad_job(why: &str) -> JobError {
+    ("value_error".into(), format!("malformed job: {why}"))
+}
+
+/// A travelling JSON value back as a Weft value, `{"$weft_fn": NAME}`
+/// resolved to the bundle's function.
+fn rebuild(v: &serde_json::Value, resolve: &dyn Fn(&str) -> Option<Value>) -> Result<Value, JobError> {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let (1, Some(serde_json::Value::String(name))) = (m.len(), m.get(FN_REF_KEY)) {
+                return match resolve(name) {
+                    Some(f) if f.is_callable() => Ok(f),
+                    _ => Err((
+                        "value_error".into(),
+                        format!(
+                            "the job refers to function {name}, which is not a top-level \
+                             function of its program bundle"
+                        ),
+                    )),
+                };
+            }
+            let mut d = DictMap::default();
+            for (k, x) in m {
+                d.insert(Rc::new(k.clone()), rebuild(x, resolve)?);
+            }
+            Ok(Value::dict(d))
+        }
+        serde_json::Value::Array(items) => Ok(Value::list(
+            items
+                .iter()
+                .map(|x| rebuild(x, resolve))
+                .collect::<Result<Vec<_>, _>>()?,
+        )),
+        other => Ok(from_json(other.clone())),
+    }
+}
