@@ -293,10 +293,23 @@ impl CapabilityPolicy {
         request: &PolicyRequest,
         cwd: &Path,
     ) -> Result<CapabilityPolicy, Excess> {
+        let (policy, excess) = self.narrow(request, cwd);
+        if excess.is_empty() {
+            Ok(policy)
+        } else {
+            Err(excess)
+        }
+    }
+
+    /// What [`Self::intersect`] gives when the request is cut down to the
+    /// ceiling instead of refused, and what was cut (a cluster host narrows
+    /// a job's policy by its own ceiling this way). With delegation
+    /// exhausted (depth 0) the ceiling comes back unchanged, flagged.
+    pub fn narrow(&self, request: &PolicyRequest, cwd: &Path) -> (CapabilityPolicy, Excess) {
         let mut excess = Excess::default();
         if self.max_depth == 0 {
             excess.depth_exhausted = true;
-            return Err(excess);
+            return (self.clone(), excess);
         }
         let tools = match (&request.tools, &self.tools) {
             (None, ceiling) => ceiling.clone(),
@@ -375,10 +388,7 @@ impl CapabilityPolicy {
                 limit
             }
         };
-        if !excess.is_empty() {
-            return Err(excess);
-        }
-        Ok(CapabilityPolicy {
+        let policy = CapabilityPolicy {
             tools,
             capabilities,
             root_dirs: crate::confine::RootDirs::beneath(
@@ -389,7 +399,8 @@ impl CapabilityPolicy {
             side_effect_level,
             max_depth,
             env,
-        })
+        };
+        (policy, excess)
     }
 
     /// The policy of code that runs in the same task with a narrower

@@ -137,6 +137,7 @@ async fn handle(
         Ok(r) => r,
         Err(e) => return log(&format!("job {id}: {e}; not run here")),
     };
+    log(&format!("running job {id} (delivery {})", claimed.deliveries));
     let outcome = run_claimed(remote, options, runner, &claimed, &id, job, stop).await;
     let outcome = match outcome {
         Some(o) => o,

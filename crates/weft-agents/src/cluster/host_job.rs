@@ -8,6 +8,7 @@
 
 use std::rc::Rc;
 
+use weft_vm::policy::parse_policy_request;
 use weft_vm::value::{from_json, DictMap, Value};
 use weft_vm::vm::Vm;
 
@@ -42,12 +43,11 @@ pub async fn run_worker_job(
     };
     let mut opts = DictMap::default();
     for (k, v) in options {
-        if matches!(k.as_str(), "policy" | "placement" | "task") {
+        if matches!(k.as_str(), "policy" | "allowed_tools" | "placement" | "task") {
             continue;
         }
         opts.insert(Rc::new(k.clone()), rebuild(v, resolve)?);
     }
-    opts.insert(Rc::new("policy".to_string()), from_json(job.policy.clone()));
     let cwd = std::path::PathBuf::from(&job.cwd);
     if !cwd.is_dir() {
         return Err((
@@ -58,6 +58,16 @@ pub async fn run_worker_job(
             ),
         ));
     }
+    // The job's policy (the parent's narrowing) cut down by this host's
+    // ceiling (the program's root policy); the delegation depth is the job's.
+    let request = parse_policy_request(&from_json(job.policy.clone()), "cluster job")
+        .map_err(|e| bad_job(&e))?;
+    let mut ceiling = (*vm.ctx.policy).clone();
+    ceiling.max_depth = u32::MAX;
+    let (mut narrowed, _cut) = ceiling.narrow(&request, &cwd);
+    opts.insert(Rc::new("policy".to_string()), narrowed.to_value());
+    narrowed.max_depth = narrowed.max_depth.saturating_add(1);
+    vm.ctx.policy = Rc::new(narrowed);
     vm.ctx.cwd = cwd;
     let state = vm.program.ext::<AgentState>();
     {

@@ -47,9 +47,25 @@ impl RemoteCluster {
     /// [`CONNECT_TIMEOUT`]) and opens the queue, bundle store and buckets.
     pub async fn connect(urls: &ClusterUrls, queue: &JobQueueOptions) -> Result<RemoteCluster, String> {
         let cluster = Cluster::connect(urls, CONNECT_TIMEOUT).await?;
-        let jobs = JobQueue::open(&cluster, queue).await?;
-        let bundles = BundleStore::open(&cluster, queue.replicas).await?;
-        let state = ClusterState::open(&cluster, queue.replicas).await?;
+        // A cluster that just started may still be electing its JetStream
+        // leader: creating the streams and buckets is retried for a while.
+        let deadline = tokio::time::Instant::now() + crate::store::cluster_kv::ELECTION_GRACE;
+        let (jobs, bundles, state) = loop {
+            let opened = async {
+                let jobs = JobQueue::open(&cluster, queue).await?;
+                let bundles = BundleStore::open(&cluster, queue.replicas).await?;
+                let state = ClusterState::open(&cluster, queue.replicas).await?;
+                Ok::<_, String>((jobs, bundles, state))
+            }
+            .await;
+            match opened {
+                Ok(all) => break all,
+                Err(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         Ok(RemoteCluster {
             cluster,
             queue: jobs,

@@ -1,0 +1,360 @@
+//! Cluster mode end to end (issue 14): a real 3-node NATS JetStream cluster
+//! on 127.0.0.1 (scripts/nats), `weft host` processes and `weft run
+//! --cluster`. Without nats-server these tests fail under CI=true and are
+//! skipped elsewhere (see the helper).
+
+#[path = "../../weft-agents/tests/support/nats_cluster.rs"]
+mod nats_cluster;
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use nats_cluster::NatsCluster;
+
+/// A `weft host` process, killed on drop (panics included).
+struct Host {
+    child: Child,
+}
+
+impl Host {
+    fn start(dir: &Path, urls: &str, extra: &[&str]) -> Host {
+        let log = std::fs::File::create(dir.join(format!(
+            "host-{}.log",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        )))
+        .unwrap();
+        let mut args = vec!["host", "--cluster", urls, "--ack-wait-ms", "2000"];
+        args.extend_from_slice(extra);
+        let child = support::weft(dir, &args)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start weft host");
+        Host { child }
+    }
+
+    /// kill -9.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    support::weft(dir, args).output().expect("run weft")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn assert_ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "weft failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        stdout(o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn host_logs(dir: &Path) -> String {
+    let mut all = String::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("host-") {
+            all.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+        }
+    }
+    all
+}
+
+/// Prints the envelope without what differs between two runs of the same
+/// worker anyway (its id, tool call durations).
+const PRINT_ENVELOPE: &str = r#"
+fn normalized(r) {
+  var calls = []
+  for c in r.tool_calls {
+    var c2 = c
+    c2.duration_ms = 0
+    calls = push(calls, c2)
+  }
+  var events = []
+  for ev in r.transcript.events {
+    events = push(events, ev.kind)
+  }
+  var e = r
+  e.tool_calls = calls
+  e.worker_id = "-"
+  e.session_id = "-"
+  e.transcript = {messages: r.transcript.messages, events: events}
+  e
+}
+"#;
+
+#[test]
+fn remote_sub_agent_run_returns_the_same_envelope_as_local() {
+    let Some(cluster) = NatsCluster::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        r#"{PRINT_ENVELOPE}
+fn add(args) {{
+  args.a + args.b
+}}
+println("parent top level ran")
+let tools = tool_define(tool_registry(), "add", "Adds two integers", {{
+  parameters: {{a: {{type: "integer"}}, b: {{type: "integer"}}}}, handler: add}})
+llm_mock({{tool_calls: [{{name: "add", arguments: {{a: 2, b: 3}}}}], input_tokens: 10, output_tokens: 4}})
+llm_mock({{text: "The sum is 5.", input_tokens: 12, output_tokens: 5}})
+llm_mock({{text: "left for the parent"}})
+let r = sub_agent_run("Add 2 and 3", {{tools: tools, placement: argv[0]}})
+println(normalized(r))
+println(llm_call("and now?").text)
+"#
+    );
+    std::fs::write(dir.path().join("main.wf"), script).unwrap();
+    let local = run(dir.path(), &["run", "main.wf", "--", "local"]);
+    assert_ok(&local);
+    assert!(stdout(&local).contains("The sum is 5."), "{}", stdout(&local));
+    assert!(stdout(&local).contains("left for the parent"), "{}", stdout(&local));
+
+    let _host = Host::start(dir.path(), &cluster.urls, &[]);
+    wait_for_log(dir.path(), "serving");
+    let remote = run(
+        dir.path(),
+        &["run", "--cluster", &cluster.urls, "main.wf", "--", "cluster"],
+    );
+    assert_ok(&remote);
+    assert_eq!(stdout(&remote), stdout(&local));
+    // The host ran the worker, never the parent's top level.
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!host_logs(dir.path()).contains("parent top level ran"));
+}
+
+#[test]
+fn a_remote_worker_is_denied_what_a_local_one_is() {
+    let Some(cluster) = NatsCluster::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("work")).unwrap();
+    std::fs::write(dir.path().join("work/inside.txt"), "inside").unwrap();
+    std::fs::write(dir.path().join("outside.txt"), "secret").unwrap();
+    let script = format!(
+        r#"{PRINT_ENVELOPE}
+fn read(args) {{
+  read_file(args.path)
+}}
+fn run_it(args) {{
+  exec("echo", ["hi"]).stdout
+}}
+var tools = tool_define(tool_registry(), "read", "Reads a file", {{
+  parameters: {{path: {{type: "string"}}}}, handler: read}})
+tools = tool_define(tools, "run_it", "Runs echo", {{parameters: {{}}, handler: run_it}})
+tools = tool_define(tools, "other", "Not allowed", {{parameters: {{}}, handler: run_it}})
+llm_mock({{tool_calls: [
+  {{name: "read", arguments: {{path: "work/inside.txt"}}}},
+  {{name: "read", arguments: {{path: "outside.txt"}}}},
+  {{name: "run_it", arguments: {{}}}},
+  {{name: "other", arguments: {{}}}}]}})
+llm_mock({{text: "done"}})
+let r = sub_agent_run("Read things", {{tools: tools, placement: argv[0], policy: {{
+  tools: ["read", "run_it"], workspace_roots: ["work"],
+  capabilities: {{fs: ["read"], process: []}}}}}})
+println(normalized(r))
+"#
+    );
+    std::fs::write(dir.path().join("main.wf"), script).unwrap();
+    let local = run(dir.path(), &["run", "main.wf", "--", "local"]);
+    assert_ok(&local);
+    let out = stdout(&local);
+    assert!(out.contains("result: \"inside\""), "{out}");
+    assert!(!out.contains("secret"), "{out}");
+    assert!(out.contains("process.exec"), "{out}");
+    assert!(out.contains("other"), "{out}");
+
+    let _host = Host::start(dir.path(), &cluster.urls, &[]);
+    wait_for_log(dir.path(), "serving");
+    let remote = run(
+        dir.path(),
+        &["run", "--cluster", &cluster.urls, "main.wf", "--", "cluster"],
+    );
+    assert_ok(&remote);
+    assert_eq!(stdout(&remote), out);
+}
+
+#[test]
+fn the_host_ceiling_narrows_a_job_and_a_closure_handler_does_not_travel() {
+    let Some(cluster) = NatsCluster::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("data.txt"), "data").unwrap();
+    std::fs::write(
+        dir.path().join("main.wf"),
+        r#"
+fn read(args) {
+  read_file(args.path)
+}
+let tools = tool_define(tool_registry(), "read", "Reads a file", {
+  parameters: {path: {type: "string"}}, handler: read})
+llm_mock({tool_calls: [{name: "read", arguments: {path: "data.txt"}}]})
+llm_mock({text: "done"})
+let r = sub_agent_run("Read", {tools: tools, placement: "cluster"})
+println(r.tool_calls[0].ok, r.tool_calls[0].error.category)
+let secret = "captured"
+let closure_tools = tool_define(tool_registry(), "peek", "Peeks", {
+  parameters: {}, handler: { args -> secret }})
+println(try { sub_agent_run("Peek", {tools: closure_tools, placement: "cluster"}) } catch e { e.message })
+fn make_handler(prefix) {
+  { args -> prefix }
+}
+let captured = tool_define(tool_registry(), "peek", "Peeks", {parameters: {}, handler: make_handler("p")})
+println(try { spawn_worker("Peek", {tools: captured, placement: "cluster"}) } catch e { e.message })
+"#,
+    )
+    .unwrap();
+    // This host may not read files: the worker's read is denied there.
+    let _host = Host::start(dir.path(), &cluster.urls, &["--deny", "fs.read"]);
+    wait_for_log(dir.path(), "serving");
+    let remote = run(dir.path(), &["run", "--cluster", &cluster.urls, "main.wf"]);
+    assert_ok(&remote);
+    let out = stdout(&remote);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("false permission_denied"), "{out}");
+    let msg = lines.next().unwrap_or_default();
+    assert!(msg.contains("cannot run on the cluster"), "{out}");
+    assert!(msg.contains("<fn anonymous>"), "{out}");
+    assert!(msg.contains("option 'tools.tools[0].handler'"), "{out}");
+    assert!(msg.contains("only top-level functions travel"), "{out}");
+    let msg = lines.next().unwrap_or_default();
+    assert!(msg.starts_with("spawn_worker: the function"), "{out}");
+    assert!(msg.contains("closure that captures variables"), "{out}");
+}
+
+#[test]
+fn placement_cluster_without_a_cluster_and_an_unreachable_cluster_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.wf"),
+        "let r = sub_agent_run(\"x\", {placement: \"cluster\"})\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["run", "main.wf"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("placement \"cluster\" needs a cluster"), "{err}");
+    assert!(err.contains("--cluster"), "{err}");
+
+    // Nothing listens on this port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let started = Instant::now();
+    let out = run(dir.path(), &["run", "--cluster", &url, "main.wf"]);
+    assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("cannot reach the cluster at {url}")), "{err}");
+
+    let started = Instant::now();
+    let out = run(dir.path(), &["host", "--cluster", &url]);
+    assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("cannot reach the cluster at {url}")), "{err}");
+}
+
+#[test]
+fn a_job_of_a_killed_host_is_finished_by_another_host() {
+    let Some(cluster) = NatsCluster::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.wf"),
+        r#"
+llm_mock({text: "slow answer", delay_ms: 4000})
+let r = sub_agent_run("Take your time", {placement: "cluster"})
+println(r.ok, r.summary)
+"#,
+    )
+    .unwrap();
+    // The first host creates the queue (with its 2 s ack wait).
+    let mut first = Host::start(dir.path(), &cluster.urls, &["--slots", "1"]);
+    wait_for_log(dir.path(), "serving");
+    let mut parent = support::weft(
+        dir.path(),
+        &["run", "--cluster", &cluster.urls, "main.wf"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    // Kill the first host while the worker waits for its model.
+    wait_for_log(dir.path(), "(delivery 1)");
+    std::thread::sleep(Duration::from_millis(500));
+    first.kill();
+    let _second = Host::start(dir.path(), &cluster.urls, &["--slots", "1"]);
+    let started = Instant::now();
+    let out = wait_output(&mut parent, Duration::from_secs(30));
+    assert_ok(&out);
+    assert_eq!(stdout(&out), "true slow answer\n");
+    // Redelivered after the 2 s ack wait, then the 4 s call again.
+    assert!(started.elapsed() >= Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(host_logs(dir.path()).contains("(delivery 2)"));
+}
+
+fn wait_for_log(dir: &Path, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !host_logs(dir).contains(needle) {
+        assert!(Instant::now() < deadline, "no `{needle}` in the host logs:\n{}", host_logs(dir));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn wait_output(child: &mut Child, limit: Duration) -> Output {
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut out = Command::new("true").output().unwrap();
+    let status = child.wait().unwrap();
+    let mut so = Vec::new();
+    let mut se = Vec::new();
+    use std::io::Read;
+    if let Some(mut s) = child.stdout.take() {
+        let _ = s.read_to_end(&mut so);
+    }
+    if let Some(mut s) = child.stderr.take() {
+        let _ = s.read_to_end(&mut se);
+    }
+    out.status = status;
+    out.stdout = so;
+    out.stderr = se;
+    out
+}
