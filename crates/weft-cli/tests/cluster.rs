@@ -129,14 +129,29 @@ println(llm_call("and now?").text)
     std::fs::write(dir.path().join("main.wf"), script).unwrap();
     let local = run(dir.path(), &["run", "main.wf", "--", "local"]);
     assert_ok(&local);
-    assert!(stdout(&local).contains("The sum is 5."), "{}", stdout(&local));
-    assert!(stdout(&local).contains("left for the parent"), "{}", stdout(&local));
+    assert!(
+        stdout(&local).contains("The sum is 5."),
+        "{}",
+        stdout(&local)
+    );
+    assert!(
+        stdout(&local).contains("left for the parent"),
+        "{}",
+        stdout(&local)
+    );
 
     let _host = Host::start(dir.path(), &cluster.urls, &[]);
     wait_for_log(dir.path(), "serving");
     let remote = run(
         dir.path(),
-        &["run", "--cluster", &cluster.urls, "main.wf", "--", "cluster"],
+        &[
+            "run",
+            "--cluster",
+            &cluster.urls,
+            "main.wf",
+            "--",
+            "cluster",
+        ],
     );
     assert_ok(&remote);
     assert_eq!(stdout(&remote), stdout(&local));
@@ -191,7 +206,14 @@ println(normalized(r))
     wait_for_log(dir.path(), "serving");
     let remote = run(
         dir.path(),
-        &["run", "--cluster", &cluster.urls, "main.wf", "--", "cluster"],
+        &[
+            "run",
+            "--cluster",
+            &cluster.urls,
+            "main.wf",
+            "--",
+            "cluster",
+        ],
     );
     assert_ok(&remote);
     assert_eq!(stdout(&remote), out);
@@ -257,7 +279,10 @@ fn placement_cluster_without_a_cluster_and_an_unreachable_cluster_are_clear_erro
     let out = run(dir.path(), &["run", "main.wf"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("placement \"cluster\" needs a cluster"), "{err}");
+    assert!(
+        err.contains("placement \"cluster\" needs a cluster"),
+        "{err}"
+    );
     assert!(err.contains("--cluster"), "{err}");
 
     // Nothing listens on this port.
@@ -269,17 +294,31 @@ fn placement_cluster_without_a_cluster_and_an_unreachable_cluster_are_clear_erro
     let url = format!("nats://127.0.0.1:{port}");
     let started = Instant::now();
     let out = run(dir.path(), &["run", "--cluster", &url, "main.wf"]);
-    assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("cannot reach the cluster at {url}")), "{err}");
+    assert!(
+        err.contains(&format!("cannot reach the cluster at {url}")),
+        "{err}"
+    );
 
     let started = Instant::now();
     let out = run(dir.path(), &["host", "--cluster", &url]);
-    assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("cannot reach the cluster at {url}")), "{err}");
+    assert!(
+        err.contains(&format!("cannot reach the cluster at {url}")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -300,14 +339,11 @@ println(r.ok, r.summary)
     // The first host creates the queue (with its 2 s ack wait).
     let mut first = Host::start(dir.path(), &cluster.urls, &["--slots", "1"]);
     wait_for_log(dir.path(), "serving");
-    let mut parent = support::weft(
-        dir.path(),
-        &["run", "--cluster", &cluster.urls, "main.wf"],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut parent = support::weft(dir.path(), &["run", "--cluster", &cluster.urls, "main.wf"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     // Kill the first host while the worker waits for its model.
     wait_for_log(dir.path(), "(delivery 1)");
     std::thread::sleep(Duration::from_millis(500));
@@ -318,14 +354,22 @@ println(r.ok, r.summary)
     assert_ok(&out);
     assert_eq!(stdout(&out), "true slow answer\n");
     // Redelivered after the 2 s ack wait, then the 4 s call again.
-    assert!(started.elapsed() >= Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(host_logs(dir.path()).contains("(delivery 2)"));
 }
 
 fn wait_for_log(dir: &Path, needle: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !host_logs(dir).contains(needle) {
-        assert!(Instant::now() < deadline, "no `{needle}` in the host logs:\n{}", host_logs(dir));
+        assert!(
+            Instant::now() < deadline,
+            "no `{needle}` in the host logs:\n{}",
+            host_logs(dir)
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -357,4 +401,52 @@ fn wait_output(child: &mut Child, limit: Duration) -> Output {
     out.stdout = so;
     out.stderr = se;
     out
+}
+
+#[test]
+fn remote_workers_are_waited_for_and_cancelled_like_local_ones() {
+    let Some(cluster) = NatsCluster::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.wf"),
+        r#"
+llm_mock({match: "first*", text: "one"})
+llm_mock({match: "second*", text: "two"})
+llm_mock({match: "slow*", text: "never", delay_ms: 30000})
+let a = spawn_worker("first task", {placement: "cluster"})
+let b = spawn_worker("second task", {placement: "cluster"})
+let done = wait_worker([a, b])
+println(done[0].status, done[0].result.summary, done[1].status, done[1].result.summary)
+let slow = spawn_worker("slow task", {placement: "cluster"})
+sleep(1500)
+println(worker_status(slow).status)
+cancel_worker(slow)
+println(worker_status(slow).status)
+sleep(1000)
+"#,
+    )
+    .unwrap();
+    let _host = Host::start(dir.path(), &cluster.urls, &["--slots", "3"]);
+    wait_for_log(dir.path(), "serving");
+    let out = support::weft(dir.path(), &["run", "--cluster", &cluster.urls, "main.wf"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = out;
+    // The cancel reaches the host within a second of cancel_worker.
+    wait_for_log(dir.path(), "(delivery 1)");
+    let out = wait_output(&mut out, Duration::from_secs(30));
+    assert_ok(&out);
+    assert_eq!(
+        stdout(&out),
+        "completed one completed two\nrunning\ncancelled\n"
+    );
+    assert!(
+        host_logs(dir.path()).contains("cancelled by its parent"),
+        "{}",
+        host_logs(dir.path())
+    );
 }

@@ -14,7 +14,7 @@ use weft_agents::state::AgentState;
 pub use weft_agents::cluster::host::{HostOptions, JobRunner, PreparedJob};
 pub use weft_agents::cluster::host_job::{JobError, JobResult};
 pub use weft_agents::cluster::remote::REPLICAS;
-pub use weft_agents::cluster::{ClusterUrls, CONNECT_TIMEOUT};
+pub use weft_agents::cluster::{CONNECT_TIMEOUT, ClusterUrls};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};

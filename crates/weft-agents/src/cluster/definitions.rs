@@ -59,6 +59,9 @@ mod tests {
     #[test]
     fn a_module_that_does_not_parse_is_named() {
         let err = definitions_only("lib.wf", "fn (").unwrap_err();
-        assert!(err.contains("module lib.wf of the bundle does not parse"), "{err}");
+        assert!(
+            err.contains("module lib.wf of the bundle does not parse"),
+            "{err}"
+        );
     }
 }

@@ -36,7 +36,8 @@ pub struct PreparedJob {
 }
 
 /// Runs one prepared job (the CLI builds an engine per job).
-pub type JobRunner = Rc<dyn Fn(PreparedJob) -> LocalBoxFuture<'static, Result<JobResult, JobError>>>;
+pub type JobRunner =
+    Rc<dyn Fn(PreparedJob) -> LocalBoxFuture<'static, Result<JobResult, JobError>>>;
 
 /// How the host works.
 pub struct HostOptions {
@@ -137,7 +138,10 @@ async fn handle(
         Ok(r) => r,
         Err(e) => return log(&format!("job {id}: {e}; not run here")),
     };
-    log(&format!("running job {id} (delivery {})", claimed.deliveries));
+    log(&format!(
+        "running job {id} (delivery {})",
+        claimed.deliveries
+    ));
     let outcome = run_claimed(remote, options, runner, &claimed, &id, job, stop).await;
     let outcome = match outcome {
         Some(o) => o,
@@ -214,6 +218,7 @@ async fn run_claimed(
                 }
             }
             Some(_) = async { match cancels.as_mut() { Some(s) => s.next().await, None => std::future::pending().await } } => {
+                log(&format!("job {id} cancelled by its parent"));
                 return Some(Ok(JobResult {
                     status: "cancelled".into(),
                     envelope: serde_json::Value::Null,
@@ -255,7 +260,11 @@ async fn dead_letter(claimed: &ClaimedJob, reason: &str) {
 
 /// Fetches bundle `hash` (cached) and writes its modules, definitions only,
 /// under `cache_dir/hash/`; returns the entry module's path.
-async fn materialize(remote: &RemoteCluster, cache_dir: &Path, hash: &str) -> Result<PathBuf, String> {
+async fn materialize(
+    remote: &RemoteCluster,
+    cache_dir: &Path,
+    hash: &str,
+) -> Result<PathBuf, String> {
     let bundle = remote.bundles.get(hash).await?;
     let dir = cache_dir.join(hash);
     let entry = dir.join(&bundle.entry);

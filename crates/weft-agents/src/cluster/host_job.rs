@@ -43,7 +43,10 @@ pub async fn run_worker_job(
     };
     let mut opts = DictMap::default();
     for (k, v) in options {
-        if matches!(k.as_str(), "policy" | "allowed_tools" | "placement" | "task") {
+        if matches!(
+            k.as_str(),
+            "policy" | "allowed_tools" | "placement" | "task"
+        ) {
             continue;
         }
         opts.insert(Rc::new(k.clone()), rebuild(v, resolve)?);
@@ -87,8 +90,9 @@ pub async fn run_worker_job(
         }
     }
     let queued = state.llm.mock.borrow().queued();
-    let parsed = crate::workers::options::parse_worker_options(vm, Some(job.task.clone()), &opts, WHO)
-        .map_err(|e| (e.category().to_string(), e.message().to_string()))?;
+    let parsed =
+        crate::workers::options::parse_worker_options(vm, Some(job.task.clone()), &opts, WHO)
+            .map_err(|e| (e.category().to_string(), e.message().to_string()))?;
     let (worker, envelope) = crate::workers::builtins::run_foreground(vm, parsed, WHO)
         .await
         .map_err(|e| (e.category().to_string(), e.message().to_string()))?;
@@ -112,7 +116,10 @@ fn bad_job(why: &str) -> JobError {
 
 /// A travelling JSON value back as a Weft value, `{"$weft_fn": NAME}`
 /// resolved to the bundle's function.
-fn rebuild(v: &serde_json::Value, resolve: &dyn Fn(&str) -> Option<Value>) -> Result<Value, JobError> {
+fn rebuild(
+    v: &serde_json::Value,
+    resolve: &dyn Fn(&str) -> Option<Value>,
+) -> Result<Value, JobError> {
     match v {
         serde_json::Value::Object(m) => {
             if let (1, Some(serde_json::Value::String(name))) = (m.len(), m.get(FN_REF_KEY)) {

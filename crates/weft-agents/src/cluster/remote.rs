@@ -45,7 +45,10 @@ pub struct RemoteCluster {
 impl RemoteCluster {
     /// Connects (an unreachable cluster is an error naming the URLs within
     /// [`CONNECT_TIMEOUT`]) and opens the queue, bundle store and buckets.
-    pub async fn connect(urls: &ClusterUrls, queue: &JobQueueOptions) -> Result<RemoteCluster, String> {
+    pub async fn connect(
+        urls: &ClusterUrls,
+        queue: &JobQueueOptions,
+    ) -> Result<RemoteCluster, String> {
         let cluster = Cluster::connect(urls, CONNECT_TIMEOUT).await?;
         // A cluster that just started may still be electing its JetStream
         // leader: creating the streams and buckets is retried for a while.
@@ -196,7 +199,10 @@ fn travel_value(
         Value::Dict(d) => {
             let mut m = serde_json::Map::new();
             for (k, x) in d.iter() {
-                m.insert(k.to_string(), travel_value(x, globals, who, &format!("{path}.{k}"))?);
+                m.insert(
+                    k.to_string(),
+                    travel_value(x, globals, who, &format!("{path}.{k}"))?,
+                );
             }
             Ok(serde_json::Value::Object(m))
         }
@@ -289,7 +295,10 @@ pub async fn run_remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome 
 async fn remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Result<Outcome, String> {
     let state = program.ext::<AgentState>();
     let remote = state.cluster.get().ok_or_else(|| {
-        format!("worker {} has placement \"cluster\" but the run has no cluster", w.id)
+        format!(
+            "worker {} has placement \"cluster\" but the run has no cluster",
+            w.id
+        )
     })?;
     let opts = w.options.borrow().clone();
     let options = opts
@@ -322,7 +331,10 @@ async fn remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Result<Outcome, 
     let snapshot = loop {
         if let Some(found) = remote.state.read(StateBucket::Workers, &w.id).await? {
             let snap: WorkerSnapshot = serde_json::from_value(found.value).map_err(|e| {
-                format!("weft_workers/{} on the cluster is not a worker snapshot ({e})", w.id)
+                format!(
+                    "weft_workers/{} on the cluster is not a worker snapshot ({e})",
+                    w.id
+                )
             })?;
             if snap.is_terminal() {
                 break snap;
@@ -331,7 +343,11 @@ async fn remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Result<Outcome, 
         tokio::time::sleep(POLL_INTERVAL).await;
     };
     cancel.armed = false;
-    state.llm.mock.borrow_mut().drop_queued(snapshot.mock_consumed);
+    state
+        .llm
+        .mock
+        .borrow_mut()
+        .drop_queued(snapshot.mock_consumed);
     let result = if snapshot.envelope.is_null() {
         Value::Nil
     } else {

@@ -53,13 +53,17 @@ pub fn execute(args: HostArgs) -> Exit {
             .tempdir()
             .map_err(|e| format!("cannot create the bundle cache directory: {e}"))?;
         let stop = Rc::new(Cell::new(false));
-        let signals = run_signals::watch(|| {}).map_err(|e| format!("cannot watch signals: {e}"))?;
+        let signals =
+            run_signals::watch(|| {}).map_err(|e| format!("cannot watch signals: {e}"))?;
         let stop2 = stop.clone();
         tokio::task::spawn_local(async move {
             while signals.exit_status().is_none() {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            eprintln!("weft host: {} received: handing back running jobs", signals.name());
+            eprintln!(
+                "weft host: {} received: handing back running jobs",
+                signals.name()
+            );
             stop2.set(true);
         });
         let fixture = args.llm_fixture.clone();
@@ -80,10 +84,7 @@ pub fn execute(args: HostArgs) -> Exit {
                 engine.run_cluster_job(job).await
             })
         });
-        eprintln!(
-            "weft host: serving {} with {slots} slot(s)",
-            urls
-        );
+        eprintln!("weft host: serving {} with {slots} slot(s)", urls);
         let options = HostOptions {
             slots,
             ack_wait,
