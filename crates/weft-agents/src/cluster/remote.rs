@@ -129,9 +129,7 @@ impl Placement {
                 let mut msg = format!(
                     "{who}: option 'placement' must be \"local\" or \"cluster\", got \"{other}\""
                 );
-                if let Some(s) =
-                    weft_syntax::suggest::did_you_mean(other, ["local", "cluster"].into_iter())
-                {
+                if let Some(s) = weft_syntax::suggest::did_you_mean(other, ["local", "cluster"]) {
                     msg.push_str(&format!(" (did you mean \"{s}\"?)"));
                 }
                 Err(msg)
