@@ -4,6 +4,7 @@
 //! skipped elsewhere (see the helper).
 
 #[path = "../../weft-agents/tests/support/nats_cluster.rs"]
+#[allow(dead_code)] // shared with weft-agents tests; node kills are not used here yet
 mod nats_cluster;
 mod support;
 
