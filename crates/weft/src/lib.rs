@@ -85,7 +85,7 @@ pub use engine::{Engine, InterruptHandle, IntoArgs};
 pub use error::{Error, Result, SourceSpan};
 pub use event::Event;
 pub use llm::LlmProvider;
-pub use native::{AsyncNativeFn, LocalFuture, NativeFn, Signature};
+pub use native::{AsyncNativeFn, LocalFuture, NativeFn, Registration, Signature};
 pub use policy::{Capability, Policy};
 pub use value::{FromValue, IntoValue, TypeMismatch, Value};
 /// The counting global allocator that [`Limits::max_memory`] needs.
