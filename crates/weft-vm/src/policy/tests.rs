@@ -286,7 +286,7 @@ mod approve {
         let v = round.to_value();
         let Value::Dict(d) = &v else { panic!() };
         assert_eq!(
-            crate::value::dict_get(&d, "approve").map(|v| v.to_repr()),
+            crate::value::dict_get(d, "approve").map(|v| v.to_repr()),
             Some("[\"shell\", \"tool:x\"]".to_string())
         );
     }
