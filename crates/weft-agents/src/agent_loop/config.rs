@@ -46,6 +46,9 @@ pub struct AgentConfig {
     pub on_turn: Option<Value>,
     /// Counters and tool calls of an interrupted run being resumed.
     pub resume: Option<AgentProgress>,
+    /// The builtin that started the loop (`agent_loop`, `sub_agent_run`,
+    /// `spawn_worker`, ...), named in its errors.
+    pub who: String,
 }
 
 impl AgentConfig {
@@ -64,6 +67,7 @@ impl AgentConfig {
             transcript: Transcript::new(),
             on_turn: None,
             resume: None,
+            who: "agent_loop".to_string(),
         }
     }
 }

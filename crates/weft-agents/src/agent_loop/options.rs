@@ -46,6 +46,7 @@ pub fn parse_loop_options(
     let (llm, own) = parse_llm_options(opts, who, LOOP_KEYS)?;
     let get = |k: &str| dict_get(&own, k).filter(|v| !v.is_nil());
     let mut config = AgentConfig::new(task);
+    config.who = who.to_string();
     config.system = system;
     config.llm = llm;
     if let Some(t) = get("tools") {

@@ -123,6 +123,9 @@ async fn run_agent_loop_inner(
     }
 
     let mut correcting = false;
+    // The final answers that failed the schema, for the error (all of them).
+    let mut schema_attempts: Vec<crate::llm::structured::SchemaAttempt> = Vec::new();
+    let mut stop_reason: String;
     loop {
         if hooks.cancelled() {
             return Ok(finish(
@@ -197,6 +200,7 @@ async fn run_agent_loop_inner(
                    "output_tokens": resp.output_tokens, "tool_calls": resp.tool_calls.len()}),
         );
         text = resp.text;
+        stop_reason = resp.stop_reason;
 
         let first = p.tool_calls.len();
         let has_calls = !resp.tool_calls.is_empty();
@@ -270,15 +274,15 @@ async fn run_agent_loop_inner(
             let data = data.unwrap_or(Value::Nil);
             return Ok(finish(&config, AgentStatus::Done, None, text, data, p, t));
         }
+        schema_attempts.push(crate::llm::structured::SchemaAttempt::new(
+            errors.clone(),
+            &stop_reason,
+            config.llm.max_tokens,
+        ));
         if p.schema_retries_used >= config.llm.schema_retries {
-            let tries = p.schema_retries_used + 1;
-            let plural = if tries == 1 { "attempt" } else { "attempts" };
             let err = ToolError::new(
                 "schema_validation",
-                format!(
-                    "agent_loop: the reply does not match the schema after {tries} {plural}: {}",
-                    errors.join("; ")
-                ),
+                crate::llm::structured::schema_failure_message(&config.who, &schema_attempts),
             );
             return Ok(finish(
                 &config,
