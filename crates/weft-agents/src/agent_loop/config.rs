@@ -205,6 +205,19 @@ pub trait AgentHooks {
         Box::pin(async {})
     }
 
+    /// A tool call's approval parked (`awaiting_approval`): the run ends
+    /// with that error right after. `transcript` ends with the turn that
+    /// asked for the call (and the results of the calls before it), so a
+    /// durable checkpoint written here lets a re-run continue at the call.
+    fn approval_parked<'a>(
+        &'a mut self,
+        _vm: &'a mut Vm,
+        _progress: &'a AgentProgress,
+        _transcript: &'a Transcript,
+    ) -> LocalBoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+
     /// A tool call finished: its record is the last of
     /// `progress.tool_calls` and its result is in `transcript`. The next
     /// tool call or model call waits for the returned future.

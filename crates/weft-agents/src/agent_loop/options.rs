@@ -53,7 +53,9 @@ pub fn parse_loop_options(
         config.tools = ToolRegistry::from_value(t, who)?;
     }
     if let Some(p) = get("policy") {
-        config.policies.push(Policy::from_value(p, who)?);
+        let policy = Policy::from_value(p, who)?;
+        crate::approval::gate::check_entries(&vm.program, &policy.approve, who)?;
+        config.policies.push(policy);
     }
     config.max_iterations =
         opt_uint(&own, who, "max_iterations", 1)?.unwrap_or(DEFAULT_MAX_ITERATIONS);

@@ -10,8 +10,9 @@
 //! caller's; what is left returns when the loop ends); a model call the
 //! budget refuses ends the run as `budget_exhausted` with that error.
 //!
-//! Only script callbacks (`on_turn`), the `after_turn` hook and a budget
-//! the caller's scope cannot cover can make
+//! Only script callbacks (`on_turn`), the `after_turn` hook, a budget
+//! the caller's scope cannot cover and a tool call whose approval parked
+//! (`awaiting_approval`) can make
 //! [`run_agent_loop`] return `Err`; model and tool failures end up in the
 //! returned [`AgentRun`] (`failed`, `cancelled`) or in tool results.
 
@@ -53,7 +54,17 @@ pub async fn run_agent_loop(
         None => vm.ctx.budget.clone(),
     };
     let outer = vm.ctx.session_events.replace(sink.clone());
+    // The loop's own `approve` entries join the task's while it runs (its
+    // tool calls and the builtins their handlers call).
+    let outer_policy = vm.ctx.policy.clone();
+    let approve: Vec<&String> = config.policies.iter().flat_map(|p| &p.approve).collect();
+    if approve.iter().any(|e| !outer_policy.approve.contains(*e)) {
+        let mut narrowed = (*outer_policy).clone();
+        narrowed.approve.extend(approve.into_iter().cloned());
+        vm.ctx.policy = std::rc::Rc::new(narrowed);
+    }
     let result = run_agent_loop_inner(vm, config, hooks).await;
+    vm.ctx.policy = outer_policy;
     vm.ctx.session_events = outer;
     vm.ctx.budget = outer_budget;
     if let Some(s) = scope {
@@ -96,7 +107,8 @@ async fn run_agent_loop_inner(
     // A resumed run first settles the tool calls its last turn left open.
     if let Some(calls) = open_calls(&t) {
         let iteration = p.iterations;
-        if let Some(err) = settle(vm, &config, hooks, &mut t, &mut p, calls, iteration, true).await
+        if let Some(err) =
+            settle(vm, &config, hooks, &mut t, &mut p, calls, iteration, true).await?
         {
             return Ok(finish(
                 &config,
@@ -202,7 +214,7 @@ async fn run_agent_loop_inner(
             iteration,
             false,
         )
-        .await;
+        .await?;
         if let Some(f) = &config.on_turn {
             let calls = p.tool_calls[first..].iter().map(record_to_value).collect();
             let turn = dict_from([

@@ -21,6 +21,7 @@ fn statuses(kind: RecordKind) -> &'static [&'static str] {
             "failed",
             "cancelled",
             "interrupted",
+            "awaiting_approval",
         ],
         RecordKind::Run => &[
             "running",
