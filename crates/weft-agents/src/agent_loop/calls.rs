@@ -146,6 +146,13 @@ pub(super) async fn settle(
             if e.category == "cancelled" && cancelled.is_none() {
                 cancelled = Some(e.clone());
             }
+            // A capability check that failed inside the handler (the tool
+            // is allowed, what it tried is not) is a denial like a tool the
+            // policy hides: listed in `rejected`/`denied`, so the envelope
+            // says `ok: false` either way (docs/workers-decisions.md).
+            if e.category == "permission_denied" && !p.rejected.contains(&call.name) {
+                p.rejected.push(call.name.clone());
+            }
         }
         p.in_flight.retain(|id| id != &call.id);
         let content = outcome.model_content(&call.name);
