@@ -103,7 +103,11 @@ pub(super) async fn settle(
                         p.in_flight.push(call.id.clone());
                     }
                     hooks.tool_started(vm, &call, p, t).await;
-                    run_tool(vm, tool, &call.arguments).await
+                    let outcome = run_tool(vm, tool, &call.arguments).await;
+                    // A crash point of the test hook: the effect happened,
+                    // nothing recorded it yet.
+                    crate::store::crash_points::after_effect();
+                    outcome
                 }
             }
         };
