@@ -52,6 +52,7 @@ pub struct AgentConfig {
 /// Applies `config` to the run of `program`.
 pub fn configure(program: &Program, config: AgentConfig) {
     let state = program.ext::<AgentState>();
+    crate::approval::gate::install(program);
     if let Some(fixture) = config.fixture {
         let mut mock = state.llm.mock.borrow_mut();
         mock.fixture = true;

@@ -17,6 +17,7 @@ pub mod llm_call;
 pub mod mcp;
 pub mod mock_builtins;
 pub mod profile;
+pub mod records;
 pub mod state;
 pub mod store;
 pub mod tools;

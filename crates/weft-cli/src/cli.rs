@@ -273,13 +273,60 @@ pub struct WorkersArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum WorkersCommand {
-    /// One line per stored worker: id, status, name, key, updated, task
-    List,
-    /// A worker's whole snapshot as JSON (by id or snapshot path)
-    Show {
-        /// The worker id (`w_...`) or a snapshot file
-        id: String,
+    /// A table of the stored workers, oldest first: id, status, name, key,
+    /// updated, task
+    List {
+        #[command(flatten)]
+        filter: ListFilter,
     },
+    /// A worker's whole snapshot as JSON
+    Show {
+        /// The worker: its id, a unique prefix of it, its key, its name, or
+        /// a snapshot file
+        reference: String,
+    },
+    /// Delete the snapshots (and key index entries) of finished workers;
+    /// queued or running ones are never deleted
+    Prune {
+        #[command(flatten)]
+        filter: PruneArgs,
+    },
+}
+
+/// Filters of `weft workers list` / `weft runs list`.
+#[derive(Debug, Args)]
+pub struct ListFilter {
+    /// Only these statuses (comma-separated or repeated)
+    #[arg(long, value_name = "STATUS", value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// Only this name (a worker's `name`, a run's workflow)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// A JSON array of the records instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `weft workers prune` / `weft runs prune` delete.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Only records last written at least this long ago (`30m`, `12h`,
+    /// `7d`, `2w`)
+    #[arg(long, value_name = "DURATION", value_parser = parse_age)]
+    pub older_than: Option<std::time::Duration>,
+    /// Only these statuses (comma-separated or repeated; default: every
+    /// finished status)
+    #[arg(long, value_name = "STATUS", value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// Print what would be deleted, delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `--older-than`: a duration like `90s`, `30m`, `12h`, `7d`, `2w`.
+fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{e}; expected a duration like 90s, 30m, 12h, 7d or 2w"))
 }
 
 #[derive(Debug, Args)]
@@ -295,21 +342,33 @@ pub struct RunsArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
-    /// One line per stored run: id, status, workflow, key, stages, created, task
-    List,
+    /// A table of the stored runs, oldest first: id, status, workflow, key,
+    /// stages, created, task
+    List {
+        #[command(flatten)]
+        filter: ListFilter,
+    },
     /// A readable summary of a run: stages, branches, timings, usage
     Show {
-        /// The run id (`r_...`) or a record file
-        id: String,
+        /// The run: its id, a unique prefix of it, its key, its workflow's
+        /// name, or a record file
+        reference: String,
         /// Print the raw record as JSON instead
         #[arg(long)]
         json: bool,
+    },
+    /// Delete the records (and key index entries) of finished runs; running
+    /// ones are never deleted
+    Prune {
+        #[command(flatten)]
+        filter: PruneArgs,
     },
     /// A picture of a workflow: of a run (nodes coloured by status, the
     /// edges taken with their counts) or of the definition in a `.wf` file
     /// (read, not run)
     Graph {
-        /// The run id (`r_...`), a record file, or a `.wf` source file
+        /// The run (id, unique id prefix, key, workflow name, record file),
+        /// or a `.wf` source file
         target: String,
         /// Mermaid flowchart, Graphviz DOT, or SVG
         #[arg(long, value_name = "FORMAT", default_value = "mermaid",

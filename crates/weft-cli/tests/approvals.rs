@@ -134,3 +134,102 @@ fn rejection_is_an_answer_and_unknown_ids_are_explained() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing.stderr).contains("no approval request a_0000000000000000"));
 }
+
+/// A keyed worker whose model calls a tool with `requires_approval`.
+const DEPLOYER: &str = r#"
+fn deploy(args) {
+  append_file("deploys.log", "deployed ${args.env}\n")
+  "deployed ${args.env}"
+}
+var tools = tool_registry()
+tools = tool_define(tools, "deploy", "Deploy", {
+  parameters: {env: {type: "string"}},
+  handler: deploy,
+  requires_approval: true,
+})
+llm_mock({match: "Deploy it", tool_calls: [{name: "deploy", arguments: {env: "prod"}}]})
+llm_mock({match: "deployed prod", text: "done"})
+let h = spawn_worker({task: "Deploy it", key: "deployer", tools: tools, wait: true})
+println(h.status, h.result.ok, h.result.error?.category)
+println("model calls", len(llm_mock_calls()))
+"#;
+
+#[test]
+fn a_parked_tool_call_of_a_keyed_worker_resumes_at_the_call_after_weft_approve() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("deploy.wf"), DEPLOYER).unwrap();
+
+    // The worker parks at the call: persisted as awaiting_approval, the
+    // tool has not run.
+    let first = weft(d, &["run", "deploy.wf"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert_eq!(
+        text(&first.stdout),
+        "awaiting_approval false awaiting_approval\nmodel calls 1\n"
+    );
+    assert!(!d.join("deploys.log").exists());
+    let list = weft(d, &["workers", "list"]);
+    assert!(
+        text(&list.stdout).contains("awaiting_approval"),
+        "{}",
+        text(&list.stdout)
+    );
+    let requests = pending(d);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0]["question"],
+        r#"allow tool 'deploy' with {"env":"prod"}?"#
+    );
+    let id = requests[0]["id"].as_str().unwrap().to_string();
+
+    // Running again before an answer parks again (same request, no new
+    // model call, still not run).
+    let again = weft(d, &["run", "deploy.wf"]);
+    assert_eq!(
+        text(&again.stdout),
+        "awaiting_approval false awaiting_approval\nmodel calls 0\n"
+    );
+    assert_eq!(pending(d).len(), 1);
+
+    let ok = weft(d, &["approve", &id]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+
+    // The re-run resumes at the call: it runs once, and only the model
+    // call after it is made.
+    let resumed = weft(d, &["run", "deploy.wf"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    assert_eq!(text(&resumed.stdout), "completed true nil\nmodel calls 1\n");
+    assert_eq!(
+        std::fs::read_to_string(d.join("deploys.log")).unwrap(),
+        "deployed prod\n"
+    );
+    let done = weft(d, &["run", "deploy.wf"]);
+    assert_eq!(text(&done.stdout), "completed true nil\nmodel calls 0\n");
+    assert_eq!(
+        std::fs::read_to_string(d.join("deploys.log")).unwrap(),
+        "deployed prod\n"
+    );
+}
+
+#[test]
+fn a_rejected_tool_call_reaches_the_resumed_model_as_a_denial() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let program = DEPLOYER.replace(
+        r#"llm_mock({match: "deployed prod", text: "done"})"#,
+        r#"llm_mock({match: "*approval_rejected*", text: "understood"})"#,
+    );
+    std::fs::write(d.join("deploy.wf"), program).unwrap();
+    let first = weft(d, &["run", "deploy.wf"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let id = pending(d)[0]["id"].as_str().unwrap().to_string();
+    let no = weft(
+        d,
+        &["approve", &id, "--reject", "--comment", "not on a Friday"],
+    );
+    assert_eq!(no.status.code(), Some(0), "{}", text(&no.stderr));
+    let resumed = weft(d, &["run", "deploy.wf"]);
+    assert_eq!(text(&resumed.stdout), "completed true nil\nmodel calls 1\n");
+    assert!(!d.join("deploys.log").exists());
+}

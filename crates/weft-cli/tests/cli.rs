@@ -245,3 +245,122 @@ fn disasm_shows_top_level_vars_as_run_compiles_them() {
     );
     assert!(listing.contains("slots=2"), "{listing}");
 }
+
+/// `weft workers list|show|prune` and `weft runs ...` by id prefix, key and
+/// name; a header and aligned columns; filters; pruning keeps running
+/// records and removes a pruned worker's key (the keyed program then
+/// starts afresh).
+#[test]
+fn stored_records_are_found_by_prefix_key_or_name_filtered_and_pruned() {
+    let dir = dir_with(&[(
+        "a.wf",
+        r#"
+llm_mock({text: "hi"})
+wait_worker(spawn_worker({name: "greeter", task: "Say hi", key: "greet-1"}))
+wait_worker(spawn_worker({name: "greeter", task: "Say hi again"}))
+wait_worker(spawn_worker({name: "other", task: "Other", key: "other-1"}))
+workflow_execute("the task", {name: "tiny", entry: "a", nodes: {a: {kind: "code", run: { c -> 1 }}}}, {key: "nightly"})
+println(len(llm_mock_calls()))
+"#,
+    )]);
+    let out = weft(&dir, &["run", "a.wf"]);
+    assert_eq!(stdout(&out), "3\n", "{}", stderr(&out));
+    // Run again: the keyed workers are resumed, only the other one calls.
+    let out = weft(&dir, &["run", "a.wf"]);
+    assert_eq!(stdout(&out), "1\n", "{}", stderr(&out));
+
+    let list = stdout(&weft(&dir, &["workers", "list"]));
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 5, "{list}");
+    assert!(lines[0].starts_with("ID "), "{list}");
+    let status_col = lines[0].find("STATUS").unwrap();
+    for line in &lines[1..] {
+        assert_eq!(line.find("completed"), Some(status_col), "{list}");
+    }
+    let filtered = stdout(&weft(
+        &dir,
+        &[
+            "workers",
+            "list",
+            "--name",
+            "other",
+            "--status",
+            "completed",
+        ],
+    ));
+    assert_eq!(filtered.lines().count(), 2, "{filtered}");
+    let none = stdout(&weft(&dir, &["workers", "list", "--status", "failed"]));
+    assert_eq!(none.trim(), "no workers match the filters (4 stored)");
+    let bad = weft(&dir, &["workers", "list", "--status", "done"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("'done' is not a status of workers"),
+        "{}",
+        stderr(&bad)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&weft(&dir, &["workers", "list", "--json"]))).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 4);
+
+    // show: by key, by unique prefix, by name; ambiguity lists candidates.
+    let by_key: serde_json::Value =
+        serde_json::from_str(&stdout(&weft(&dir, &["workers", "show", "greet-1"]))).unwrap();
+    let id = by_key["id"].as_str().unwrap().to_string();
+    assert_eq!(by_key["task"], "Say hi");
+    let ids: Vec<String> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap().to_string())
+        .collect();
+    let unique = (1..=id.len())
+        .map(|n| &id[..n])
+        .find(|p| ids.iter().filter(|i| i.starts_with(p)).count() == 1)
+        .unwrap();
+    let by_prefix: serde_json::Value =
+        serde_json::from_str(&stdout(&weft(&dir, &["workers", "show", unique]))).unwrap();
+    assert_eq!(by_prefix["id"], id.as_str());
+    let by_name: serde_json::Value =
+        serde_json::from_str(&stdout(&weft(&dir, &["workers", "show", "other"]))).unwrap();
+    assert_eq!(by_name["task"], "Other");
+    let ambiguous = weft(&dir, &["workers", "show", "greeter"]);
+    assert_eq!(ambiguous.status.code(), Some(1));
+    assert!(
+        stderr(&ambiguous).contains("'greeter' matches 3 workers by name"),
+        "{}",
+        stderr(&ambiguous)
+    );
+
+    // runs: list with a header, show by key and by workflow name.
+    let runs = stdout(&weft(&dir, &["runs", "list"]));
+    assert!(runs.starts_with("ID "), "{runs}");
+    assert!(
+        runs.lines().nth(1).unwrap().contains("completed  tiny"),
+        "{runs}"
+    );
+    for reference in ["nightly", "tiny"] {
+        let show = weft(&dir, &["runs", "show", reference]);
+        assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
+        assert!(stdout(&show).contains("workflow tiny"), "{}", stdout(&show));
+    }
+
+    // prune: a dry run deletes nothing; --older-than spares fresh records;
+    // then everything finished goes, keys included.
+    let dry = stdout(&weft(&dir, &["workers", "prune", "--dry-run"]));
+    assert!(dry.ends_with("would delete 4 workers\n"), "{dry}");
+    let fresh = stdout(&weft(&dir, &["workers", "prune", "--older-than", "1h"]));
+    assert_eq!(fresh, "deleted 0 workers\n");
+    let bad_age = weft(&dir, &["runs", "prune", "--older-than", "3x"]);
+    assert_eq!(bad_age.status.code(), Some(2));
+    assert!(stderr(&bad_age).contains("expected a duration like 90s, 30m, 12h, 7d or 2w"));
+    let pruned = stdout(&weft(&dir, &["workers", "prune", "--older-than", "0s"]));
+    assert!(pruned.ends_with("deleted 4 workers\n"), "{pruned}");
+    assert_eq!(
+        stdout(&weft(&dir, &["workers", "list"])).trim(),
+        format!("no workers in .weft")
+    );
+    assert!(stdout(&weft(&dir, &["runs", "prune"])).ends_with("deleted 1 runs\n"));
+    // The keyed worker and run start afresh: the mock is called again.
+    let again = weft(&dir, &["run", "a.wf"]);
+    assert_eq!(stdout(&again), "3\n", "{}", stderr(&again));
+}

@@ -213,7 +213,7 @@ println(h.status, workflow_execute("t", g, {key: "r1"}).status)
             .unwrap();
         let (out, err) = text(&o);
         assert_eq!(o.status.code(), Some(1), "{cmd}: {out}{err}");
-        assert_eq!(out.lines().count(), 1, "{cmd}: {out}");
+        assert_eq!(out.lines().count(), 2, "{cmd}: a header and one row: {out}");
         assert!(out.contains(good_status), "{cmd}: {out}");
         assert!(err.contains("_bad.json"), "{cmd}: {err}");
     }

@@ -61,7 +61,7 @@ fn a_run_is_drawn_with_statuses_and_edge_counts() {
     let out = weft(dir.path(), &["runs", "graph", "r_missing"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("no run r_missing"),
+        text(&out.stderr).contains("no run 'r_missing'"),
         "{}",
         text(&out.stderr)
     );

@@ -176,8 +176,12 @@ fn workers_list_and_show_read_the_state_dir() {
     };
     let list = workers(&["list"]);
     let text = String::from_utf8_lossy(&list.stdout);
-    assert!(
-        text.starts_with(&format!("{id}  completed   lister  key=k-list  ")),
+    // A header, then ID STATUS NAME KEY UPDATED TASK.
+    assert!(text.starts_with("ID "), "{text}");
+    let row: Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(
+        row[..4],
+        [id.as_str(), "completed", "lister", "k-list"],
         "{text}"
     );
     assert!(text.trim_end().ends_with("List me"), "{text}");

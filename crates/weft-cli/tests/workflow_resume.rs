@@ -114,11 +114,11 @@ fn killed_run_continues_from_its_pending_node() {
     let out = weft(dir.path(), &["runs", "list"]).output().unwrap();
     let list = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0));
-    assert!(
-        list.contains("completed three  key=nightly  stages=4"),
-        "{list}"
-    );
-    let id = list.split_whitespace().next().unwrap().to_string();
+    // A header, then ID STATUS WORKFLOW KEY STAGES CREATED TASK.
+    assert!(list.starts_with("ID "), "{list}");
+    let row: Vec<&str> = list.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(row[1..5], ["completed", "three", "nightly", "4"], "{list}");
+    let id = row[0].to_string();
     let out = weft(dir.path(), &["runs", "show", &id]).output().unwrap();
     let show = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -161,17 +161,49 @@ impl TaskContext {
         self.check_op(cap, target, path)
     }
 
-    fn check_op(&self, cap: Capability, target: &str, path: Option<&Path>) -> RtResult<()> {
-        let (name, op) = match cap {
-            Capability::FsRead => ("fs", "read"),
-            Capability::FsWrite => ("fs", "write"),
-            Capability::ProcessExec => ("process", "exec"),
-            Capability::Network => ("network", "http"),
-            Capability::LlmCall => ("llm", "call"),
-            Capability::WorkersSpawn => ("workers", "spawn"),
-            Capability::Mcp => ("mcp", target),
-            Capability::Env => ("env", target),
+    /// `permission_denied` unless this task's policy grants `cap` at all:
+    /// the check for a host function `who` that declared it needs `cap`
+    /// (`register_fn(...).requires(...)`). There is no path, URL or
+    /// variable to check: the host acts on its own, so the capability
+    /// itself must be granted (for `mcp`: some server; for `env`: some
+    /// variable, i.e. not `--deny env`).
+    pub fn check_host_capability(&self, cap: Capability, who: &str) -> RtResult<()> {
+        let denied = |reason: String| {
+            Err(crate::error::RtError::new(
+                "permission_denied",
+                format!(
+                    "{who} needs {} and {reason}; the host declared it with requires({})",
+                    cap.name(),
+                    cap.name()
+                ),
+            ))
         };
+        match cap {
+            Capability::Env if self.policy.env.as_ref().is_some_and(|n| n.is_empty()) => {
+                denied("the policy allows no environment variables (policy.env)".into())
+            }
+            Capability::Env => Ok(()),
+            Capability::Mcp
+                if self
+                    .policy
+                    .capabilities
+                    .get("mcp")
+                    .is_some_and(|entries| entries.is_empty()) =>
+            {
+                denied("the capability policy admits no MCP server".into())
+            }
+            Capability::Mcp => Ok(()),
+            _ => {
+                let (name, op) = policy_op(cap, who);
+                self.policy
+                    .check(name, op, None)
+                    .or_else(|d| denied(d.reason))
+            }
+        }
+    }
+
+    fn check_op(&self, cap: Capability, target: &str, path: Option<&Path>) -> RtResult<()> {
+        let (name, op) = policy_op(cap, target);
         self.policy.check(name, op, path).map_err(|d| {
             crate::error::RtError::new(
                 "permission_denied",
@@ -239,5 +271,20 @@ pub fn os_reason(e: &std::io::Error) -> String {
     match s.find(" (os error ") {
         Some(i) if s.ends_with(')') => s[..i].to_string(),
         _ => s,
+    }
+}
+
+/// The policy's `(capability, operation)` names for `cap`; `target` is the
+/// operation of `mcp` (the server) and `env` (the variable).
+fn policy_op(cap: Capability, target: &str) -> (&'static str, &str) {
+    match cap {
+        Capability::FsRead => ("fs", "read"),
+        Capability::FsWrite => ("fs", "write"),
+        Capability::ProcessExec => ("process", "exec"),
+        Capability::Network => ("network", "http"),
+        Capability::LlmCall => ("llm", "call"),
+        Capability::WorkersSpawn => ("workers", "spawn"),
+        Capability::Mcp => ("mcp", target),
+        Capability::Env => ("env", target),
     }
 }

@@ -62,6 +62,42 @@ pub const CAPABILITY_OPS: &[(&str, &[&str])] = &[
     ("mcp", &[]),
 ];
 
+/// The prefix of an `approve` entry naming a tool (`tool:deploy`); other
+/// entries name builtins.
+pub const TOOL_PREFIX: &str = "tool:";
+
+/// Checks an `approve` entry's form: `tool:NAME` with a valid tool name, or
+/// a builtin of `builtins` (the program's), with a did-you-mean.
+pub fn check_approve_entry<'a>(
+    entry: &str,
+    builtins: impl Iterator<Item = &'a str> + Clone,
+) -> Result<(), String> {
+    if let Some(tool) = entry.strip_prefix(TOOL_PREFIX) {
+        let ok = !tool.is_empty()
+            && tool.len() <= 64
+            && tool
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        return if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "approve entry '{entry}' does not name a tool (use tool:NAME with 1 to 64 letters, digits, '_' or '-')"
+            ))
+        };
+    }
+    if builtins.clone().any(|b| b == entry) {
+        return Ok(());
+    }
+    let hint = match did_you_mean(entry, builtins) {
+        Some(s) => format!(" (did you mean '{s}'?)"),
+        None => String::new(),
+    };
+    Err(format!(
+        "approve entry '{entry}' is not a builtin{hint}; name a builtin (write_file, shell, ...) or a tool as tool:NAME"
+    ))
+}
+
 /// The root default for `max_depth`.
 pub const ROOT_MAX_DEPTH: u32 = 8;
 
@@ -84,6 +120,10 @@ pub struct CapabilityPolicy {
     /// Names of process environment variables `env()` may read; `None` =
     /// any. A delegated child gets none unless it asks (docs/security.md).
     pub env: Option<BTreeSet<String>>,
+    /// What needs a human's approval before it runs (issue 17 §1): builtin
+    /// names (`write_file`, `shell`) and `tool:NAME` entries. A child's list
+    /// is its parent's plus its own: entries are never removed.
+    pub approve: BTreeSet<String>,
 }
 
 impl Default for CapabilityPolicy {
@@ -104,6 +144,9 @@ pub struct PolicyRequest {
     pub max_depth: Option<u32>,
     /// Environment variable names `env()` may read.
     pub env: Option<BTreeSet<String>>,
+    /// Entries added to the ceiling's `approve` list (see
+    /// [`CapabilityPolicy::approve`]).
+    pub approve: Option<BTreeSet<String>>,
 }
 
 /// What a request asks beyond its ceiling.
@@ -177,6 +220,7 @@ impl CapabilityPolicy {
             max_depth: ROOT_MAX_DEPTH,
             root_dirs: Default::default(),
             env: None,
+            approve: BTreeSet::new(),
         }
     }
 
@@ -225,6 +269,21 @@ impl CapabilityPolicy {
     /// Whether `env()` may read the process environment variable `name`.
     pub fn allows_env(&self, name: &str) -> bool {
         self.env.as_ref().is_none_or(|names| names.contains(name))
+    }
+
+    /// Whether calling the builtin `name` needs an approval first.
+    pub fn approves_builtin(&self, name: &str) -> bool {
+        !self.approve.is_empty() && self.approve.contains(name)
+    }
+
+    /// Whether a model's call of the tool `name` needs an approval first
+    /// (a `tool:NAME` entry).
+    pub fn approves_tool(&self, name: &str) -> bool {
+        !self.approve.is_empty()
+            && self
+                .approve
+                .iter()
+                .any(|e| e.strip_prefix(TOOL_PREFIX) == Some(name))
     }
 
     /// Whether a tool name is allowed.
@@ -378,7 +437,11 @@ impl CapabilityPolicy {
         if !excess.is_empty() {
             return Err(excess);
         }
+        // Approvals only accumulate: the ceiling's entries plus the request's.
+        let mut approve = self.approve.clone();
+        approve.extend(request.approve.iter().flatten().cloned());
         Ok(CapabilityPolicy {
+            approve,
             tools,
             capabilities,
             root_dirs: crate::confine::RootDirs::beneath(
@@ -447,6 +510,12 @@ impl CapabilityPolicy {
             d.insert(
                 key("env"),
                 Value::list(env.iter().map(Value::str).collect()),
+            );
+        }
+        if !self.approve.is_empty() {
+            d.insert(
+                key("approve"),
+                Value::list(self.approve.iter().map(Value::str).collect()),
             );
         }
         Value::dict(d)

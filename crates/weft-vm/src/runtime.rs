@@ -140,6 +140,7 @@ impl Runtime {
             },
             extensions: RefCell::new(HashMap::new()),
             shutdown_hooks: RefCell::new(Vec::new()),
+            approval_gate: RefCell::new(None),
         });
         let mut rt = Runtime {
             program,

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::llm::{Adapter, LlmProvider};
 use crate::local::Local;
-use crate::native::{AsyncNativeFn, NativeFn, async_def, sync_def};
+use crate::native::{AsyncNativeFn, NativeFn, Registered, Registration, async_def, sync_def};
 use crate::policy::Policy;
 use crate::value::{IntoValue, Value};
 
@@ -144,7 +144,11 @@ impl Engine {
     /// assert_eq!(err.message(), "lookup_user: argument 1 must be an int, got string");
     /// # Ok::<(), weft::Error>(())
     /// ```
-    pub fn register_fn<Args, F: NativeFn<Args>>(&mut self, name: &str, f: F) -> Result<()> {
+    pub fn register_fn<Args, F: NativeFn<Args>>(
+        &mut self,
+        name: &str,
+        f: F,
+    ) -> Result<Registration> {
         self.register_fn_with_params(name, &[], f)
     }
 
@@ -155,10 +159,9 @@ impl Engine {
         name: &str,
         params: &[&str],
         f: F,
-    ) -> Result<()> {
+    ) -> Result<Registration> {
         self.check_new_name(name)?;
-        self.add_host_fn(sync_def(name, params, f).def);
-        Ok(())
+        Ok(self.add_host_fn(sync_def(name, params, f)))
     }
 
     /// Registers an async native function: a closure returning a future of
@@ -179,7 +182,7 @@ impl Engine {
         &mut self,
         name: &str,
         f: F,
-    ) -> Result<()> {
+    ) -> Result<Registration> {
         self.register_async_fn_with_params(name, &[], f)
     }
 
@@ -190,15 +193,16 @@ impl Engine {
         name: &str,
         params: &[&str],
         f: F,
-    ) -> Result<()> {
+    ) -> Result<Registration> {
         self.check_new_name(name)?;
-        self.add_host_fn(async_def(name, params, f).def);
-        Ok(())
+        Ok(self.add_host_fn(async_def(name, params, f)))
     }
 
-    fn add_host_fn(&mut self, def: BuiltinDef) {
+    fn add_host_fn(&mut self, registered: Registered) -> Registration {
+        let def = registered.def;
         self.inner.host_names.insert(def.name);
         self.inner.host_fns.push(def);
+        registered.registration
     }
 
     fn check_new_name(&self, name: &str) -> Result<()> {

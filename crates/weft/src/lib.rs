@@ -32,7 +32,33 @@
 //!   tested).
 //!
 //! Engines and values are `Rc`-based, hence neither `Send` nor `Sync`:
-//! keep each engine on one thread (the compiler enforces it).
+//! keep each engine on one thread (the compiler enforces it, with one
+//! error that names the engine or value: "Weft engines and values are
+//! bound to the thread that created them"). None of these compile:
+//!
+//! ```compile_fail,E0277
+//! // An engine cannot move to another thread.
+//! let engine = weft::Engine::builder().build().unwrap();
+//! std::thread::spawn(move || drop(engine));
+//! ```
+//!
+//! ```compile_fail,E0277
+//! // An engine cannot be shared between threads either.
+//! fn assert_sync<T: Sync>(_: &T) {}
+//! let engine = weft::Engine::builder().build().unwrap();
+//! assert_sync(&engine);
+//! ```
+//!
+//! ```compile_fail,E0277
+//! // A weft::Value cannot be sent to another thread.
+//! let value = weft::Value::from("text");
+//! let (tx, rx) = std::sync::mpsc::channel::<weft::Value>();
+//! std::thread::spawn(move || tx.send(value).unwrap());
+//! drop(rx);
+//! ```
+//!
+//! (Moving data between threads goes through `serde_json::Value` or plain
+//! Rust types.)
 
 #![warn(missing_docs)]
 
@@ -59,7 +85,7 @@ pub use engine::{Engine, InterruptHandle, IntoArgs};
 pub use error::{Error, Result, SourceSpan};
 pub use event::Event;
 pub use llm::LlmProvider;
-pub use native::{AsyncNativeFn, LocalFuture, NativeFn, Signature};
+pub use native::{AsyncNativeFn, LocalFuture, NativeFn, Registration, Signature};
 pub use policy::{Capability, Policy};
 pub use value::{FromValue, IntoValue, TypeMismatch, Value};
 /// The counting global allocator that [`Limits::max_memory`] needs.

@@ -8,14 +8,25 @@
 //! [`AsyncNativeFn`]). Arguments are converted before the closure runs; a
 //! mismatch is a `type_error` naming the function and the argument.
 //! Trailing `Option<T>` parameters may be left out by the caller.
+//!
+//! Every call first checks the capabilities the host declared with
+//! [`Registration::requires`] against the calling task's policy, and a
+//! panic inside the function is caught at this boundary and raised in the
+//! script as an `internal_error` (unless the host builds with
+//! `panic = "abort"`, where nothing can be caught).
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Mutex;
 
+use futures_util::FutureExt;
 use weft_vm::builtins::{BuiltinDef, HostFn};
+use weft_vm::context::Capability;
+use weft_vm::error::RtError;
 
 use crate::error::{Error, Result};
 use crate::value::{FromValue, IntoValue, Value};
@@ -190,9 +201,63 @@ fn intern_params(params: &[&str]) -> &'static [&'static str] {
     leaked
 }
 
-/// A native function ready to become a builtin.
+/// A native function ready to become a builtin, and the handle that
+/// declares what it needs.
 pub(crate) struct Registered {
     pub def: BuiltinDef,
+    pub registration: Registration,
+}
+
+/// What [`Engine::register_fn`](crate::Engine::register_fn) and its
+/// siblings return: declares what the registered function needs.
+///
+/// ```
+/// use weft::{Capability, Policy};
+/// let mut engine = weft::Engine::builder()
+///     .policy(Policy::read_only())
+///     .build()?;
+/// engine
+///     .register_fn("save_note", |text: String| -> weft::Result<i64> {
+///         Ok(text.len() as i64) // a real host would write it somewhere
+///     })?
+///     .requires(Capability::FsWrite);
+/// let err = weft::block_on(engine.eval("save_note(\"hi\")")).unwrap_err();
+/// assert_eq!(err.category(), "permission_denied");
+/// assert!(err.message().starts_with("save_note needs fs.write"), "{}", err.message());
+/// # Ok::<(), weft::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Registration {
+    requires: Rc<RefCell<Vec<Capability>>>,
+}
+
+impl Registration {
+    /// Declares that the function needs `cap`: a call from a task whose
+    /// policy does not grant it (a read-only worker calling a host function
+    /// that writes, a worker under `--deny network` calling one that
+    /// fetches) raises `permission_denied` and the function is not run.
+    /// Call it once per capability.
+    pub fn requires(self, cap: Capability) -> Registration {
+        let mut caps = self.requires.borrow_mut();
+        if !caps.contains(&cap) {
+            caps.push(cap);
+        }
+        drop(caps);
+        self
+    }
+}
+
+/// `internal_error` for a panic caught inside native function `name`.
+fn panicked(name: &str, payload: Box<dyn std::any::Any + Send>) -> Box<RtError> {
+    let why = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string panic payload".to_string());
+    RtError::new(
+        "internal_error",
+        format!("native function {name} panicked: {why} (a bug in the host, not the script)"),
+    )
 }
 
 fn signature(name: &str, params: &[&str]) -> Signature {
@@ -202,9 +267,21 @@ fn signature(name: &str, params: &[&str]) -> Signature {
     }
 }
 
-fn def(sig: &Signature, (min, max): (usize, usize), f: HostFn) -> Registered {
+fn def(
+    sig: &Signature,
+    (min, max): (usize, usize),
+    f: HostFn,
+    registration: Registration,
+) -> Registered {
     Registered {
         def: weft_vm::builtins::host(sig.name, sig.params, min as u8, max as u8, "", f),
+        registration,
+    }
+}
+
+fn new_registration() -> Registration {
+    Registration {
+        requires: Rc::new(RefCell::new(Vec::new())),
     }
 }
 
@@ -213,15 +290,22 @@ pub(crate) fn sync_def<Args, F: NativeFn<Args>>(name: &str, params: &[&str], f: 
     let sig = Rc::new(signature(name, params));
     let f = Rc::new(f);
     let s = sig.clone();
-    let host: HostFn = Rc::new(move |_vm, args| {
-        let args = args.into_iter().map(Value::from_vm).collect();
-        let r = f
-            .invoke(&s, args)
-            .map(Value::into_vm)
-            .map_err(Error::into_rt);
+    let registration = new_registration();
+    let requires = registration.requires.clone();
+    let host: HostFn = Rc::new(move |vm, args| {
+        let r = (|| {
+            for cap in requires.borrow().iter() {
+                vm.ctx.check_host_capability(*cap, s.name)?;
+            }
+            let args = args.into_iter().map(Value::from_vm).collect();
+            match std::panic::catch_unwind(AssertUnwindSafe(|| f.invoke(&s, args))) {
+                Ok(r) => r.map(Value::into_vm).map_err(Error::into_rt),
+                Err(payload) => Err(panicked(s.name, payload)),
+            }
+        })();
         Box::pin(std::future::ready(r))
     });
-    def(&sig, F::arity(), host)
+    def(&sig, F::arity(), host, registration)
 }
 
 /// Wraps an async native function as a VM builtin.
@@ -233,16 +317,28 @@ pub(crate) fn async_def<Args, F: AsyncNativeFn<Args>>(
     let sig = Rc::new(signature(name, params));
     let f = Rc::new(f);
     let s = sig.clone();
-    let host: HostFn = Rc::new(move |_vm, args| {
-        let args = args.into_iter().map(Value::from_vm).collect();
-        match f.invoke(&s, args) {
-            Ok(fut) => {
-                Box::pin(async move { fut.await.map(Value::into_vm).map_err(Error::into_rt) })
+    let registration = new_registration();
+    let requires = registration.requires.clone();
+    let host: HostFn = Rc::new(move |vm, args| {
+        for cap in requires.borrow().iter() {
+            if let Err(e) = vm.ctx.check_host_capability(*cap, s.name) {
+                return Box::pin(std::future::ready(Err(e)));
             }
-            Err(e) => Box::pin(std::future::ready(Err(e.into_rt()))),
+        }
+        let args = args.into_iter().map(Value::from_vm).collect();
+        let name = s.name;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| f.invoke(&s, args))) {
+            Ok(Ok(fut)) => Box::pin(async move {
+                match AssertUnwindSafe(fut).catch_unwind().await {
+                    Ok(r) => r.map(Value::into_vm).map_err(Error::into_rt),
+                    Err(payload) => Err(panicked(name, payload)),
+                }
+            }),
+            Ok(Err(e)) => Box::pin(std::future::ready(Err(e.into_rt()))),
+            Err(payload) => Box::pin(std::future::ready(Err(panicked(name, payload)))),
         }
     });
-    def(&sig, F::arity(), host)
+    def(&sig, F::arity(), host, registration)
 }
 
 #[cfg(test)]

@@ -63,8 +63,10 @@ impl Policy {
 
     /// A policy from its JSON form (the `--policy FILE.json` format,
     /// workers.md §3: `tools`, `capabilities`, `workspace_roots`,
-    /// `side_effect_level`, `max_depth`, and `env`: the process environment
-    /// variables `env()` may read, docs/security.md). It narrows "allow everything";
+    /// `side_effect_level`, `max_depth`, `env`: the process environment
+    /// variables `env()` may read, docs/security.md; and `approve`: the
+    /// builtins and `tool:NAME` tools that ask a human first,
+    /// docs/approval-decisions.md). It narrows "allow everything";
     /// relative workspace roots resolve against the current directory.
     /// Unknown keys get a did-you-mean.
     pub fn from_json(text: &str) -> Result<Policy> {
@@ -88,6 +90,16 @@ impl Policy {
         let value = weft_vm::value::parse_json(text)
             .map_err(|e| Error::value(format!("{who} is not valid JSON: {e}")))?;
         let request = parse_policy_request(&value, who).map_err(Error::value)?;
+        // `approve` names builtins (the VM's and the agents'), or tools.
+        let builtins: Vec<&'static str> = weft_vm::builtins::core_builtins()
+            .iter()
+            .chain(weft_agents::builtins().iter())
+            .map(|d| d.name)
+            .collect();
+        for entry in request.approve.iter().flatten() {
+            weft_vm::policy::check_approve_entry(entry, builtins.iter().copied())
+                .map_err(|m| Error::value(format!("{who}: {m}")))?;
+        }
         let cwd = std::env::current_dir().map_err(|e| {
             Error::new(
                 "io_error",

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use crate::engine::{Engine, no_runtime};
 use crate::error::{Error, Result};
 use crate::value::Value;
+use weft_agents::records;
+pub use weft_agents::records::{PruneFilter, PruneReport, RecordKind};
 
 /// Weft's keywords (for completion and highlighting).
 pub const KEYWORDS: &[&str] = weft_syntax::lexer::KEYWORDS;
@@ -188,22 +190,13 @@ pub fn worker_snapshots(state_dir: &Path) -> Vec<Result<serde_json::Value>> {
     bad.into_iter().chain(ok.into_iter().map(Ok)).collect()
 }
 
-/// The snapshot of worker `id` (`w_...`) in `state_dir`, or of the
-/// snapshot file `id` names (a path ending in `.json` or containing `/`).
-/// A missing worker is a `value_error`.
-pub fn worker_snapshot(state_dir: &Path, id: &str) -> Result<serde_json::Value> {
-    let path = if id.ends_with(".json") || id.contains('/') {
-        PathBuf::from(id)
-    } else {
-        state_dir.join("workers").join(format!("{id}.json"))
-    };
-    if !path.exists() {
-        return Err(Error::value(format!(
-            "no worker {id} in {}",
-            state_dir.display()
-        )));
-    }
-    read_record(&path, "weft.worker", 1)
+/// The snapshot of the worker `reference` names in `state_dir`: its id
+/// (`w_...`), a unique prefix of the id, its durable key, its name, or a
+/// snapshot file (a path ending in `.json` or containing `/`). A reference
+/// that matches nothing, or several workers, is a `value_error` saying so
+/// (listing the candidates).
+pub fn worker_snapshot(state_dir: &Path, reference: &str) -> Result<serde_json::Value> {
+    records::resolve(state_dir, RecordKind::Worker, reference).map_err(Error::value)
 }
 
 /// The stored workflow run records (`<state_dir>/runs/*.json`,
@@ -223,16 +216,25 @@ pub fn run_records(state_dir: &Path) -> Vec<Result<serde_json::Value>> {
         .collect()
 }
 
-/// The run record of run `id` (`r_...`) in `state_dir`, or of the record
-/// file `id` names. A missing run is a `value_error`.
-pub fn run_record(state_dir: &Path, id: &str) -> Result<serde_json::Value> {
-    weft_agents::workflow::report::load_run(state_dir, id).map_err(Error::value)
+/// The run record `reference` names in `state_dir`, resolved like
+/// [`worker_snapshot`]: id (`r_...`), unique id prefix, key, workflow name,
+/// or a record file.
+pub fn run_record(state_dir: &Path, reference: &str) -> Result<serde_json::Value> {
+    records::resolve(state_dir, RecordKind::Run, reference).map_err(Error::value)
 }
 
-/// One line describing a run record (`weft runs list`): id, status,
-/// workflow, key, stage count, creation time, task.
-pub fn run_list_line(record: &serde_json::Value) -> String {
-    weft_agents::workflow::report::list_line(record)
+/// Deletes the finished worker snapshots or run records of `state_dir`
+/// that `filter` selects, with their key index entries (a keyed program
+/// run again then starts afresh); queued or running ones are never
+/// deleted. With `dry_run` nothing is deleted and the report says what
+/// would be.
+pub fn prune_records(
+    state_dir: &Path,
+    kind: RecordKind,
+    filter: &PruneFilter,
+    dry_run: bool,
+) -> PruneReport {
+    records::prune(state_dir, kind, filter, dry_run)
 }
 
 /// A multi-line summary of a run record (`weft runs show`): its stages

@@ -281,3 +281,81 @@ fn workflow_run_events_reach_the_host() {
             .all(|(_, id)| id.as_deref().is_some_and(|i| i.starts_with("r_")))
     );
 }
+
+#[test]
+fn a_panic_in_a_native_function_is_an_internal_error_in_the_script() {
+    let mut engine = Engine::builder().build().unwrap();
+    engine
+        .register_fn("boom", |x: i64| -> weft::Result<i64> {
+            if x > 0 {
+                panic!("index {x} out of range");
+            }
+            Ok(x)
+        })
+        .unwrap();
+    engine
+        .register_async_fn("boom_later", |x: i64| async move {
+            tokio::task::yield_now().await;
+            if x > 0 {
+                panic!("async boom {x}");
+            }
+            Ok(x)
+        })
+        .unwrap();
+    let err = engine.eval_blocking("boom(3)").unwrap_err();
+    assert_eq!(err.category(), "internal_error");
+    assert!(
+        err.message()
+            .contains("native function boom panicked: index 3 out of range"),
+        "{err}"
+    );
+    let err = engine.eval_blocking("boom_later(4)").unwrap_err();
+    assert_eq!(err.category(), "internal_error");
+    assert!(err.message().contains("async boom 4"), "{err}");
+    // Scripts can catch it, and the engine keeps working afterwards.
+    let v = engine
+        .eval_blocking(
+            r#"let c = try { boom(1) } catch e { e.category }; "${c} ${boom(0)} ${boom_later(0)}""#,
+        )
+        .unwrap();
+    assert_eq!(v.as_str(), Some("internal_error 0 0"));
+}
+
+#[test]
+fn a_native_function_declaring_a_capability_is_denied_to_tasks_without_it() {
+    let mut engine = Engine::builder().build().unwrap();
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counted = calls.clone();
+    engine
+        .register_fn("save_note", move |text: String| -> weft::Result<i64> {
+            counted.set(counted.get() + 1);
+            Ok(text.len() as i64)
+        })
+        .unwrap()
+        .requires(weft::Capability::FsWrite);
+    // The main script may write: the call runs. A worker limited to reading
+    // calls it from a tool handler: denied before the function runs.
+    let v = engine
+        .eval_blocking(
+            r#"
+            var tools = tool_registry()
+            tools = tool_define(tools, "note", "Saves a note", {
+              parameters: {},
+              handler: { args -> try { save_note("from worker") } catch e { e.message } },
+            })
+            llm_mock({match: "reader", consume: true, tool_calls: [{name: "note", arguments: {}}]})
+            let w = spawn_worker({task: "reader", tools: tools, policy: {capabilities: {fs: ["read"]}}})
+            let r = wait_worker(w)
+            "${save_note("main")} | ${r.result.tool_calls[0].result}"
+            "#,
+        )
+        .unwrap();
+    let text = v.as_str().unwrap().to_string();
+    assert!(
+        text.starts_with(
+            "4 | save_note needs fs.write and fs.write is not allowed by the capability policy"
+        ),
+        "{text}"
+    );
+    assert_eq!(calls.get(), 1, "only the main script's call ran");
+}

@@ -6,9 +6,11 @@
 use std::time::Instant;
 
 use serde_json::json;
+use weft_vm::error::RtResult;
 use weft_vm::vm::Vm;
 
 use super::config::{AgentConfig, AgentHooks, AgentProgress, ToolCallRecord};
+use crate::approval::gate::{approve_tool_call, REJECTED};
 use crate::llm::{Message, Role, ToolCall};
 use crate::tools::{authorize, run_tool, ToolError, ToolOutcome};
 use crate::transcript::Transcript;
@@ -57,7 +59,7 @@ pub(super) async fn settle(
     calls: Vec<ToolCall>,
     iteration: u64,
     resuming: bool,
-) -> Option<ToolError> {
+) -> RtResult<Option<ToolError>> {
     let mut cancelled: Option<ToolError> = None;
     for call in calls {
         if resuming {
@@ -99,15 +101,34 @@ pub(super) async fn settle(
                     ))
                 }
                 Ok(tool) => {
-                    if !tool.idempotent {
-                        p.in_flight.push(call.id.clone());
+                    let gated = tool.requires_approval || vm.ctx.policy.approves_tool(&call.name);
+                    let approval = if gated {
+                        match approve_tool_call(vm, &call.name, &call.arguments).await {
+                            Ok(a) => a,
+                            Err(e) => {
+                                hooks.approval_parked(vm, p, t).await;
+                                return Err(e);
+                            }
+                        }
+                    } else {
+                        Ok(())
+                    };
+                    match approval {
+                        Err(rejection) => {
+                            ToolOutcome::Err(ToolError::new(REJECTED, rejection.reason))
+                        }
+                        Ok(()) => {
+                            if !tool.idempotent {
+                                p.in_flight.push(call.id.clone());
+                            }
+                            hooks.tool_started(vm, &call, p, t).await;
+                            let outcome = run_tool(vm, tool, &call.arguments).await;
+                            // A crash point of the test hook: the effect
+                            // happened, nothing recorded it yet.
+                            crate::store::crash_points::after_effect();
+                            outcome
+                        }
                     }
-                    hooks.tool_started(vm, &call, p, t).await;
-                    let outcome = run_tool(vm, tool, &call.arguments).await;
-                    // A crash point of the test hook: the effect happened,
-                    // nothing recorded it yet.
-                    crate::store::crash_points::after_effect();
-                    outcome
                 }
             }
         };
@@ -139,7 +160,7 @@ pub(super) async fn settle(
         });
         hooks.tool_finished(vm, p, t).await;
     }
-    cancelled
+    Ok(cancelled)
 }
 
 #[cfg(test)]

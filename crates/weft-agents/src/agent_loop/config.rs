@@ -46,6 +46,9 @@ pub struct AgentConfig {
     pub on_turn: Option<Value>,
     /// Counters and tool calls of an interrupted run being resumed.
     pub resume: Option<AgentProgress>,
+    /// The builtin that started the loop (`agent_loop`, `sub_agent_run`,
+    /// `spawn_worker`, ...), named in its errors.
+    pub who: String,
 }
 
 impl AgentConfig {
@@ -64,6 +67,7 @@ impl AgentConfig {
             transcript: Transcript::new(),
             on_turn: None,
             resume: None,
+            who: "agent_loop".to_string(),
         }
     }
 }
@@ -195,6 +199,19 @@ pub trait AgentHooks {
         &'a mut self,
         _vm: &'a mut Vm,
         _call: &'a ToolCall,
+        _progress: &'a AgentProgress,
+        _transcript: &'a Transcript,
+    ) -> LocalBoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+
+    /// A tool call's approval parked (`awaiting_approval`): the run ends
+    /// with that error right after. `transcript` ends with the turn that
+    /// asked for the call (and the results of the calls before it), so a
+    /// durable checkpoint written here lets a re-run continue at the call.
+    fn approval_parked<'a>(
+        &'a mut self,
+        _vm: &'a mut Vm,
         _progress: &'a AgentProgress,
         _transcript: &'a Transcript,
     ) -> LocalBoxFuture<'a, ()> {

@@ -46,13 +46,16 @@ pub fn parse_loop_options(
     let (llm, own) = parse_llm_options(opts, who, LOOP_KEYS)?;
     let get = |k: &str| dict_get(&own, k).filter(|v| !v.is_nil());
     let mut config = AgentConfig::new(task);
+    config.who = who.to_string();
     config.system = system;
     config.llm = llm;
     if let Some(t) = get("tools") {
         config.tools = ToolRegistry::from_value(t, who)?;
     }
     if let Some(p) = get("policy") {
-        config.policies.push(Policy::from_value(p, who)?);
+        let policy = Policy::from_value(p, who)?;
+        crate::approval::gate::check_entries(&vm.program, &policy.approve, who)?;
+        config.policies.push(policy);
     }
     config.max_iterations =
         opt_uint(&own, who, "max_iterations", 1)?.unwrap_or(DEFAULT_MAX_ITERATIONS);

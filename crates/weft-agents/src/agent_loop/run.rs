@@ -10,8 +10,9 @@
 //! caller's; what is left returns when the loop ends); a model call the
 //! budget refuses ends the run as `budget_exhausted` with that error.
 //!
-//! Only script callbacks (`on_turn`), the `after_turn` hook and a budget
-//! the caller's scope cannot cover can make
+//! Only script callbacks (`on_turn`), the `after_turn` hook, a budget
+//! the caller's scope cannot cover and a tool call whose approval parked
+//! (`awaiting_approval`) can make
 //! [`run_agent_loop`] return `Err`; model and tool failures end up in the
 //! returned [`AgentRun`] (`failed`, `cancelled`) or in tool results.
 
@@ -53,7 +54,17 @@ pub async fn run_agent_loop(
         None => vm.ctx.budget.clone(),
     };
     let outer = vm.ctx.session_events.replace(sink.clone());
+    // The loop's own `approve` entries join the task's while it runs (its
+    // tool calls and the builtins their handlers call).
+    let outer_policy = vm.ctx.policy.clone();
+    let approve: Vec<&String> = config.policies.iter().flat_map(|p| &p.approve).collect();
+    if approve.iter().any(|e| !outer_policy.approve.contains(*e)) {
+        let mut narrowed = (*outer_policy).clone();
+        narrowed.approve.extend(approve.into_iter().cloned());
+        vm.ctx.policy = std::rc::Rc::new(narrowed);
+    }
     let result = run_agent_loop_inner(vm, config, hooks).await;
+    vm.ctx.policy = outer_policy;
     vm.ctx.session_events = outer;
     vm.ctx.budget = outer_budget;
     if let Some(s) = scope {
@@ -96,7 +107,8 @@ async fn run_agent_loop_inner(
     // A resumed run first settles the tool calls its last turn left open.
     if let Some(calls) = open_calls(&t) {
         let iteration = p.iterations;
-        if let Some(err) = settle(vm, &config, hooks, &mut t, &mut p, calls, iteration, true).await
+        if let Some(err) =
+            settle(vm, &config, hooks, &mut t, &mut p, calls, iteration, true).await?
         {
             return Ok(finish(
                 &config,
@@ -111,6 +123,9 @@ async fn run_agent_loop_inner(
     }
 
     let mut correcting = false;
+    // The final answers that failed the schema, for the error (all of them).
+    let mut schema_attempts: Vec<crate::llm::structured::SchemaAttempt> = Vec::new();
+    let mut stop_reason: String;
     loop {
         if hooks.cancelled() {
             return Ok(finish(
@@ -190,6 +205,7 @@ async fn run_agent_loop_inner(
                    "output_tokens": resp.output_tokens, "tool_calls": resp.tool_calls.len()}),
         );
         text = resp.text;
+        stop_reason = resp.stop_reason;
 
         let first = p.tool_calls.len();
         let has_calls = !resp.tool_calls.is_empty();
@@ -203,7 +219,7 @@ async fn run_agent_loop_inner(
             iteration,
             false,
         )
-        .await;
+        .await?;
         if let Some(f) = &config.on_turn {
             let calls = p.tool_calls[first..].iter().map(record_to_value).collect();
             let turn = dict_from([
@@ -263,15 +279,15 @@ async fn run_agent_loop_inner(
             let data = data.unwrap_or(Value::Nil);
             return Ok(finish(&config, AgentStatus::Done, None, text, data, p, t));
         }
+        schema_attempts.push(crate::llm::structured::SchemaAttempt::new(
+            errors.clone(),
+            &stop_reason,
+            config.llm.max_tokens,
+        ));
         if p.schema_retries_used >= config.llm.schema_retries {
-            let tries = p.schema_retries_used + 1;
-            let plural = if tries == 1 { "attempt" } else { "attempts" };
             let err = ToolError::new(
                 "schema_validation",
-                format!(
-                    "agent_loop: the reply does not match the schema after {tries} {plural}: {}",
-                    errors.join("; ")
-                ),
+                crate::llm::structured::schema_failure_message(&config.who, &schema_attempts),
             );
             return Ok(finish(
                 &config,

@@ -13,6 +13,7 @@
 //! `timeout`). Every answer is stored, so running the program again
 //! continues after the gate without asking again.
 
+pub mod gate;
 pub mod options;
 pub mod record;
 mod terminal;

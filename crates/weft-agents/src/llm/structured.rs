@@ -13,6 +13,62 @@ use weft_vm::vm::Vm;
 use super::extract::{extract_json, visible_text};
 use super::{complete, ChatResponse, LlmOptions, Message, ToolSpec};
 
+/// One failed attempt at a schema-checked answer: why the reply did not
+/// match, and whether it was cut off at `max_tokens` (`stop_reason`
+/// `length`), which is the usual reason for truncated JSON.
+#[derive(Debug, Clone)]
+pub struct SchemaAttempt {
+    pub errors: Vec<String>,
+    /// `Some(max_tokens)` when the reply stopped at that limit.
+    pub cut_at: Option<u32>,
+}
+
+impl SchemaAttempt {
+    /// The attempt of a reply with `stop_reason`, under `max_tokens`.
+    pub fn new(errors: Vec<String>, stop_reason: &str, max_tokens: Option<u32>) -> SchemaAttempt {
+        let cut = matches!(stop_reason, "length" | "max_tokens");
+        SchemaAttempt {
+            errors,
+            cut_at: if cut { max_tokens.or(Some(0)) } else { None },
+        }
+    }
+}
+
+/// The `schema_validation` message after the last attempt failed: every
+/// attempt's reasons, and which replies were cut at `max_tokens`.
+pub fn schema_failure_message(who: &str, attempts: &[SchemaAttempt]) -> String {
+    let tries = attempts.len();
+    let plural = if tries == 1 { "attempt" } else { "attempts" };
+    let describe = |a: &SchemaAttempt| {
+        let mut text = a.errors.join("; ");
+        match a.cut_at {
+            Some(0) => text.push_str(" (the reply was cut off at the model's output limit)"),
+            Some(max) => text.push_str(&format!(
+                " (the reply was cut off at max_tokens = {max}; raise max_tokens)"
+            )),
+            None => {}
+        }
+        text
+    };
+    match attempts {
+        [only] => format!(
+            "{who}: the reply does not match the schema after 1 {plural}: {}",
+            describe(only)
+        ),
+        _ => {
+            let each: Vec<String> = attempts
+                .iter()
+                .enumerate()
+                .map(|(i, a)| format!("attempt {}: {}", i + 1, describe(a)))
+                .collect();
+            format!(
+                "{who}: the reply does not match the schema after {tries} {plural}: {}",
+                each.join(" | ")
+            )
+        }
+    }
+}
+
 /// The corrective message sent after a reply that failed the schema.
 pub fn corrective_message(errors: &[String]) -> String {
     let mut msg = String::from("Your reply did not match the required JSON schema:\n");
@@ -51,7 +107,7 @@ pub async fn complete_structured(
 ) -> RtResult<(ChatResponse, Value)> {
     let schema = opts.schema.clone().map(from_json);
     let (mut input, mut output) = (0, 0);
-    let mut attempt = 0;
+    let mut attempts: Vec<SchemaAttempt> = Vec::new();
     loop {
         let mut resp = complete(vm, opts, system.clone(), messages.clone(), tools.clone()).await?;
         input += resp.input_tokens;
@@ -69,18 +125,17 @@ pub async fn complete_structured(
         if errors.is_empty() {
             return Ok((resp, data.unwrap_or(Value::Nil)));
         }
-        if attempt >= opts.schema_retries {
-            let tries = attempt + 1;
-            let plural = if tries == 1 { "attempt" } else { "attempts" };
+        attempts.push(SchemaAttempt::new(
+            errors.clone(),
+            &resp.stop_reason,
+            opts.max_tokens,
+        ));
+        if attempts.len() > opts.schema_retries as usize {
             return Err(RtError::new(
                 "schema_validation",
-                format!(
-                    "{who}: the reply does not match the schema after {tries} {plural}: {}",
-                    errors.join("; ")
-                ),
+                schema_failure_message(who, &attempts),
             ));
         }
-        attempt += 1;
         messages.push(Message::assistant(resp.text));
         messages.push(Message::user(corrective_message(&errors)));
     }

@@ -15,6 +15,7 @@ const WORKER_STATUSES: &[&str] = &[
     "failed",
     "cancelled",
     "interrupted",
+    "awaiting_approval",
 ];
 
 /// Run statuses (workflows.md §4), `interrupted` included.

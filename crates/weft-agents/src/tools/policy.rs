@@ -24,6 +24,7 @@ pub const CAPABILITIES: &[(&str, &[&str])] = CAPABILITY_OPS;
 
 /// The keys of a policy dict.
 pub const POLICY_KEYS: &[&str] = &[
+    "approve",
     "tools",
     "capabilities",
     "workspace_roots",
@@ -136,6 +137,9 @@ pub struct Policy {
     pub workspace_roots: Option<Vec<String>>,
     pub side_effect_level: Option<SideEffectLevel>,
     pub max_depth: Option<i64>,
+    /// Builtins and `tool:NAME` entries that need a human's approval while
+    /// the loop runs (added to the task's capability policy's `approve`).
+    pub approve: Vec<String>,
 }
 
 impl Policy {
@@ -153,6 +157,9 @@ impl Policy {
         let mut p = Policy::default();
         if let Some(t) = get("tools") {
             p.tools = Some(str_list(t, who, "policy.tools")?);
+        }
+        if let Some(a) = get("approve") {
+            p.approve = str_list(a, who, "policy.approve")?;
         }
         if let Some(c) = get("capabilities") {
             p.capabilities = Some(parse_capabilities(c, who)?);
@@ -193,6 +200,9 @@ impl Policy {
         }
         if let Some(n) = self.max_depth {
             pairs.push(("max_depth", Value::Int(n)));
+        }
+        if !self.approve.is_empty() {
+            pairs.push(("approve", strs(&self.approve)));
         }
         dict_from(pairs)
     }

@@ -1,6 +1,7 @@
 //! The typed tool registry behind the `{_type: "tool_registry", tools:
 //! [...]}` dict (agents.md §4). Each tool entry is `{name, description,
-//! parameters, handler, policy?, idempotent, timeout_ms?}`; `parameters` is
+//! parameters, handler, policy?, idempotent, timeout_ms?,
+//! requires_approval?}`; `parameters` is
 //! the dict the script gave (per-parameter schemas plus `required: false`).
 
 use weft_syntax::suggest::did_you_mean;
@@ -19,6 +20,7 @@ pub const DEFINE_KEYS: &[&str] = &[
     "policy",
     "idempotent",
     "timeout_ms",
+    "requires_approval",
 ];
 
 /// Keys of a tool entry inside a registry dict.
@@ -31,6 +33,7 @@ const ENTRY_KEYS: &[&str] = &[
     "policy",
     "idempotent",
     "timeout_ms",
+    "requires_approval",
 ];
 
 /// One tool.
@@ -54,6 +57,8 @@ pub struct Tool {
     pub idempotent: bool,
     /// Bound on one handler run.
     pub timeout_ms: Option<u64>,
+    /// A model's call of this tool asks a human first (issue 17 §1).
+    pub requires_approval: bool,
 }
 
 impl Tool {
@@ -97,6 +102,7 @@ impl Tool {
             policy,
             idempotent: opt_bool(opts, who, "idempotent")?.unwrap_or(false),
             timeout_ms: opt_uint(opts, who, "timeout_ms", 1)?,
+            requires_approval: opt_bool(opts, who, "requires_approval")?.unwrap_or(false),
         })
     }
 
@@ -117,6 +123,9 @@ impl Tool {
         pairs.push(("idempotent", Value::Bool(self.idempotent)));
         if let Some(t) = self.timeout_ms {
             pairs.push(("timeout_ms", Value::Int(t as i64)));
+        }
+        if self.requires_approval {
+            pairs.push(("requires_approval", Value::Bool(true)));
         }
         dict_from(pairs)
     }

@@ -17,10 +17,11 @@ use super::registry::{Tool, ToolRegistry};
 /// Why a tool call produced no result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolError {
-    /// `permission_denied`, `unknown_tool`, `invalid_arguments`, `timeout`,
-    /// `interrupted`, or the category of the handler's error.
+    /// `permission_denied`, `approval_rejected`, `unknown_tool`,
+    /// `invalid_arguments`, `timeout`, `interrupted`, or the category of
+    /// the handler's error.
     pub category: String,
-    /// For `permission_denied`, the reason.
+    /// For `permission_denied` and `approval_rejected`, the reason.
     pub message: String,
 }
 
@@ -33,12 +34,16 @@ impl ToolError {
     }
 
     /// The JSON tool result the model receives: `{"error":
-    /// "permission_denied", "tool", "reason"}`, `{"error": "unknown_tool",
+    /// "permission_denied" | "approval_rejected", "tool", "reason"}`,
+    /// `{"error": "unknown_tool",
     /// "tool", "message"}`, otherwise `{"error": category, "message"}`.
     pub fn model_json(&self, tool: &str) -> serde_json::Value {
         match self.category.as_str() {
             "permission_denied" => {
                 json!({"error": "permission_denied", "tool": tool, "reason": self.message})
+            }
+            "approval_rejected" => {
+                json!({"error": "approval_rejected", "tool": tool, "reason": self.message})
             }
             "unknown_tool" => {
                 json!({"error": "unknown_tool", "tool": tool, "message": self.message})

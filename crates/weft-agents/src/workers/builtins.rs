@@ -299,7 +299,7 @@ fn send_input(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<
         *w.result.borrow_mut() = Value::Nil;
         *w.error.borrow_mut() = Value::Nil;
         *w.finished_at.borrow_mut() = None;
-        if w.status() != Status::Interrupted {
+        if !w.status().resumable() {
             *w.resume_from.borrow_mut() = None;
         }
         schedule(&vm.program, reg, &w);
@@ -508,12 +508,17 @@ fn resume_worker(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
             // Read from disk: its status is durable.
             w.terminal_durable.set(true);
         }
-        if restart && w.status() == Status::Interrupted {
+        if restart && w.status().resumable() {
             let cp = w.checkpoint.borrow().clone();
             if cp.is_object() {
                 *w.resume_from.borrow_mut() = Some(cp);
             }
-            emit(reg, &w, "worker_resumed", json!({"from": "interrupted"}));
+            emit(
+                reg,
+                &w,
+                "worker_resumed",
+                json!({"from": w.status().name()}),
+            );
             schedule(&vm.program, reg, &w);
         }
         Ok(handle(vm, &w))

@@ -92,6 +92,22 @@ impl AgentHooks for WorkerHooks {
         })
     }
 
+    fn approval_parked<'a>(
+        &'a mut self,
+        _vm: &'a mut Vm,
+        progress: &'a crate::agent_loop::AgentProgress,
+        transcript: &'a Transcript,
+    ) -> weft_vm::builtins::LocalBoxFuture<'a, ()> {
+        Box::pin(async move {
+            // The turn that asked for the call is durable, so a re-run
+            // resumes at the call instead of asking the model again.
+            *self.worker.checkpoint.borrow_mut() =
+                super::durable::checkpoint_json(progress, transcript);
+            let state = registry(&self.program);
+            super::events::snapshot_now(&state.workers, &self.worker).await;
+        })
+    }
+
     fn tool_finished<'a>(
         &'a mut self,
         _vm: &'a mut Vm,

@@ -146,6 +146,7 @@ pub fn parse_worker_options(
         Some(p) => parse_policy_request(p, who).map_err(value_error)?,
         None => PolicyRequest::default(),
     };
+    crate::approval::gate::check_entries(&vm.program, policy.approve.iter().flatten(), who)?;
     if let Some(t) = get("allowed_tools") {
         let names = str_list(t, who, "allowed_tools")?;
         let set: std::collections::BTreeSet<String> = names.into_iter().collect();

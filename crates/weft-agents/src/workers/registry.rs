@@ -31,10 +31,13 @@ pub enum Status {
     Failed,
     Cancelled,
     Interrupted,
+    /// Stopped at a tool call whose approval parked; a re-run resumes
+    /// from the checkpoint at that call (like `Interrupted`).
+    AwaitingApproval,
 }
 
 impl Status {
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "queued",
         "running",
         "awaiting",
@@ -42,6 +45,7 @@ impl Status {
         "failed",
         "cancelled",
         "interrupted",
+        "awaiting_approval",
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,8 +61,15 @@ impl Status {
             "failed" => Status::Failed,
             "cancelled" => Status::Cancelled,
             "interrupted" => Status::Interrupted,
+            "awaiting_approval" => Status::AwaitingApproval,
             _ => return None,
         })
+    }
+
+    /// Stopped in the middle of a cycle with a checkpoint a re-run resumes
+    /// from (`interrupted`, `awaiting_approval`).
+    pub fn resumable(self) -> bool {
+        matches!(self, Status::Interrupted | Status::AwaitingApproval)
     }
 
     /// Still queued or running (a cycle is in progress).

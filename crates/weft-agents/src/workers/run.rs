@@ -478,7 +478,7 @@ pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
     if let Some(b) = &w.ctx.borrow().budget {
         b.close();
     }
-    if o.status != Status::Interrupted {
+    if !o.status.resumable() {
         *w.checkpoint.borrow_mut() = serde_json::Value::Null;
     }
     let kind = match o.status {
@@ -486,6 +486,7 @@ pub fn finalize(program: &Rc<Program>, w: &Rc<Worker>, o: Outcome) {
         Status::Awaiting => "worker_awaiting_input",
         Status::Cancelled => "worker_cancelled",
         Status::Interrupted => "worker_interrupted",
+        Status::AwaitingApproval => "worker_awaiting_approval",
         _ => "worker_failed",
     };
     let data = terminal_data(w);
@@ -629,6 +630,15 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
         Err(e) => {
             let err = error_value(&e.category(), &e.message(), None);
             let env = failure_envelope(w, err.clone());
+            if e.category() == "awaiting_approval" {
+                // The checkpoint at the call is durable (approval_parked):
+                // running the program again resumes there.
+                return Outcome {
+                    status: Status::AwaitingApproval,
+                    result: env,
+                    error: err,
+                };
+            }
             return Outcome::failed(env, err);
         }
     };

@@ -292,7 +292,11 @@ pub fn parse_graph(vm: &Vm, def: &Value, who: &str) -> (Option<Graph>, Vec<Probl
     let policy_value = get("policy").cloned().unwrap_or(Value::Nil);
     let policy = match get("policy") {
         None => None,
-        Some(p) => match parse_policy_request(p, who) {
+        Some(p) => match parse_policy_request(p, who).and_then(|req| {
+            crate::approval::gate::check_entries(&vm.program, req.approve.iter().flatten(), who)
+                .map_err(|e| e.message())?;
+            Ok(req)
+        }) {
             Ok(req) => Some(req),
             Err(msg) => {
                 problems.push(Problem::new("bad_value", None, format!("policy: {msg}")));

@@ -53,25 +53,6 @@ fn cut(text: &str, n: usize) -> String {
     }
 }
 
-/// `ID  STATUS  WORKFLOW  key=K  stages=N  CREATED  TASK`.
-pub fn list_line(v: &Json) -> String {
-    let key = v["key"]
-        .as_str()
-        .map(|k| format!("  key={k}"))
-        .unwrap_or_default();
-    let stages = v["stages"].as_array().map_or(0, Vec::len);
-    format!(
-        "{}  {:<9} {}{}  stages={}  {}  {}",
-        s(v, "id"),
-        s(v, "status"),
-        s(v, "workflow"),
-        key,
-        stages,
-        s(v, "created_at"),
-        cut(s(v, "task"), 60)
-    )
-}
-
 /// Milliseconds between two RFC 3339 times.
 fn millis(from: &Json, to: &Json) -> Option<i64> {
     let a = chrono::DateTime::parse_from_rfc3339(from.as_str()?).ok()?;

@@ -6,9 +6,11 @@ pub mod check;
 pub mod disasm;
 pub mod mcp_serve;
 pub mod policy;
+pub mod records;
 pub mod run;
 pub mod run_signals;
 pub mod runs;
+pub mod table;
 pub mod workers;
 
 use std::fs::File;

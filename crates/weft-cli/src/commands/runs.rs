@@ -1,48 +1,28 @@
-//! `weft runs list` / `weft runs show ID [--json]` / `weft runs graph
-//! ID|FILE.wf [--format F]` (embedding.md §1): read
+//! `weft runs list` / `weft runs show REF [--json]` / `weft runs prune` /
+//! `weft runs graph REF|FILE.wf [--format F]` (embedding.md §1): read
 //! the workflow run records (`<state>/runs/*.json`, workflows.md §4) of a
 //! state directory. An unreadable record is reported with its path and the
 //! reason (exit 1); nothing panics.
 
 use std::path::Path;
 
-use weft::tooling::{
-    run_diagram, run_list_line, run_record, run_records, run_summary, source_diagram,
-};
+use weft::tooling::{run_diagram, run_record, run_summary, source_diagram, RecordKind};
 
-use super::{out, Exit};
+use super::{out, records, Exit};
 use crate::cli::{RunsArgs, RunsCommand};
 
 /// Runs `weft runs`.
 pub fn execute(args: RunsArgs) -> Exit {
     let state_dir = super::state_dir(args.state_dir);
     match args.command {
-        RunsCommand::List => {
-            let mut rows = Vec::new();
-            let mut exit = Exit::Success;
-            for record in run_records(&state_dir) {
-                match record {
-                    Ok(v) => rows.push(v),
-                    Err(e) => {
-                        eprintln!("error: {}", e.message());
-                        exit = Exit::Failure;
-                    }
-                }
-            }
-            if rows.is_empty() && exit == Exit::Success {
-                out(&format!("no runs in {}", state_dir.display()));
-            }
-            for r in &rows {
-                out(&run_list_line(r));
-            }
-            exit
-        }
+        RunsCommand::List { filter } => records::list(&state_dir, RecordKind::Run, &filter),
+        RunsCommand::Prune { filter } => records::prune(&state_dir, RecordKind::Run, &filter),
         RunsCommand::Graph {
             target,
             format,
             name,
         } => graph(&state_dir, &target, &format, name.as_deref()),
-        RunsCommand::Show { id, json } => match run_record(&state_dir, &id) {
+        RunsCommand::Show { reference, json } => match run_record(&state_dir, &reference) {
             Ok(v) if json => {
                 out(&serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string()));
                 Exit::Success

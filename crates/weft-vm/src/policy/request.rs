@@ -12,7 +12,8 @@ use crate::value::Value;
 /// `--policy` JSON file). Unknown keys get a did-you-mean; wrong values
 /// list what is allowed.
 pub fn parse_policy_request(v: &Value, who: &str) -> Result<PolicyRequest, String> {
-    const KEYS: [&str; 6] = [
+    const KEYS: [&str; 7] = [
+        "approve",
         "tools",
         "capabilities",
         "workspace_roots",
@@ -93,6 +94,15 @@ pub fn parse_policy_request(v: &Value, who: &str) -> Result<PolicyRequest, Strin
                 req.side_effect_level = Some(s);
             }
             "env" => req.env = Some(string_set(val, who, "policy.env")?),
+            "approve" => {
+                let set = string_set(val, who, "policy.approve")?;
+                if set.iter().any(|e| e.is_empty()) {
+                    return Err(format!(
+                        "{who}: policy.approve must list builtin names or tool:NAME entries; got an empty string"
+                    ));
+                }
+                req.approve = Some(set);
+            }
             "max_depth" => match val {
                 Value::Int(n) if *n >= 0 && *n <= u32::MAX as i64 => {
                     req.max_depth = Some(*n as u32)

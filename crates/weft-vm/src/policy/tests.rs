@@ -209,3 +209,85 @@ mod mcp_tests {
         assert_eq!(parsed, req(&["node"]));
     }
 }
+
+mod approve {
+    use super::super::*;
+    use crate::value::from_json;
+
+    fn set(xs: &[&str]) -> BTreeSet<String> {
+        xs.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_child_adds_to_the_approve_list_and_cannot_drop_entries() {
+        let root = CapabilityPolicy::root_from(
+            &PolicyRequest {
+                approve: Some(set(&["write_file", "tool:deploy"])),
+                ..Default::default()
+            },
+            Path::new("/"),
+        )
+        .unwrap();
+        assert!(root.approves_builtin("write_file"));
+        assert!(root.approves_tool("deploy"));
+        assert!(!root.approves_builtin("deploy"));
+        assert!(!root.approves_tool("write_file"));
+        // Omitting the list, emptying it, or listing others keeps the
+        // parent's entries.
+        for req in [None, Some(set(&[])), Some(set(&["shell"]))] {
+            let child = root
+                .intersect(
+                    &PolicyRequest {
+                        approve: req.clone(),
+                        ..Default::default()
+                    },
+                    Path::new("/"),
+                )
+                .unwrap();
+            assert!(child.approves_builtin("write_file"), "{req:?}");
+            assert!(child.approves_tool("deploy"), "{req:?}");
+            let restricted = child
+                .restrict(&PolicyRequest::default(), Path::new("/"))
+                .unwrap();
+            assert!(restricted.approves_tool("deploy"));
+        }
+        let added = root
+            .intersect(
+                &PolicyRequest {
+                    approve: Some(set(&["shell"])),
+                    ..Default::default()
+                },
+                Path::new("/"),
+            )
+            .unwrap();
+        assert_eq!(added.approve, set(&["shell", "tool:deploy", "write_file"]));
+        assert!(CapabilityPolicy::allow_all().approve.is_empty());
+    }
+
+    #[test]
+    fn approve_entries_are_parsed_and_checked() {
+        let req = parse_policy_request(
+            &from_json(serde_json::json!({"approve": ["shell", "tool:x"]})),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(req.approve, Some(set(&["shell", "tool:x"])));
+        let err = parse_policy_request(&from_json(serde_json::json!({"approve": [""]})), "t")
+            .unwrap_err();
+        assert!(err.contains("policy.approve must list"), "{err}");
+        let builtins = ["write_file", "shell"];
+        assert!(check_approve_entry("shell", builtins.iter().copied()).is_ok());
+        assert!(check_approve_entry("tool:deploy-2", builtins.iter().copied()).is_ok());
+        let e = check_approve_entry("wirte_file", builtins.iter().copied()).unwrap_err();
+        assert!(e.contains("did you mean 'write_file'"), "{e}");
+        let e = check_approve_entry("tool:a b", builtins.iter().copied()).unwrap_err();
+        assert!(e.contains("does not name a tool"), "{e}");
+        let round = CapabilityPolicy::root_from(&req, Path::new("/")).unwrap();
+        let v = round.to_value();
+        let Value::Dict(d) = &v else { panic!() };
+        assert_eq!(
+            crate::value::dict_get(d, "approve").map(|v| v.to_repr()),
+            Some("[\"shell\", \"tool:x\"]".to_string())
+        );
+    }
+}

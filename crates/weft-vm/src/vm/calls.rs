@@ -19,6 +19,31 @@ pub(crate) enum Step {
     Await(AsyncCall, Vec<Value>),
 }
 
+/// The call of a builtin the task's policy lists in `approve`: the
+/// program's approval gate first (no gate: `permission_denied`), then the
+/// builtin itself.
+pub(crate) fn gated(def: Rc<BuiltinDef>) -> crate::builtins::HostFn {
+    Rc::new(move |vm: &mut Vm, args: Vec<Value>| {
+        let def = def.clone();
+        Box::pin(async move {
+            let gate = vm.program.approval_gate.borrow().clone();
+            match gate {
+                Some(gate) => gate(vm, def.name, &args).await?,
+                None => {
+                    return Err(RtError::new(
+                        "permission_denied",
+                        format!(
+                            "{}: the policy requires an approval for this call, but this runtime has no approval gate",
+                            def.name
+                        ),
+                    ))
+                }
+            }
+            vm.run_builtin_now(&def, args).await
+        })
+    })
+}
+
 impl Vm {
     /// Enters `closure` with `argc` arguments at `base..`: checks the
     /// arity, marks missing optional arguments, collects rest arguments,
@@ -121,6 +146,11 @@ impl Vm {
     ) -> RtResult<Step> {
         let argc = self.stack.len() - start;
         def.check_arity(argc)?;
+        if self.ctx.policy.approves_builtin(def.name) {
+            let args: Vec<Value> = self.stack.drain(start..).collect();
+            self.stack.truncate(result_pos);
+            return Ok(Step::Await(AsyncCall::Host(gated(def.clone())), args));
+        }
         match &def.func {
             &BuiltinFn::Sync(func) => {
                 // The arguments stay where they are: the builtin sees a
@@ -157,6 +187,26 @@ impl Vm {
                 self.stack.truncate(result_pos);
                 Ok(Step::Await(AsyncCall::Host(func.clone()), args))
             }
+        }
+    }
+
+    /// Runs builtin `def` with `args` outside the dispatch loop (after its
+    /// approval): a sync builtin sees the arguments as a slice.
+    async fn run_builtin_now(&mut self, def: &BuiltinDef, mut args: Vec<Value>) -> RtResult<Value> {
+        match &def.func {
+            &BuiltinFn::Sync(func) => {
+                if def.range_args != 0 {
+                    crate::builtins::ranges_to_lists(&mut args, def, &self.program.limits)?;
+                }
+                let v = {
+                    let mut a = Args::new(def.name, def.params, &mut args[..]);
+                    func(self, &mut a)
+                }?;
+                self.program.limits.check(&v)?;
+                Ok(v)
+            }
+            BuiltinFn::Async(func) => func(self, args).await,
+            BuiltinFn::Host(func) => func(self, args).await,
         }
     }
 

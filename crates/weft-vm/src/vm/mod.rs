@@ -62,7 +62,21 @@ pub struct Program {
     /// uncaught error), in registration order: extension crates cancel what
     /// is still running and flush durable state here.
     pub shutdown_hooks: RefCell<Vec<ShutdownHook>>,
+    /// Asks for approval of a builtin call that the task's policy lists in
+    /// `approve` (installed by the agents crate); see [`ApprovalGate`].
+    pub approval_gate: RefCell<Option<ApprovalGate>>,
 }
+
+/// Asks a human whether builtin `name` may run with these arguments:
+/// `Ok(())` runs it, `Err` is the error the call fails with (a rejection,
+/// or `awaiting_approval` when the request parked).
+pub type ApprovalGate = Rc<
+    dyn for<'v> Fn(
+        &'v mut Vm,
+        &'static str,
+        &'v [Value],
+    ) -> crate::builtins::LocalBoxFuture<'v, RtResult<()>>,
+>;
 
 /// A program-end hook (see [`Program::shutdown_hooks`]).
 pub type ShutdownHook = Rc<dyn Fn(Rc<Program>) -> crate::builtins::LocalBoxFuture<'static, ()>>;
@@ -381,6 +395,12 @@ impl Vm {
             Value::Builtin(def) => {
                 let def = def.clone();
                 def.check_arity(args.len())?;
+                if self.ctx.policy.approves_builtin(def.name) {
+                    let gated = calls::gated(def.clone());
+                    return self
+                        .await_builtin(AsyncCall::Host(gated), args.to_vec())
+                        .await;
+                }
                 match &def.func {
                     &crate::builtins::BuiltinFn::Sync(func) => {
                         let mut args = args.to_vec();
