@@ -233,3 +233,119 @@ fn a_rejected_tool_call_reaches_the_resumed_model_as_a_denial() {
     assert_eq!(text(&resumed.stdout), "completed true nil\nmodel calls 1\n");
     assert!(!d.join("deploys.log").exists());
 }
+
+/// A keyed workflow: a model stage, an approval gate templated from its
+/// output, then a branch per answer.
+const RELEASE_FLOW: &str = r#"
+llm_mock({match: "Draft*", text: "notes v1"})
+let g = {
+  name: "release",
+  entry: "draft",
+  nodes: {
+    draft: {kind: "stage", prompt: "Draft notes for \${task}"},
+    gate: {kind: "approval", question: "publish '\${input.draft}' for \${task}?"},
+    publish: {kind: "code", run: { c -> "published" }},
+    shelve: {kind: "code", run: { c -> "shelved" }},
+  },
+  edges: [
+    {from: "draft", to: "gate"},
+    {from: "gate", to: "publish", branch: "approved"},
+    {from: "gate", to: "shelve", branch: "rejected"},
+  ],
+}
+let run = try { workflow_execute("v1.2", g, {key: "rel"}) } catch e { println("stopped", e.category); nil }
+if run != nil { println(run.status, run.outputs.publish, run.outputs.shelve, run.outputs.gate.comment) }
+println("model calls", len(llm_mock_calls()))
+"#;
+
+#[test]
+fn an_approval_node_parks_the_run_and_a_rerun_continues_after_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("release.wf"), RELEASE_FLOW).unwrap();
+
+    let first = weft(d, &["run", "release.wf"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert_eq!(
+        text(&first.stdout),
+        "stopped awaiting_approval\nmodel calls 1\n"
+    );
+    let runs = weft(d, &["runs", "list"]);
+    let listed = text(&runs.stdout);
+    assert!(listed.contains("awaiting_approval"), "{listed}");
+    let show = text(&weft(d, &["runs", "show", "rel"]).stdout);
+    assert!(
+        show.contains("gate   approval  awaiting_approval"),
+        "{show}"
+    );
+    let requests = pending(d);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["question"], "publish 'notes v1' for v1.2?");
+    assert_eq!(requests[0]["data"]["node"], "gate");
+    let id = requests[0]["id"].as_str().unwrap().to_string();
+
+    let ok = weft(d, &["approve", &id, "--comment", "ship it"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+
+    // The draft stage is not run again: no model call.
+    let second = weft(d, &["run", "release.wf"]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert_eq!(
+        text(&second.stdout),
+        "completed published nil ship it\nmodel calls 0\n"
+    );
+    let graph = text(&weft(d, &["runs", "graph", "rel"]).stdout);
+    assert!(graph.contains("gate<br/>approval"), "{graph}");
+    assert!(
+        graph.contains(r#"-->|"rejected"|"#) || graph.contains(r#"==>|"approved"|"#),
+        "{graph}"
+    );
+}
+
+#[test]
+fn a_rejected_approval_node_takes_the_rejected_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("release.wf"), RELEASE_FLOW).unwrap();
+    weft(d, &["run", "release.wf"]);
+    let id = pending(d)[0]["id"].as_str().unwrap().to_string();
+    let no = weft(d, &["approve", &id, "--reject", "--comment", "typos"]);
+    assert_eq!(no.status.code(), Some(0), "{}", text(&no.stderr));
+    let second = weft(d, &["run", "release.wf"]);
+    assert_eq!(
+        text(&second.stdout),
+        "completed nil shelved typos\nmodel calls 0\n"
+    );
+}
+
+#[test]
+fn a_keyed_workflow_worker_parks_at_an_approval_node_and_resumes_its_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let program = RELEASE_FLOW
+        .replace(
+            r#"let run = try { workflow_execute("v1.2", g, {key: "rel"}) } catch e { println("stopped", e.category); nil }"#,
+            r#"let h = spawn_worker({task: "v1.2", graph: g, key: "relw", wait: true})
+               println(h.status, h.error?.category)
+               let run = h.result"#,
+        );
+    std::fs::write(d.join("release.wf"), program).unwrap();
+    let first = weft(d, &["run", "release.wf"]);
+    assert_eq!(
+        text(&first.stdout),
+        "awaiting_approval awaiting_approval\nmodel calls 1\n",
+        "{}",
+        text(&first.stderr)
+    );
+    let workers = text(&weft(d, &["workers", "list", "--status", "awaiting_approval"]).stdout);
+    assert!(workers.contains("relw"), "{workers}");
+    let id = pending(d)[0]["id"].as_str().unwrap().to_string();
+    weft(d, &["approve", &id]);
+    let second = weft(d, &["run", "release.wf"]);
+    assert_eq!(
+        text(&second.stdout),
+        "completed nil\ncompleted published nil nil\nmodel calls 0\n",
+        "{}",
+        text(&second.stderr)
+    );
+}

@@ -26,6 +26,7 @@ const RUN_STATUSES: &[&str] = &[
     "paused",
     "cancelled",
     "interrupted",
+    "awaiting_approval",
 ];
 
 /// What a field must hold.

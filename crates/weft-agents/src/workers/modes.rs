@@ -46,6 +46,13 @@ pub async fn run_node_cycle(program: &Rc<Program>, w: &Rc<Worker>, node: Rc<Node
                 error: r.error,
             }
         }
+        // An approval node parked: a keyed worker runs the node again (and
+        // finds the answer) when the program runs again.
+        Err(e) if e.category() == "awaiting_approval" => Outcome {
+            status: Status::AwaitingApproval,
+            result: Value::Nil,
+            error: error_value(&e.category(), &e.message(), None),
+        },
         Err(e) => Outcome::failed(Value::Nil, error_value(&e.category(), &e.message(), None)),
     }
 }
@@ -120,6 +127,14 @@ pub async fn run_graph_cycle(program: &Rc<Program>, w: &Rc<Worker>, def: Value) 
                 error,
             }
         }
+        // An approval node parked: the checkpoint keeps the run id, so a
+        // keyed worker resumes the run at the gate when the program runs
+        // again.
+        Err(e) if e.category() == "awaiting_approval" => Outcome {
+            status: Status::AwaitingApproval,
+            result: Value::Nil,
+            error: error_value(&e.category(), &e.message(), None),
+        },
         Err(e) => Outcome::failed(Value::Nil, error_value(&e.category(), &e.message(), None)),
     }
 }

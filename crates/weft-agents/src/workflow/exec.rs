@@ -63,7 +63,7 @@ pub struct NodeResult {
 }
 
 impl NodeResult {
-    fn ok(output: Value, branch: &str, input: serde_json::Value) -> NodeResult {
+    pub(super) fn ok(output: Value, branch: &str, input: serde_json::Value) -> NodeResult {
         NodeResult {
             output,
             branch: branch.to_string(),
@@ -253,7 +253,20 @@ pub fn run_once<'a>(
             Err(e) => return Ok(NodeResult::failed(&e, serde_json::Value::Null)),
         };
         vm.ctx = node_ctx;
-        let result = run_kind(&mut vm, &env, &node, &ctx, start, &slot).await;
+        let result = match &node.kind {
+            // A parked approval stops the run (Err), not just the node.
+            NodeKind::Approval(a) => super::approval::run(&mut vm, &env, &node.id, a, &ctx).await,
+            _ => Ok(run_kind(&mut vm, &env, &node, &ctx, start, &slot).await),
+        };
+        let result = match result {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(wt) = worktree {
+                    wt.finish(false).await;
+                }
+                return Err(e);
+            }
+        };
         if let Some(wt) = worktree {
             wt.finish(!result.is_failed()).await;
         }
@@ -433,10 +446,12 @@ async fn run_kind(
             };
             NodeResult::ok(out, "success", serde_json::Value::Null)
         }
-        NodeKind::Subagent { .. } | NodeKind::Invalid => NodeResult::failed(
-            &value_error(format!("node '{}' cannot run here", node.id)),
-            serde_json::Value::Null,
-        ),
+        NodeKind::Subagent { .. } | NodeKind::Approval(_) | NodeKind::Invalid => {
+            NodeResult::failed(
+                &value_error(format!("node '{}' cannot run here", node.id)),
+                serde_json::Value::Null,
+            )
+        }
     }
 }
 

@@ -446,7 +446,12 @@ fn parse_edge(
                 "bad_branch",
                 Some(&from),
                 format!(
-                    "{what}: a {} node never takes branch '{b}' (branches: {}){}",
+                    "{what}: {} {} node never takes branch '{b}' (branches: {}){}",
+                    if node.kind.name().starts_with('a') {
+                        "an"
+                    } else {
+                        "a"
+                    },
                     node.kind.name(),
                     allowed.join(", "),
                     did_you_mean(b, allowed.iter().copied())

@@ -26,6 +26,7 @@ pub const KINDS: &[&str] = &[
     "code",
     "map",
     "join",
+    "approval",
 ];
 /// Keys every node accepts.
 pub const COMMON_KEYS: &[&str] = &["kind", "retry", "policy", "execution", "update", "budget"];
@@ -109,6 +110,8 @@ pub enum NodeKind {
         join: JoinRule,
     },
     Join,
+    /// A human's answer (`workflow/approval.rs`).
+    Approval(super::approval::ApprovalNode),
     /// A node whose definition had problems (validation only).
     Invalid,
 }
@@ -123,6 +126,7 @@ impl NodeKind {
             NodeKind::Code { .. } => "code",
             NodeKind::Map { .. } => "map",
             NodeKind::Join => "join",
+            NodeKind::Approval(_) => "approval",
             NodeKind::Invalid => "invalid",
         }
     }
@@ -133,6 +137,7 @@ impl NodeKind {
             NodeKind::Verify { .. } => &["passed", "failed"],
             NodeKind::Condition { .. } => &["true", "false"],
             NodeKind::Join => &["success"],
+            NodeKind::Approval(_) => &["approved", "rejected", "timeout"],
             NodeKind::Invalid => &[],
             _ => &["success", "failed"],
         }
@@ -179,6 +184,7 @@ impl Node {
             NodeKind::Stage { prompt, .. } => vec![prompt],
             NodeKind::Subagent { task: Some(t), .. } => vec![t],
             NodeKind::Verify { command, .. } => vec![command],
+            NodeKind::Approval(a) => vec![&a.question],
             NodeKind::Map { each, .. } => return each.referenced_inputs(),
             _ => vec![],
         };
@@ -263,6 +269,7 @@ pub fn kind_keys(kind: &str) -> Vec<&'static str> {
         "verify" => keys.extend(["command", "expect_status", "assert_text", "timeout_ms"]),
         "condition" => keys.push("when"),
         "code" => keys.push("run"),
+        "approval" => keys.extend(super::approval::KEYS),
         "map" => keys.extend(["items", "each", "max_concurrent", "join", "min_completed"]),
         _ => {}
     }
@@ -392,6 +399,7 @@ pub fn parse_node(
         }
         "code" => required_fn(id, &rest, "run", problems).map(|run| NodeKind::Code { run }),
         "map" => parse_map(vm, id, &rest, who, problems),
+        "approval" => super::approval::parse(id, &rest, problems).map(NodeKind::Approval),
         _ => Some(NodeKind::Join),
     };
     let kind = kind?;
@@ -499,7 +507,12 @@ fn text(id: &str, rest: &DictMap, key: &str, problems: &mut Vec<Problem>) -> Opt
     }
 }
 
-fn required_text(id: &str, rest: &DictMap, key: &str, problems: &mut Vec<Problem>) -> Option<Text> {
+pub(super) fn required_text(
+    id: &str,
+    rest: &DictMap,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Text> {
     match text(id, rest, key, problems)? {
         Some(t) => Some(t),
         None => {

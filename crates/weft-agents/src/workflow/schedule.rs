@@ -168,6 +168,8 @@ pub async fn drive(
                 let st = &mut rec.stages[idx];
                 st.status = if env.program.interrupt.is_requested() {
                     "interrupted"
+                } else if e.category() == "awaiting_approval" {
+                    "awaiting_approval"
                 } else {
                     "failed"
                 }
@@ -231,6 +233,13 @@ pub async fn drive(
     rec.status = if fatal.is_some() && env.program.interrupt.is_requested() {
         // Ctrl-C / SIGTERM: a re-run with the key resumes it.
         "interrupted"
+    } else if fatal
+        .as_ref()
+        .is_some_and(|e| e.category() == "awaiting_approval")
+    {
+        // An approval node parked: a re-run with the key asks again (and
+        // finds the answer given meanwhile).
+        "awaiting_approval"
     } else if fatal.is_some() || stopped {
         "failed"
     } else if paused || !queue.is_empty() {
@@ -239,7 +248,7 @@ pub async fn drive(
         "completed"
     }
     .into();
-    if rec.status != "paused" {
+    if rec.status != "paused" && rec.status != "awaiting_approval" {
         rec.finished_at = Some(now());
     }
     if let Some(e) = fatal {

@@ -30,6 +30,7 @@ fn statuses(kind: RecordKind) -> &'static [&'static str] {
             "paused",
             "cancelled",
             "interrupted",
+            "awaiting_approval",
         ],
     }
 }

@@ -11,6 +11,7 @@ pub const STATUS_FILL: &[(&str, &str)] = &[
     ("failed", "#ffd3d0"),
     ("running", "#fff0b3"),
     ("pending", "#e3ecff"),
+    ("awaiting_approval", "#ffe2b8"),
     ("cancelled", "#e6e6e6"),
     ("idle", "#ffffff"),
 ];

@@ -16,6 +16,7 @@ const STATUSES: &[&str] = &[
     "paused",
     "cancelled",
     "interrupted",
+    "awaiting_approval",
     "idle",
     "waiting",
 ];
