@@ -42,9 +42,10 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
         1,
         3,
         "agents",
-        "Runs the model with tools until it answers without tool calls or a limit is reached: `{status, text, visible_text, data, iterations, tool_calls, rejected, input_tokens, output_tokens, transcript}`. Options: `provider model tools policy max_iterations token_budget budget done_sentinel session_id transcript response_format schema schema_retries on_turn` plus every llm_call option.",
+        "Runs the model with tools until it answers without tool calls or a limit is reached: `{status, text, visible_text, data, iterations, tool_calls, rejected, input_tokens, output_tokens, transcript}`.",
         agent_loop,
-    )]
+    )
+    .options(&[options::LOOP_KEYS, crate::llm::call::LLM_OPTION_KEYS])]
 }
 
 fn agent_loop(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Value>> {

@@ -29,9 +29,10 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
         1,
         3,
         "agents",
-        "Calls the model: `{text, visible_text, tool_calls, data, model, provider, stop_reason, input_tokens, output_tokens, duration_ms, cached}`. Options: `provider model temperature max_tokens messages tools cache response_format schema schema_retries llm_retries llm_backoff_ms timeout_ms base_url api_key_env`; `cache: true | {key, ttl_ms}` answers the same call from the state directory across runs (`cached: true`).",
+        "Calls the model: `{text, visible_text, tool_calls, data, model, provider, stop_reason, input_tokens, output_tokens, duration_ms, cached}`; `cache: true | {key, ttl_ms}` answers the same call from the state directory across runs (`cached: true`).",
         llm_call,
-    )];
+    )
+    .options(&[crate::llm::call::LLM_OPTION_KEYS])];
     defs.extend(crate::mock_builtins::defs());
     defs
 }

@@ -30,7 +30,7 @@ const ERROR_KEYS: &[&str] = &["category", "message", "status"];
 
 pub(crate) fn defs() -> Vec<BuiltinDef> {
     vec![
-        sync("llm_mock", &["response"], 1, 1, "agents", "Queues a mock response `{text?, tool_calls?, match?, consume?, input_tokens?, output_tokens?, error?: {category, message, status?}, delay_ms?}`; an error is retried like a provider's of the same category.", llm_mock),
+        sync("llm_mock", &["response"], 1, 1, "agents", "Queues a mock response (its keys below; `error: {category, message, status?}`); an error is retried like a provider's of the same category.", llm_mock).options(&[MOCK_KEYS]),
         sync("llm_mock_calls", &[], 0, 0, "agents", "Every call the mock answered, as `{provider, model, system, messages, tools}`.", llm_mock_calls),
         sync("llm_mock_clear", &[], 0, 0, "agents", "Empties the mock's queue and call log.", llm_mock_clear),
     ]

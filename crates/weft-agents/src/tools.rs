@@ -23,7 +23,7 @@ use keys::{check_keys, str_list};
 pub(crate) fn defs() -> Vec<BuiltinDef> {
     vec![
         sync("tool_registry", &[], 0, 0, "agents", "An empty tool registry `{_type: \"tool_registry\", tools: []}`.", tool_registry),
-        sync("tool_define", &["registry", "name", "description", "options"], 4, 4, "agents", "A copy of the registry with the tool added (or replaced): options `parameters handler policy? idempotent? timeout_ms? requires_approval?` (`requires_approval: true`: a model's call asks a human first; a rejected call returns `{error: \"approval_rejected\"}` to the model).", tool_define),
+        sync("tool_define", &["registry", "name", "description", "options"], 4, 4, "agents", "A copy of the registry with the tool added (or replaced); `parameters` and `handler` are required. `requires_approval: true`: a model's call asks a human first; a rejected call returns `{error: \"approval_rejected\"}` to the model.", tool_define).options(&[registry::DEFINE_KEYS]),
         sync("tool_select", &["registry", "names"], 2, 2, "agents", "The registry restricted to the named tools.", tool_select),
         sync("tool_merge", &["a", "b"], 2, 2, "agents", "One registry with the tools of `a` then those of `b`; a name in both is an error.", tool_merge),
     ]

@@ -114,12 +114,15 @@ pub fn session_put(vm: &Vm, id: &str, t: Transcript) {
         .insert(id.to_string(), t);
 }
 
+/// The options of `transcript_compact`.
+const COMPACT_KEYS: &[&str] = &["keep_last"];
+
 pub(crate) fn defs() -> Vec<BuiltinDef> {
     vec![
         sync("transcript_new", &[], 0, 0, "agents", "An empty transcript `{_type: \"transcript\", id, messages: [], events: []}`.", transcript_new),
         sync("transcript_messages", &["transcript"], 1, 1, "agents", "The transcript's messages `[{role, content, tool_calls?, tool_call_id?, name?}]`.", transcript_messages),
         sync("transcript_fork", &["transcript"], 1, 1, "agents", "A copy with a new id and `parent_id` set to the original's id.", transcript_fork),
-        sync("transcript_compact", &["transcript", "options"], 1, 2, "agents", "Folds all but the last `keep_last` (default 4) messages into `summary`; deterministic, no model call.", transcript_compact),
+        sync("transcript_compact", &["transcript", "options"], 1, 2, "agents", "Folds all but the last `keep_last` (default 4) messages into `summary`; deterministic, no model call.", transcript_compact).options(&[COMPACT_KEYS]),
         sync("transcript_text", &["transcript"], 1, 1, "agents", "A readable rendering of the transcript.", transcript_text),
     ]
 }
@@ -146,7 +149,7 @@ fn transcript_compact(_: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let mut keep_last = 4;
     if args.opt(1).is_some() {
         let opts = args.dict(1)?;
-        check_keys(opts, WHO, "", &["keep_last"])?;
+        check_keys(opts, WHO, "", COMPACT_KEYS)?;
         if let Some(k) = opt_uint(opts, WHO, "keep_last", 0)? {
             keep_last = k as usize;
         }

@@ -349,3 +349,54 @@ fn a_keyed_workflow_worker_parks_at_an_approval_node_and_resumes_its_run() {
         text(&second.stderr)
     );
 }
+
+/// `request_approval` inside a tool handler of a keyed worker, and inside
+/// a `code` node of a keyed workflow.
+const INNER_GATES: &str = r#"
+fn deploy(args) {
+  let a = request_approval("really deploy ${args.env}?")
+  append_file("deploys.log", "deployed ${args.env} ${a.approved}\n")
+  "deployed ${args.env}"
+}
+var tools = tool_registry()
+tools = tool_define(tools, "deploy", "Deploy", {parameters: {env: {type: "string"}}, handler: deploy})
+llm_mock({match: "Deploy it", tool_calls: [{name: "deploy", arguments: {env: "prod"}}]})
+llm_mock({match: "deployed prod", text: "done"})
+let h = spawn_worker({task: "Deploy it", key: "d", tools: tools, wait: true})
+println(h.status, h.error?.category)
+println("model calls", len(llm_mock_calls()))
+let flow = {entry: "c", nodes: {c: {kind: "code", run: { c -> request_approval("code gate?").approved }}}}
+println(try { workflow_execute("t", flow, {key: "k"}).outputs.c } catch e { e.category })
+"#;
+
+#[test]
+fn request_approval_inside_a_handler_or_a_code_node_parks_the_worker_or_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("inner.wf"), INNER_GATES).unwrap();
+    let first = weft(d, &["run", "inner.wf"]);
+    assert_eq!(
+        text(&first.stdout),
+        "awaiting_approval awaiting_approval\nmodel calls 1\nawaiting_approval\n",
+        "{}",
+        text(&first.stderr)
+    );
+    assert!(!d.join("deploys.log").exists());
+    let runs = text(&weft(d, &["runs", "list", "--status", "awaiting_approval"]).stdout);
+    assert!(runs.contains(" k "), "{runs}");
+    for r in pending(d) {
+        let ok = weft(d, &["approve", r["id"].as_str().unwrap()]);
+        assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    }
+    let second = weft(d, &["run", "inner.wf"]);
+    assert_eq!(
+        text(&second.stdout),
+        "completed nil\nmodel calls 1\ntrue\n",
+        "{}",
+        text(&second.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("deploys.log")).unwrap(),
+        "deployed prod true\n"
+    );
+}

@@ -70,11 +70,12 @@ fn render(defs: &[BuiltinInfo]) -> String {
             "\n## {family}\n\n| builtin | what it does |\n|---|---|\n"
         ));
         for d in defs.iter().filter(|d| d.family == *family) {
-            out.push_str(&format!(
-                "| `{}` | {} |\n",
-                signature(d),
-                d.doc.replace('|', "\\|").replace('\n', " ")
-            ));
+            let mut text = d.doc.replace('|', "\\|").replace('\n', " ");
+            if !d.options.is_empty() {
+                let keys: Vec<String> = d.options.iter().map(|k| format!("`{k}`")).collect();
+                text.push_str(&format!(" <br>Options: {}.", keys.join(", ")));
+            }
+            out.push_str(&format!("| `{}` | {text} |\n", signature(d)));
         }
     }
     out
@@ -108,6 +109,27 @@ fn every_builtin_is_documented_once() {
         defs.iter().any(|d| d.name == "llm_call"),
         "agent builtins missing"
     );
+}
+
+/// Every builtin that takes an options dict lists its keys, taken from
+/// the key lists its option parser checks (so the reference cannot drift
+/// from what the parser accepts).
+#[test]
+fn every_options_parameter_lists_its_keys() {
+    for d in registry() {
+        let takes_options = d.params.contains(&"options");
+        assert!(
+            !takes_options || !d.options.is_empty(),
+            "builtin {} takes `options` but declares no keys (BuiltinDef::options with the \
+             parser's key list)",
+            d.name
+        );
+    }
+    let find = |n: &str| registry().into_iter().find(|d| d.name == n).unwrap();
+    assert!(find("spawn_worker").options.contains(&"returns"));
+    assert!(find("spawn_worker").options.contains(&"max_iterations"));
+    assert!(find("spawn_worker").options.contains(&"model"));
+    assert_eq!(find("exec").options, ["cwd", "env", "stdin", "timeout_ms"]);
 }
 
 #[test]

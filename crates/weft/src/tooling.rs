@@ -122,6 +122,9 @@ pub struct BuiltinInfo {
     pub family: &'static str,
     /// One-line description.
     pub doc: &'static str,
+    /// The keys its options dict accepts (empty when it takes none): the
+    /// key lists its option parser checks against.
+    pub options: Vec<&'static str>,
 }
 
 impl BuiltinInfo {
@@ -133,6 +136,7 @@ impl BuiltinInfo {
             max_args: (def.max != u8::MAX).then_some(def.max as usize),
             family: def.family,
             doc: def.doc,
+            options: def.option_keys(),
         }
     }
 }

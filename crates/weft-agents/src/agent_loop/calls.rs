@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use serde_json::json;
-use weft_vm::error::RtResult;
+use weft_vm::error::{RtError, RtResult};
 use weft_vm::vm::Vm;
 
 use super::config::{AgentConfig, AgentHooks, AgentProgress, ToolCallRecord};
@@ -122,11 +122,24 @@ pub(super) async fn settle(
                                 p.in_flight.push(call.id.clone());
                             }
                             hooks.tool_started(vm, &call, p, t).await;
-                            let outcome = run_tool(vm, tool, &call.arguments).await;
+                            let out = run_tool(vm, tool, &call.arguments).await;
                             // A crash point of the test hook: the effect
                             // happened, nothing recorded it yet.
                             crate::store::crash_points::after_effect();
-                            outcome
+                            if let ToolOutcome::Err(e) = &out {
+                                if e.category == "awaiting_approval" {
+                                    // The handler's own request_approval
+                                    // parked: the whole loop parks, and a
+                                    // resumed run calls the handler again.
+                                    p.in_flight.retain(|id| id != &call.id);
+                                    hooks.approval_parked(vm, p, t).await;
+                                    return Err(RtError::new(
+                                        "awaiting_approval",
+                                        e.message.clone(),
+                                    ));
+                                }
+                            }
+                            out
                         }
                     }
                 }
@@ -135,6 +148,13 @@ pub(super) async fn settle(
         if let ToolOutcome::Err(e) = &outcome {
             if e.category == "cancelled" && cancelled.is_none() {
                 cancelled = Some(e.clone());
+            }
+            // A capability check that failed inside the handler (the tool
+            // is allowed, what it tried is not) is a denial like a tool the
+            // policy hides: listed in `rejected`/`denied`, so the envelope
+            // says `ok: false` either way (docs/workers-decisions.md).
+            if e.category == "permission_denied" && !p.rejected.contains(&call.name) {
+                p.rejected.push(call.name.clone());
             }
         }
         p.in_flight.retain(|id| id != &call.id);

@@ -72,7 +72,8 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
         "agents",
         "Asks a human: `request_approval(question, {choices?, default?, timeout_ms?, data?})` → `{approved, choice, comment, by, at}`. Answered by the host's callback, a terminal prompt, or `weft approve ID` (the request parks durably; without `timeout_ms` the program stops with `awaiting_approval` and continues after the gate when run again). A timeout takes `default` or fails with `timeout`.",
         request_approval,
-    )]
+    )
+    .options(&[&options::KEYS])]
 }
 
 fn request_approval(vm: &mut Vm, args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Value>> {

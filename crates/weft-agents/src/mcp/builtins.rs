@@ -23,15 +23,19 @@ const CONNECT: &[&str] = &["options"];
 const TOOLS: &[&str] = &["conn", "options"];
 const CALL: &[&str] = &["conn", "name", "args", "options"];
 const CONN: &[&str] = &["conn"];
+/// The options of `mcp_tools`.
+const TOOLS_KEYS: &[&str] = &["only", "prefix"];
+/// The options of `mcp_call`.
+const CALL_KEYS: &[&str] = &["timeout_ms"];
 const READ: &[&str] = &["conn", "uri"];
 const PROMPT: &[&str] = &["conn", "name", "args"];
 
 pub(crate) fn defs() -> Vec<BuiltinDef> {
     let mut all = super::declare::defs();
     all.extend([
-        asynchronous("mcp_connect", CONNECT, 1, 1, "agents", "Connects to an MCP server: `{command, args?, env?, cwd?}` (stdio) or `{url, headers?}` (streamable HTTP), plus `name?` and `timeout_ms?` (default 60000); returns a connection. Needs the `mcp` capability for the server, and `process.exec` (stdio) or `network` (HTTP).", mcp_connect),
-        asynchronous("mcp_tools", TOOLS, 1, 2, "agents", "A tool registry with the server's tools (schemas from the server), options `only?` (tool names) and `prefix?` (prepended to each name).", mcp_tools),
-        asynchronous("mcp_call", CALL, 2, 4, "agents", "Calls a server tool: `{text, content, structured, is_error}`; options `timeout_ms?`. The tool allow-list of the task's policy applies.", mcp_call),
+        asynchronous("mcp_connect", CONNECT, 1, 1, "agents", "Connects to an MCP server: `{command, args?, env?, cwd?}` (stdio) or `{url, headers?}` (streamable HTTP), plus `name?` and `timeout_ms?` (default 60000); returns a connection. Needs the `mcp` capability for the server, and `process.exec` (stdio) or `network` (HTTP).", mcp_connect).options(&[super::options::CONNECT_KEYS]),
+        asynchronous("mcp_tools", TOOLS, 1, 2, "agents", "A tool registry with the server's tools (schemas from the server): `only` keeps the named tools, `prefix` is prepended to each name.", mcp_tools).options(&[TOOLS_KEYS]),
+        asynchronous("mcp_call", CALL, 2, 4, "agents", "Calls a server tool: `{text, content, structured, is_error}`. The tool allow-list of the task's policy applies.", mcp_call).options(&[CALL_KEYS]),
         asynchronous("mcp_resources", CONN, 1, 1, "agents", "The server's resources (`{uri, name, mimeType?, description?}` dicts).", mcp_resources),
         asynchronous("mcp_read_resource", READ, 2, 2, "agents", "The contents of a resource: a list of `{uri, mimeType?, text | blob}` dicts.", mcp_read_resource),
         asynchronous("mcp_prompts", CONN, 1, 1, "agents", "The server's prompts (`{name, description?, arguments?}` dicts).", mcp_prompts),
@@ -81,7 +85,7 @@ fn mcp_tools(vm: &mut Vm, mut vals: Vec<Value>) -> LocalBoxFuture<'_, RtResult<V
             Some(_) => a.dict(1)?.clone(),
             None => empty,
         };
-        check_keys(&opts, WHO, "", &["only", "prefix"])?;
+        check_keys(&opts, WHO, "", TOOLS_KEYS)?;
         let prefix = opt_str(&opts, WHO, "prefix")?.unwrap_or_default();
         let only = match dict_get(&opts, "only") {
             None | Some(Value::Nil) => None,
@@ -271,7 +275,7 @@ fn mcp_call(vm: &mut Vm, mut vals: Vec<Value>) -> LocalBoxFuture<'_, RtResult<Va
         let timeout = match a.opt(3) {
             Some(_) => {
                 let o = a.dict(3)?;
-                check_keys(o, WHO, "", &["timeout_ms"])?;
+                check_keys(o, WHO, "", CALL_KEYS)?;
                 opt_uint(o, WHO, "timeout_ms", 1)?.map(Duration::from_millis)
             }
             None => None,

@@ -20,6 +20,9 @@ pub struct ToolDeclaration {
     pub input_schema: Option<serde_json::Value>,
 }
 
+/// The options of `mcp_tool`.
+const DECLARE_KEYS: &[&str] = &["description", "parameters", "input_schema"];
+
 pub(crate) fn defs() -> Vec<BuiltinDef> {
     vec![sync(
         "mcp_tool",
@@ -27,21 +30,17 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
         2,
         2,
         "agents",
-        "Declares how `weft mcp serve` offers `pub fn NAME`: options `description?`, `parameters?` (schemas per parameter, as in tool_define) or `input_schema?` (a whole JSON schema).",
+        "Declares how `weft mcp serve` offers `pub fn NAME`: a `description`, and `parameters` (schemas per parameter, as in tool_define) or `input_schema` (a whole JSON schema).",
         mcp_tool,
-    )]
+    )
+    .options(&[DECLARE_KEYS])]
 }
 
 fn mcp_tool(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     const WHO: &str = "mcp_tool";
     let name = args.str(0)?.to_string();
     let opts = args.dict(1)?.clone();
-    check_keys(
-        &opts,
-        WHO,
-        "",
-        &["description", "parameters", "input_schema"],
-    )?;
+    check_keys(&opts, WHO, "", DECLARE_KEYS)?;
     let description = opt_str(&opts, WHO, "description")?;
     let params = dict_get(&opts, "parameters").filter(|v| !matches!(v, Value::Nil));
     let whole = dict_get(&opts, "input_schema").filter(|v| !matches!(v, Value::Nil));

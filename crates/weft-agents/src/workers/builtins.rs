@@ -19,6 +19,22 @@ use super::registry::{Status, Worker};
 use super::run::{cancel_tree, failure_envelope, registry, schedule, spawn, wait};
 use crate::tools::keys::{check_keys, unknown_key};
 
+/// The options of an agent-mode worker: its own keys, the agent loop's
+/// and the model call's (what `WorkerOptions::parse` accepts).
+const AGENT_WORKER_KEYS: &[&[&str]] = &[
+    super::options::WORKER_KEYS,
+    crate::agent_loop::options::LOOP_KEYS,
+    crate::llm::call::LLM_OPTION_KEYS,
+];
+/// The options of `wait_worker`.
+const WAIT_KEYS: &[&str] = &["timeout_ms"];
+/// The options of `list_workers`.
+const LIST_KEYS: &[&str] = &["status"];
+/// The options of `worker_limits`.
+const LIMITS_KEYS: &[&str] = &["max_concurrent"];
+/// The options of `resume_worker`.
+const RESUME_KEYS: &[&str] = &["restart", "tools"];
+
 pub(crate) fn defs() -> Vec<BuiltinDef> {
     vec![
         asynchronous(
@@ -29,7 +45,8 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
             "workers",
             "Starts a worker (`spawn_worker(config)` or `spawn_worker(task, options)`) and returns its handle: status `running`, or `queued` at the concurrency limit. With `wait: true` returns the handle once it finished.",
             spawn_worker,
-        ),
+        )
+        .options(AGENT_WORKER_KEYS),
         asynchronous(
             "sub_agent_run",
             &["task", "options"],
@@ -38,16 +55,18 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
             "workers",
             "Runs an agent loop in a fresh child session and returns `{ok, summary, data, error, tokens_used, budget_exceeded, iterations, tool_calls, denied, session_id, worker_id, transcript}`; `background: true` returns a worker handle.",
             sub_agent_run,
-        ),
+        )
+        .options(AGENT_WORKER_KEYS),
         asynchronous(
             "wait_worker",
             &["worker", "options"],
             1,
             2,
             "workers",
-            "Waits until a worker (or each of a list) is not queued/running and returns its handle; `{timeout_ms}` raises `timeout` (the worker keeps running).",
+            "Waits until a worker (or each of a list) is not queued/running and returns its handle; `timeout_ms` raises `timeout` (the worker keeps running).",
             wait_worker,
-        ),
+        )
+        .options(&[WAIT_KEYS]),
         asynchronous(
             "send_input",
             &["worker", "text"],
@@ -81,9 +100,10 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
             0,
             1,
             "workers",
-            "Handles of this run's workers, oldest first; `{status}` filters.",
+            "Handles of this run's workers, oldest first; `status` filters.",
             list_workers,
-        ),
+        )
+        .options(&[LIST_KEYS]),
         sync(
             "worker_events",
             &["worker"],
@@ -99,18 +119,20 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
             0,
             1,
             "workers",
-            "Sets `{max_concurrent}` (program-wide running workers; default 16); returns the limits.",
+            "Sets `max_concurrent` (program-wide running workers; default 16); returns the limits.",
             worker_limits,
-        ),
+        )
+        .options(&[LIMITS_KEYS]),
         asynchronous(
             "resume_worker",
             &["id_or_path", "options"],
             1,
             2,
             "workers",
-            "Loads a worker snapshot into this run (`queued`/`running` become `interrupted`); `{restart: true, tools}` continues it.",
+            "Loads a worker snapshot into this run (`queued`/`running` become `interrupted`); `restart: true` (with its `tools`) continues it.",
             resume_worker,
-        ),
+        )
+        .options(&[RESUME_KEYS]),
     ]
 }
 
@@ -210,7 +232,7 @@ fn timeout_opt(v: Option<&Value>, who: &str) -> RtResult<Option<u64>> {
     match v {
         None | Some(Value::Nil) => Ok(None),
         Some(Value::Dict(d)) => {
-            check_keys(d, who, "", &["timeout_ms"])?;
+            check_keys(d, who, "", WAIT_KEYS)?;
             match dict_get(d, "timeout_ms") {
                 None | Some(Value::Nil) => Ok(None),
                 Some(Value::Int(n)) if *n >= 0 => Ok(Some(*n as u64)),
@@ -329,7 +351,7 @@ fn list_workers(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let mut filter: Option<Vec<Status>> = None;
     if let Some(o) = args.opt(0) {
         let d = args.dict(0)?;
-        check_keys(d, who, "", &["status"])?;
+        check_keys(d, who, "", LIST_KEYS)?;
         let _ = o;
         let parse = |v: &Value| -> RtResult<Status> {
             match v {
@@ -381,7 +403,7 @@ fn worker_limits(vm: &mut Vm, args: &mut Args) -> RtResult<Value> {
     let reg = &state.workers;
     if args.opt(0).is_some() {
         let d = args.dict(0)?;
-        check_keys(d, who, "", &["max_concurrent"])?;
+        check_keys(d, who, "", LIMITS_KEYS)?;
         match dict_get(d, "max_concurrent") {
             None | Some(Value::Nil) => {}
             Some(Value::Int(n)) if *n >= 1 => reg.max_concurrent.set(*n as usize),
@@ -412,7 +434,7 @@ fn resume_worker(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResu
             Some(_) => (**a.dict(1)?).clone(),
             None => empty,
         };
-        check_keys(&opts, who, "", &["restart", "tools"])?;
+        check_keys(&opts, who, "", RESUME_KEYS)?;
         let restart = matches!(dict_get(&opts, "restart"), Some(Value::Bool(true)));
         let state = registry(&vm.program);
         let reg = &state.workers;

@@ -42,18 +42,20 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
             1,
             2,
             "workflows",
-            "A picture of a workflow definition: Mermaid flowchart text (the default), Graphviz DOT text or SVG laid out by a layout library. Options: `format` (`\"mermaid\"`, `\"dot\"`, `\"svg\"`).",
+            "A picture of a workflow definition: Mermaid flowchart text (the default), Graphviz DOT text or SVG laid out by a layout library; `format` is `\"mermaid\"`, `\"dot\"` or `\"svg\"`.",
             workflow_diagram,
-        ),
+        )
+        .options(&[DIAGRAM_KEYS]),
         asynchronous(
             "workflow_execute",
             PARAMS,
             2,
             3,
             "workflows",
-            "Runs a workflow graph on a task and returns its run record `{_type, id, workflow, task, status, stages, outputs, transitions, pending, usage, path, ...}`. Options: `key max_steps max_concurrent persist resume replay artifacts`.",
+            "Runs a workflow graph on a task and returns its run record `{_type, id, workflow, task, status, stages, outputs, transitions, pending, usage, path, ...}`.",
             workflow_execute,
-        ),
+        )
+        .options(&[super::run::EXECUTE_KEYS]),
     ]
 }
 

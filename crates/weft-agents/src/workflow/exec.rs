@@ -258,6 +258,12 @@ pub fn run_once<'a>(
             NodeKind::Approval(a) => super::approval::run(&mut vm, &env, &node.id, a, &ctx).await,
             _ => Ok(run_kind(&mut vm, &env, &node, &ctx, start, &slot).await),
         };
+        // A `request_approval` that parked inside the node (a code node,
+        // a stage's tool handler) parks the run, like an approval node.
+        let result = result.and_then(|r| match parked(&r.error) {
+            Some(msg) => Err(RtError::new("awaiting_approval", msg)),
+            None => Ok(r),
+        });
         let result = match result {
             Ok(r) => r,
             Err(e) => {
@@ -273,6 +279,20 @@ pub fn run_once<'a>(
         drop(alias);
         Ok(result)
     })
+}
+
+/// The message of an `awaiting_approval` node error.
+fn parked(error: &Value) -> Option<String> {
+    let Value::Dict(d) = error else { return None };
+    if dict_get(d, "category").and_then(Value::as_str) != Some("awaiting_approval") {
+        return None;
+    }
+    Some(
+        dict_get(d, "message")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+    )
 }
 
 /// Registers a node's narrowed policy as belonging to the worker the

@@ -337,7 +337,11 @@ pub fn parse_node(
     let retry = parse_retry(id, get("retry"), problems);
     let policy = match get("policy") {
         None => None,
-        Some(p) => match parse_policy_request(p, who) {
+        Some(p) => match parse_policy_request(p, who).and_then(|req| {
+            crate::approval::gate::check_entries(&vm.program, req.approve.iter().flatten(), who)
+                .map_err(|e| e.message())?;
+            Ok(req)
+        }) {
             Ok(r) => Some(r),
             Err(m) => {
                 problems.push(Problem::new(

@@ -21,13 +21,16 @@ use crate::value::task::{Channel, TaskHandle, TaskState};
 use crate::value::{dict_from, Value};
 use crate::vm::{LiveTask, Vm};
 
+/// The options of `parallel_map` / `parallel_settle`.
+const PARALLEL_OPTIONS: &[&str] = &["max_concurrent"];
+
 pub(super) fn defs() -> Vec<BuiltinDef> {
     vec![
         sync("spawn", &["fn"], 1, 1, "concurrency", "Starts a task running `fn()` and returns its handle (`spawn { ... }`).", spawn),
         asynchronous("await", &["task"], 1, 1, "concurrency", "Waits for a task (or a list of tasks) and returns its value, or rethrows its error.", await_task),
         sync("cancel", &["task"], 1, 1, "concurrency", "Cancels a task (or a list of tasks) at its next await point.", cancel),
-        asynchronous("parallel_map", &["list", "fn", "options"], 2, 3, "concurrency", "`fn(item)` for every item, concurrently (`{max_concurrent}`); results in item order; the first error cancels the rest and is rethrown.", parallel_map),
-        asynchronous("parallel_settle", &["list", "fn", "options"], 2, 3, "concurrency", "Like parallel_map, but returns `[{ok: true, value} | {ok: false, error}]` for every item.", parallel_settle),
+        asynchronous("parallel_map", &["list", "fn", "options"], 2, 3, "concurrency", "`fn(item)` for every item, concurrently (at most `max_concurrent` at once); results in item order; the first error cancels the rest and is rethrown.", parallel_map).options(&[PARALLEL_OPTIONS]),
+        asynchronous("parallel_settle", &["list", "fn", "options"], 2, 3, "concurrency", "Like parallel_map, but returns `[{ok: true, value} | {ok: false, error}]` for every item.", parallel_settle).options(&[PARALLEL_OPTIONS]),
         sync("channel", &["capacity"], 0, 1, "concurrency", "A new channel; `capacity` bounds queued items (default unbounded).", channel),
         asynchronous("send", &["channel", "value"], 2, 2, "concurrency", "Queues a value, waiting while the channel is full; raises on a closed channel.", send),
         asynchronous("recv", &["channel"], 1, 1, "concurrency", "The next value, waiting while the channel is empty; nil once closed and drained.", recv),
@@ -163,10 +166,13 @@ fn max_concurrent(who: &str, opts: Option<&Value>, default: usize) -> RtResult<u
             },
             other => {
                 let mut msg = format!("{who}: unknown option '{other}'");
-                if let Some(s) = did_you_mean(other, ["max_concurrent"]) {
+                if let Some(s) = did_you_mean(other, PARALLEL_OPTIONS.iter().copied()) {
                     msg.push_str(&format!(" (did you mean '{s}'?)"));
                 } else {
-                    msg.push_str(" (known options: max_concurrent)");
+                    msg.push_str(&format!(
+                        " (known options: {})",
+                        PARALLEL_OPTIONS.join(", ")
+                    ));
                 }
                 return Err(value_error(msg));
             }

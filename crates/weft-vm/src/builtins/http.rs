@@ -31,9 +31,9 @@ const SHORT_OPTIONS: &[&str] = &["headers", "timeout_ms"];
 
 pub(super) fn defs() -> Vec<BuiltinDef> {
     vec![
-        asynchronous("http_request", REQUEST_PARAMS, 1, 1, "http", "Sends an HTTP request `{method, url, headers, body, json, timeout_ms}` and returns `{status, headers, body, json}` [network].", http_request),
-        asynchronous("http_get", GET_PARAMS, 1, 2, "http", "`GET url` with options `{headers, timeout_ms}`; returns `{status, headers, body, json}` [network].", http_get),
-        asynchronous("http_post", POST_PARAMS, 2, 3, "http", "`POST url` with a string body (a dict or list is sent as JSON) and options `{headers, timeout_ms}` [network].", http_post),
+        asynchronous("http_request", REQUEST_PARAMS, 1, 1, "http", "Sends the HTTP request its options describe and returns `{status, headers, body, json}` [network].", http_request).options(&[REQUEST_OPTIONS]),
+        asynchronous("http_get", GET_PARAMS, 1, 2, "http", "`GET url`; returns `{status, headers, body, json}` [network].", http_get).options(&[SHORT_OPTIONS]),
+        asynchronous("http_post", POST_PARAMS, 2, 3, "http", "`POST url` with a string body (a dict or list is sent as JSON) [network].", http_post).options(&[SHORT_OPTIONS]),
     ]
 }
 

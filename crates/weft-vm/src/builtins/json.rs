@@ -11,7 +11,7 @@ use crate::vm::Vm;
 pub(super) fn defs() -> Vec<BuiltinDef> {
     vec![
         sync("json_parse", &["text"], 1, 1, "json", "Parses JSON text into a value (ints stay ints; bad input raises `value_error` with the line and column).", json_parse),
-        sync("json_stringify", &["value", "options"], 1, 2, "json", "The JSON text of a value: compact, or indented by two spaces with `{pretty: true}`.", json_stringify),
+        sync("json_stringify", &["value", "options"], 1, 2, "json", "The JSON text of a value: compact, or indented by two spaces with `{pretty: true}`.", json_stringify).options(&[STRINGIFY_OPTIONS]),
     ]
 }
 

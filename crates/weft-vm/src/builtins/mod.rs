@@ -93,9 +93,31 @@ pub struct BuiltinDef {
     /// from the parameter names (`list`, `other`) of sync builtins; builtins
     /// that read ranges themselves clear it with [`BuiltinDef::native_ranges`].
     pub range_args: u8,
+    /// The keys its options dict accepts, as the option parser's own key
+    /// lists (several groups when it accepts several parsers' keys): the
+    /// generated reference lists them, so they cannot drift apart.
+    pub options: &'static [&'static [&'static str]],
 }
 
 impl BuiltinDef {
+    /// Declares the keys of the builtin's options dict: the same constants
+    /// its parser checks keys against.
+    pub const fn options(mut self, groups: &'static [&'static [&'static str]]) -> BuiltinDef {
+        self.options = groups;
+        self
+    }
+
+    /// The option keys of [`BuiltinDef::options`], each once, in order.
+    pub fn option_keys(&self) -> Vec<&'static str> {
+        let mut keys: Vec<&'static str> = Vec::new();
+        for k in self.options.iter().flat_map(|g| g.iter()) {
+            if !keys.contains(k) {
+                keys.push(k);
+            }
+        }
+        keys
+    }
+
     /// Marks a builtin that handles range arguments itself (no conversion).
     pub const fn native_ranges(mut self) -> BuiltinDef {
         self.range_args = 0;
@@ -145,6 +167,7 @@ pub fn host(
         family: "host",
         doc,
         range_args: 0,
+        options: &[],
     }
 }
 
@@ -167,6 +190,7 @@ pub const fn sync(
         family,
         doc,
         range_args: list_param_mask(params),
+        options: &[],
     }
 }
 
@@ -217,6 +241,7 @@ pub const fn asynchronous(
         family,
         doc,
         range_args: 0,
+        options: &[],
     }
 }
 

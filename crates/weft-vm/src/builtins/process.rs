@@ -34,8 +34,8 @@ const EXEC_OPTIONS: &[&str] = &["cwd", "env", "stdin", "timeout_ms"];
 
 pub(super) fn defs() -> Vec<BuiltinDef> {
     vec![
-        asynchronous("exec", EXEC_PARAMS, 1, 3, "environment", "Runs a program with a list of arguments (no shell) and returns `{status, stdout, stderr, duration_ms}`; options `{cwd, env, stdin, timeout_ms}` [process.exec].", exec),
-        asynchronous("shell", SHELL_PARAMS, 1, 2, "environment", "Runs a command line with `/bin/sh -c` and returns `{status, stdout, stderr, duration_ms}`; options as for `exec` [process.exec].", shell),
+        asynchronous("exec", EXEC_PARAMS, 1, 3, "environment", "Runs a program with a list of arguments (no shell) and returns `{status, stdout, stderr, duration_ms}` [process.exec].", exec).options(&[EXEC_OPTIONS]),
+        asynchronous("shell", SHELL_PARAMS, 1, 2, "environment", "Runs a command line with `/bin/sh -c` and returns `{status, stdout, stderr, duration_ms}` [process.exec].", shell).options(&[EXEC_OPTIONS]),
     ]
 }
 
