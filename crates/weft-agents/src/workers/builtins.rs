@@ -73,7 +73,7 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
             2,
             2,
             "workers",
-            "Starts another cycle of a finished or awaiting worker with `text` as the next user message and returns its handle when that cycle ends.",
+            "Starts another cycle of a finished or awaiting worker with `text` as the next user message and returns its handle once the cycle has started (`running`, or `queued`), like spawn_worker; `wait_worker` waits for the cycle to end.",
             send_input,
         ),
         asynchronous(
@@ -325,7 +325,10 @@ fn send_input(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<
             *w.resume_from.borrow_mut() = None;
         }
         schedule(&vm.program, reg, &w);
-        wait(reg, &w).await;
+        // Like spawn_worker: the handle comes back once the new cycle has
+        // started (`running`, or `queued` at the concurrency limit) and that
+        // is durable; `wait_worker` waits for the cycle's end.
+        super::events::write_dirty_durably(reg).await;
         Ok(handle(vm, &w))
     })
 }
