@@ -344,3 +344,12 @@ pub fn answer_approval(
             .map_err(Error::value)
     })
 }
+
+/// Checks the environment variables of the crash-point test hook
+/// (`WEFT_CRASH_AFTER_WRITE`, `WEFT_CRASH_AFTER_EFFECT`,
+/// `WEFT_CRASH_POINTS_FILE`; docs/testing.md "Crash points"): `Err` with a
+/// message naming the variable when a value is not what it takes. The hook
+/// is inert unless one of them is set.
+pub fn check_crash_hook_env() -> std::result::Result<(), String> {
+    weft_agents::store::crash_points::check_env()
+}

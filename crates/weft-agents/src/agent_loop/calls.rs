@@ -123,6 +123,9 @@ pub(super) async fn settle(
                             }
                             hooks.tool_started(vm, &call, p, t).await;
                             let out = run_tool(vm, tool, &call.arguments).await;
+                            // A crash point of the test hook: the effect
+                            // happened, nothing recorded it yet.
+                            crate::store::crash_points::after_effect();
                             if let ToolOutcome::Err(e) = &out {
                                 if e.category == "awaiting_approval" {
                                     // The handler's own request_approval

@@ -170,7 +170,12 @@ async fn run_agent_loop_inner(
             .collect();
         let resp = match complete(vm, &config.llm, system.clone(), messages, offered.clone()).await
         {
-            Ok(r) => r,
+            Ok(r) => {
+                // A crash point of the test hook: the reply arrived,
+                // nothing recorded it yet.
+                crate::store::crash_points::after_effect();
+                r
+            }
             Err(e) => {
                 let err = ToolError::new(e.category(), e.message());
                 t.event(

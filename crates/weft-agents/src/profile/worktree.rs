@@ -175,29 +175,90 @@ impl WorktreeSpec {
         })?;
         let branch = self.branch_for(worker_id);
         let path_arg = path.to_string_lossy();
-        git(
-            &repo,
-            &spawner.env,
-            &[
-                "worktree",
-                "add",
-                "-b",
-                &branch,
-                "--",
-                &path_arg,
-                &self.base_ref,
-            ],
-        )
-        .await?;
-        Ok(Worktree {
-            repo,
-            path,
-            branch,
+        // A crash between `git worktree add` and the worker's first
+        // snapshot leaves this very worktree behind (same path, same
+        // branch): the re-run takes it over instead of failing on the
+        // existing branch.
+        let made = Worktree {
+            repo: repo.clone(),
+            path: path.clone(),
+            branch: branch.clone(),
             base_ref: self.base_ref.clone(),
             cleanup: self.cleanup,
             env: spawner.env.clone(),
-        })
+        };
+        if registered(&repo, &spawner.env, &path, &branch).await {
+            return Ok(made);
+        }
+        // A crash in the middle of `git worktree add` can leave the new
+        // branch without its worktree: a branch still at the base commit
+        // holds nothing, so it is checked out instead of created.
+        let args: Vec<&str> =
+            if untouched_branch(&repo, &spawner.env, &branch, &self.base_ref).await {
+                let _ = git(&repo, &spawner.env, &["worktree", "prune"]).await;
+                vec!["worktree", "add", "--", &path_arg, &branch]
+            } else {
+                vec![
+                    "worktree",
+                    "add",
+                    "-b",
+                    &branch,
+                    "--",
+                    &path_arg,
+                    &self.base_ref,
+                ]
+            };
+        git(&repo, &spawner.env, &args).await?;
+        Ok(made)
     }
+}
+
+/// Whether `branch` exists and points at the commit `base_ref` names.
+async fn untouched_branch(
+    repo: &Path,
+    env: &IndexMap<String, String>,
+    branch: &str,
+    base_ref: &str,
+) -> bool {
+    let commit = |r: String| async move {
+        git(repo, env, &["rev-parse", "--verify", "--quiet", &r])
+            .await
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
+    match (
+        commit(format!("refs/heads/{branch}")).await,
+        commit(format!("{base_ref}^{{commit}}")).await,
+    ) {
+        (Some(a), Some(b)) => !a.is_empty() && a == b,
+        _ => false,
+    }
+}
+
+/// Whether `repo` has a worktree at `path` checked out on `branch`
+/// (`git worktree list --porcelain`).
+async fn registered(
+    repo: &Path,
+    env: &IndexMap<String, String>,
+    path: &Path,
+    branch: &str,
+) -> bool {
+    if !path.is_dir() {
+        return false;
+    }
+    let Ok(list) = git(repo, env, &["worktree", "list", "--porcelain"]).await else {
+        return false;
+    };
+    let want_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let want_branch = format!("branch refs/heads/{branch}");
+    list.split("\n\n").any(|block| {
+        let mut lines = block.lines();
+        let at = lines
+            .next()
+            .and_then(|l| l.strip_prefix("worktree "))
+            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| PathBuf::from(p)));
+        at.as_deref() == Some(want_path.as_path()) && block.lines().any(|l| l == want_branch)
+    })
 }
 
 /// A worktree created for a worker. Serializable, so a snapshot can keep
@@ -428,6 +489,52 @@ mod tests {
         // Serializable for snapshots.
         let json = serde_json::to_string(&wt).unwrap();
         assert_eq!(serde_json::from_str::<Worktree>(&json).unwrap(), wt);
+    }
+
+    /// A crash after `git worktree add` and before the worker's first
+    /// snapshot: the re-run's new worker takes over the same worktree.
+    #[test]
+    fn the_worktree_a_crash_left_is_taken_over() {
+        let Some(tmp) = repo() else { return };
+        let p = profile(serde_json::json!({"worktree": {
+            "branch": "weft/fix", "path": ".weft/worktrees/fix", "cleanup": "never"}}));
+        let (_, first) = block_on(p.apply(&ctx(tmp.path()), "w_a")).or_panic();
+        let first = first.unwrap();
+        std::fs::write(first.path.join("src/lib.txt"), "edited\n").unwrap();
+        let (child, again) = block_on(p.apply(&ctx(tmp.path()), "w_b")).or_panic();
+        let again = again.unwrap();
+        assert_eq!(again.path, first.path);
+        assert_eq!(again.branch, "weft/fix");
+        assert_eq!(child.cwd, first.path);
+        assert_eq!(
+            std::fs::read_to_string(again.path.join("src/lib.txt")).unwrap(),
+            "edited\n"
+        );
+        // A crash inside `git worktree add` can leave only the branch: one
+        // still at the base commit is checked out; one with work is not
+        // touched.
+        sh_git(tmp.path(), &["branch", "weft/left"]);
+        let left = profile(serde_json::json!({"worktree": {
+            "branch": "weft/left", "path": ".weft/worktrees/left"}}));
+        let (_, wt) = block_on(left.apply(&ctx(tmp.path()), "w_d")).or_panic();
+        assert!(wt.unwrap().path.join("src/lib.txt").exists());
+        sh_git(tmp.path(), &["branch", "weft/worked"]);
+        sh_git(tmp.path(), &["commit", "-q", "--allow-empty", "-m", "more"]);
+        sh_git(tmp.path(), &["branch", "-f", "weft/worked", "HEAD"]);
+        sh_git(tmp.path(), &["reset", "-q", "--hard", "HEAD~1"]);
+        let worked = profile(serde_json::json!({"worktree": {
+            "branch": "weft/worked", "path": ".weft/worktrees/worked"}}));
+        let e = block_on(worked.apply(&ctx(tmp.path()), "w_e")).unwrap_err();
+        assert!(e.message().contains("already exists"), "{}", e.message());
+        // Another path on the same branch is still git's error.
+        let other = profile(serde_json::json!({"worktree": {
+            "branch": "weft/fix", "path": ".weft/worktrees/other"}}));
+        let e = block_on(other.apply(&ctx(tmp.path()), "w_c")).unwrap_err();
+        assert!(
+            e.message().contains("is already used by worktree"),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]

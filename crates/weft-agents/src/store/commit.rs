@@ -34,6 +34,7 @@ use std::time::Instant;
 use tokio::sync::oneshot;
 
 use super::atomic;
+use super::crash_points;
 use super::spares::{self, SparePool};
 
 /// The most messages one batch takes, bounding the latency of its first
@@ -237,7 +238,10 @@ pub(crate) fn spawn(
                 };
                 let mut batch = Batch::default();
                 batch.add(first);
-                while batch.len() < MAX_BATCH {
+                // The crash-point hook needs one write per batch, so the
+                // N-th write is the same on every run.
+                let max = if crash_points::active() { 1 } else { MAX_BATCH };
+                while batch.len() < max {
                     match rx.try_recv() {
                         Ok(m) => batch.add(m),
                         Err(_) => break,
@@ -467,6 +471,16 @@ impl Committer {
                     }
                 }
             }
+        }
+
+        // The crash-point hook (a test hook, inert unless enabled): each
+        // write now in place is a crash point, passed before anyone hears
+        // of it.
+        for _ in batch.writes.iter().filter(|w| w.error.is_none()) {
+            crash_points::after_durable_write();
+        }
+        for _ in batch.appends.iter().filter(|a| a.error.is_none()) {
+            crash_points::after_durable_write();
         }
 
         // 5. Wake every waiter.

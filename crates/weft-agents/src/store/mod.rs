@@ -27,6 +27,8 @@
 //!   reading back; every failure is a reason naming the path, never a panic.
 //! - [`secret_values`] — values of `*_API_KEY`/`*_TOKEN`/`*_SECRET`
 //!   environment variables; every write replaces them with `[redacted]`.
+//! - [`crash_points`] — the crash-point test hook (inert unless its
+//!   environment variables are set): abort after the N-th durable write.
 //! - [`Store::stats`] (batches, files written, syncs, …) and
 //!   [`Store::last_error`] (failures of writes nobody awaited).
 //!
@@ -69,6 +71,7 @@
 mod atomic;
 pub mod cluster_kv;
 mod commit;
+pub mod crash_points;
 mod fields;
 mod keys;
 pub mod liveness;

@@ -24,6 +24,16 @@ pub(super) struct WorkerHooks {
     pub(super) turn_saved: u64,
 }
 
+/// The usage an agent loop's progress accounts for.
+fn usage_of(p: &crate::agent_loop::AgentProgress) -> Usage {
+    Usage {
+        input_tokens: p.input_tokens,
+        output_tokens: p.output_tokens,
+        iterations: p.iterations,
+        tool_calls: p.tool_calls.len() as u64,
+    }
+}
+
 impl WorkerHooks {
     fn roll_up(&mut self, now: Usage) {
         let delta = Usage {
@@ -72,6 +82,9 @@ impl AgentHooks for WorkerHooks {
                 return;
             }
             self.turn_saved = progress.iterations;
+            // The snapshot's usage covers the turn its checkpoint holds (a
+            // resumed worker counts on from the checkpoint).
+            self.roll_up(usage_of(progress));
             *self.worker.checkpoint.borrow_mut() =
                 super::durable::checkpoint_json(progress, transcript);
             let state = registry(&self.program);
@@ -114,6 +127,7 @@ impl AgentHooks for WorkerHooks {
             }
             // A finished call's result is durable before anything else
             // happens, so it is never run again.
+            self.roll_up(usage_of(progress));
             *self.worker.checkpoint.borrow_mut() =
                 super::durable::checkpoint_json(progress, transcript);
             super::events::snapshot_now(&state.workers, &self.worker).await;
@@ -127,12 +141,7 @@ impl AgentHooks for WorkerHooks {
     ) -> weft_vm::builtins::LocalBoxFuture<'a, RtResult<()>> {
         Box::pin(async move {
             let p = turn.progress;
-            self.roll_up(Usage {
-                input_tokens: p.input_tokens,
-                output_tokens: p.output_tokens,
-                iterations: p.iterations,
-                tool_calls: p.tool_calls.len() as u64,
-            });
+            self.roll_up(usage_of(p));
             *self.worker.checkpoint.borrow_mut() =
                 super::durable::checkpoint_json(p, turn.transcript);
             let state = registry(&self.program);

@@ -289,6 +289,30 @@ impl RunRecord {
                 std::rc::Rc::new("outputs".to_string()),
                 Value::dict(outputs),
             );
+            // Starts a crash or an interrupt cut short are in the stored
+            // record (`weft runs show`); the script sees the stages as an
+            // uninterrupted run has them, plus `interrupted_stages` when
+            // there were any.
+            let key = |k: &str| std::rc::Rc::new(k.to_string());
+            let stages = match weft_vm::value::dict_get(d, "stages") {
+                Some(Value::List(l)) => Some(l.clone()),
+                _ => None,
+            };
+            if let Some(stages) = stages {
+                let is_cut = |s: &Value| match s {
+                    Value::Dict(sd) => {
+                        weft_vm::value::dict_get(sd, "status").and_then(Value::as_str)
+                            == Some("interrupted")
+                    }
+                    _ => false,
+                };
+                let (cut, kept): (Vec<Value>, Vec<Value>) =
+                    stages.iter().cloned().partition(is_cut);
+                if !cut.is_empty() {
+                    d.insert(key("stages"), Value::list(kept));
+                    d.insert(key("interrupted_stages"), Value::list(cut));
+                }
+            }
             d.retain(|k, _| !matches!(k.as_str(), "definition" | "updated_at" | "fingerprint"));
         }
         v

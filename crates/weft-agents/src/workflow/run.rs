@@ -301,7 +301,11 @@ pub async fn execute(
                     .entry(k.clone())
                     .or_insert_with(|| f.default.clone());
             }
-            if rec.pending.is_empty() {
+            // A run that crashed after its last stage finished (stages,
+            // nothing pending, the final status not yet written) only has
+            // to be finished; starting it over would repeat every stage.
+            let finished_before_crash = from == "running" && !rec.stages.is_empty();
+            if rec.pending.is_empty() && !finished_before_crash {
                 rec.pending.push(graph.entry.clone());
             }
             rec.status = "running".into();

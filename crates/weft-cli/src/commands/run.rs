@@ -222,6 +222,9 @@ pub fn execute(args: RunArgs) -> Exit {
     if let Err(message) = check_readable(&config.file) {
         return usage_error(message);
     }
+    if let Err(message) = weft::tooling::check_crash_hook_env() {
+        return usage_error(message);
+    }
     let root_policy = match super::policy::root_policy(config.policy.as_deref(), &config.deny) {
         Ok(p) => p,
         Err(message) => return usage_error(message),
