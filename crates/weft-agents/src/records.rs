@@ -78,8 +78,26 @@ impl Stored {
     }
 }
 
+/// Shows records still `running`/`queued` as `interrupted` when no live
+/// process uses `state_dir` (their process was killed or crashed;
+/// `store::liveness`).
+pub fn mark_cut_short<'a>(state_dir: &Path, records: impl IntoIterator<Item = &'a mut Json>) {
+    let mut in_use = None;
+    for r in records {
+        let Some(status) = r["status"].as_str() else {
+            continue;
+        };
+        if !matches!(status, "running" | "queued") {
+            continue;
+        }
+        let live = *in_use.get_or_insert_with(|| store::liveness::in_use(state_dir));
+        let shown = store::liveness::shown_status(status, live).to_string();
+        r["status"] = Json::from(shown);
+    }
+}
+
 /// Every readable record of `kind`, and the reasons the others were
-/// skipped (each names its file).
+/// skipped (each names its file). Statuses as [`mark_cut_short`] shows them.
 pub fn stored(state_dir: &Path, kind: RecordKind) -> (Vec<Stored>, Vec<String>) {
     let mut rows = Vec::new();
     let mut errors = Vec::new();
@@ -92,6 +110,7 @@ pub fn stored(state_dir: &Path, kind: RecordKind) -> (Vec<Stored>, Vec<String>) 
             Err(reason) => errors.push(reason),
         }
     }
+    mark_cut_short(state_dir, rows.iter_mut().map(|r| &mut r.record));
     (rows, errors)
 }
 
@@ -100,6 +119,12 @@ pub fn stored(state_dir: &Path, kind: RecordKind) -> (Vec<Stored>, Vec<String>) 
 /// unique id prefix, a name (a worker's `name`, a run's workflow). More
 /// than one match is an error listing them; so is none.
 pub fn resolve(state_dir: &Path, kind: RecordKind, reference: &str) -> Result<Json, String> {
+    let mut found = resolve_stored(state_dir, kind, reference)?;
+    mark_cut_short(state_dir, [&mut found]);
+    Ok(found)
+}
+
+fn resolve_stored(state_dir: &Path, kind: RecordKind, reference: &str) -> Result<Json, String> {
     let noun = kind.noun();
     if reference.ends_with(".json") || reference.contains('/') {
         let path = PathBuf::from(reference);
@@ -364,6 +389,9 @@ mod tests {
         let dir = state();
         let d = dir.path();
         let w = RecordKind::Worker;
+        // A live process uses the state directory: its running worker is
+        // really running.
+        let live = store::liveness::LiveLock::take(d).unwrap();
         let everything = PruneFilter::default();
         let dry = prune(d, w, &everything, true);
         assert_eq!(dry.removed, ["w_0190aaaa", "w_0190bbbb"]);
@@ -397,6 +425,15 @@ mod tests {
             "its key goes too"
         );
         assert!(d.join("workers/w_0191cccc.json").exists(), "running: kept");
+
+        // Its process died: the worker was cut short, shown interrupted,
+        // and can be pruned.
+        drop(live);
+        assert_eq!(
+            resolve(d, w, "w_0191cccc").unwrap()["status"],
+            "interrupted"
+        );
+        assert_eq!(prune(d, w, &everything, false).removed, ["w_0191cccc"]);
     }
 
     #[test]

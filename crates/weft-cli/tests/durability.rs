@@ -266,6 +266,19 @@ println(h.status, h.result.summary, len(llm_mock_calls()))
     std::fs::write(dir.path().join("slow"), "").unwrap();
     let charges = dir.path().join("charges.txt");
     kill_when(dir.path(), "s.wf", || charges.exists());
+    // The killed process left its worker `running` on disk; no live process
+    // holds the state directory, so `weft workers list` shows it cut short.
+    let snapshots = json_files(&dir.path().join("state/workers"));
+    assert_eq!(snapshots.len(), 1);
+    assert_eq!(snapshots[0]["status"], "running");
+    let list = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["workers", "list", "--json"])
+        .current_dir(dir.path())
+        .env("WEFT_STATE_DIR", dir.path().join("state"))
+        .output()
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(listed[0]["status"], "interrupted", "{listed}");
     std::fs::remove_file(dir.path().join("slow")).unwrap();
     let o = weft(dir.path(), "s.wf", &[], &[]);
     let (out, err) = text(&o);

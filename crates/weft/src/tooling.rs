@@ -172,7 +172,9 @@ impl Engine {
 /// The stored worker snapshots (`<state_dir>/workers/*.json`, workers.md
 /// §6), oldest first. A file that is not a valid snapshot (bad JSON,
 /// another `_type`, an unknown `version`) is an `Err` naming the file and
-/// the reason; the others are still returned.
+/// the reason; the others are still returned. A snapshot still `running`
+/// or `queued` while no live process uses the state directory is returned
+/// as `interrupted`: its process was killed or crashed.
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -191,6 +193,7 @@ pub fn worker_snapshots(state_dir: &Path) -> Vec<Result<serde_json::Value>> {
         }
     }
     ok.sort_by(|a, b| a["created_at"].as_str().cmp(&b["created_at"].as_str()));
+    records::mark_cut_short(state_dir, ok.iter_mut());
     bad.into_iter().chain(ok.into_iter().map(Ok)).collect()
 }
 
@@ -212,7 +215,8 @@ pub fn worker_snapshot(state_dir: &Path, reference: &str) -> Result<serde_json::
 /// assert!(weft::tooling::run_records(dir.path()).is_empty());
 /// ```
 pub fn run_records(state_dir: &Path) -> Vec<Result<serde_json::Value>> {
-    let (rows, errors) = weft_agents::workflow::report::list_runs(state_dir);
+    let (mut rows, errors) = weft_agents::workflow::report::list_runs(state_dir);
+    records::mark_cut_short(state_dir, rows.iter_mut());
     errors
         .into_iter()
         .map(|e| Err(Error::value(e)))

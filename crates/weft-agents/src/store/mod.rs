@@ -74,6 +74,7 @@ mod commit;
 pub mod crash_points;
 mod fields;
 mod keys;
+pub mod liveness;
 mod load;
 mod secrets;
 mod spares;
@@ -136,6 +137,9 @@ pub struct Store {
     committer: RefCell<Option<CommitterHandle>>,
     /// The outcome of [`Store::ensure_writable`], once checked.
     writable: std::cell::OnceCell<Result<(), String>>,
+    /// Held from the first write on: tells readers this process is alive
+    /// (`liveness.rs`).
+    live: std::cell::OnceCell<Option<liveness::LiveLock>>,
 }
 
 impl fmt::Debug for Store {
@@ -172,6 +176,7 @@ impl Store {
             shared: Arc::new(Shared::default()),
             committer: RefCell::new(None),
             writable: std::cell::OnceCell::new(),
+            live: std::cell::OnceCell::new(),
         })
     }
 
@@ -412,6 +417,8 @@ impl Store {
 
     /// Sends to the committer thread, starting it on first use.
     fn send(&self, msg: Msg) -> io::Result<()> {
+        self.live
+            .get_or_init(|| liveness::LiveLock::take(&self.state_dir).ok());
         let mut slot = self.committer.borrow_mut();
         if slot.is_none() {
             let (tx, thread) = commit::spawn(self.shared.clone())?;
