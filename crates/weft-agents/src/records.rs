@@ -56,6 +56,14 @@ impl RecordKind {
         }
     }
 
+    /// Every status a stored record of this kind can have.
+    pub fn statuses(self) -> &'static [&'static str] {
+        match self {
+            RecordKind::Worker => store::WORKER_STATUSES,
+            RecordKind::Run => store::RUN_STATUSES,
+        }
+    }
+
     /// Still in progress: never pruned.
     fn is_active(self, status: &str) -> bool {
         match self {

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 /// Worker statuses (workers.md §2).
-const WORKER_STATUSES: &[&str] = &[
+pub const WORKER_STATUSES: &[&str] = &[
     "queued",
     "running",
     "awaiting",
@@ -19,7 +19,7 @@ const WORKER_STATUSES: &[&str] = &[
 ];
 
 /// Run statuses (workflows.md §4), `interrupted` included.
-const RUN_STATUSES: &[&str] = &[
+pub const RUN_STATUSES: &[&str] = &[
     "running",
     "completed",
     "failed",

@@ -95,6 +95,7 @@ use tokio::sync::oneshot;
 
 pub use atomic::is_temp_name;
 
+pub use fields::{RUN_STATUSES, WORKER_STATUSES};
 pub use keys::{fingerprint, key_index_rel, legacy_key_index_rel, read_key_index};
 pub use load::{
     check_record, list_dir, load_record, parse_json, read_json_file, MAX_STATE_FILE_BYTES,

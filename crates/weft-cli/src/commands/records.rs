@@ -10,31 +10,6 @@ use weft::tooling::{PruneFilter, RecordKind};
 use super::{out, table, Exit};
 use crate::cli::{ListFilter, PruneArgs};
 
-/// The statuses each kind of record can have (for `--status` checks).
-fn statuses(kind: RecordKind) -> &'static [&'static str] {
-    match kind {
-        RecordKind::Worker => &[
-            "queued",
-            "running",
-            "awaiting",
-            "completed",
-            "failed",
-            "cancelled",
-            "interrupted",
-            "awaiting_approval",
-        ],
-        RecordKind::Run => &[
-            "running",
-            "completed",
-            "failed",
-            "paused",
-            "cancelled",
-            "interrupted",
-            "awaiting_approval",
-        ],
-    }
-}
-
 fn noun(kind: RecordKind) -> &'static str {
     match kind {
         RecordKind::Worker => "workers",
@@ -44,7 +19,7 @@ fn noun(kind: RecordKind) -> &'static str {
 
 /// `--status` values must be statuses of this kind of record.
 fn check_statuses(kind: RecordKind, given: &[String]) -> Result<(), String> {
-    let known = statuses(kind);
+    let known = kind.statuses();
     for s in given {
         if !known.contains(&s.as_str()) {
             return Err(format!(
