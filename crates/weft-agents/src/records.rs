@@ -223,7 +223,8 @@ pub struct PruneFilter {
 pub struct PruneReport {
     /// Ids removed, oldest first.
     pub removed: Vec<String>,
-    /// Records that matched the filter but are still queued or running.
+    /// Records that matched the filter but are still queued or running,
+    /// or parked at an approval gate (kept).
     pub kept_active: usize,
     /// Unreadable records (left alone), each naming its file.
     pub unreadable: Vec<String>,
@@ -231,7 +232,9 @@ pub struct PruneReport {
 
 /// Removes finished records of `kind` matching `filter`, with their key
 /// index entries (so a keyed program run again starts afresh). A record
-/// still queued or running is never removed. Age is the file's last write.
+/// still queued or running, or parked at an approval gate (unless
+/// `awaiting_approval` is asked for by name), is never removed. Age is the
+/// file's last write.
 /// With `dry_run`, reports what would go and removes nothing.
 pub fn prune(
     state_dir: &Path,
@@ -261,7 +264,11 @@ pub fn prune(
                 continue;
             }
         }
-        if kind.is_active(status) {
+        // Still in progress, or parked at an approval gate a human has not
+        // answered yet (deleting it would drop the gate's continuation):
+        // kept, unless `awaiting_approval` was asked for by name.
+        let parked = status == "awaiting_approval" && !filter.statuses.iter().any(|s| s == status);
+        if kind.is_active(status) || parked {
             report.kept_active += 1;
             continue;
         }
@@ -442,6 +449,34 @@ mod tests {
             "interrupted"
         );
         assert_eq!(prune(d, w, &everything, false).removed, ["w_0191cccc"]);
+    }
+
+    #[test]
+    fn prune_keeps_a_record_parked_at_an_approval_gate_unless_asked_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(
+            d,
+            "workers/w_gate.json",
+            &worker(
+                "w_gate",
+                "deploy",
+                None,
+                "awaiting_approval",
+                "2026-01-01T00:00:00Z",
+            ),
+        );
+        let report = prune(d, RecordKind::Worker, &PruneFilter::default(), false);
+        assert!(report.removed.is_empty());
+        assert_eq!(report.kept_active, 1);
+        let named = PruneFilter {
+            statuses: vec!["awaiting_approval".into()],
+            ..PruneFilter::default()
+        };
+        assert_eq!(
+            prune(d, RecordKind::Worker, &named, false).removed,
+            ["w_gate"]
+        );
     }
 
     #[test]

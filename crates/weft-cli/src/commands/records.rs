@@ -147,7 +147,7 @@ pub fn prune(state_dir: &Path, kind: RecordKind, args: &PruneArgs) -> Exit {
     let mut summary = format!("{verb} {} {}", report.removed.len(), noun(kind));
     if report.kept_active > 0 {
         summary.push_str(&format!(
-            "; kept {} still queued or running",
+            "; kept {} still queued, running or awaiting approval",
             report.kept_active
         ));
     }
