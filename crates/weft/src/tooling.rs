@@ -197,6 +197,25 @@ pub fn worker_snapshots(state_dir: &Path) -> Vec<Result<serde_json::Value>> {
     bad.into_iter().chain(ok.into_iter().map(Ok)).collect()
 }
 
+/// Shows each record still `running` or `queued` as `interrupted` when no
+/// live process uses `state_dir` (the process that wrote it was killed or
+/// crashed; a keyed re-run resumes it). [`worker_snapshots`],
+/// [`run_records`] and the single-record readers already do this; a tool
+/// with its own record cache (the dashboard) calls it on what it shows.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut rec = serde_json::json!({"status": "running"});
+/// weft::tooling::mark_cut_short(dir.path(), [&mut rec]);
+/// assert_eq!(rec["status"], "interrupted");
+/// ```
+pub fn mark_cut_short<'a>(
+    state_dir: &Path,
+    records: impl IntoIterator<Item = &'a mut serde_json::Value>,
+) {
+    records::mark_cut_short(state_dir, records)
+}
+
 /// The snapshot of the worker `reference` names in `state_dir`: its id
 /// (`w_...`), a unique prefix of the id, its durable key, its name, or a
 /// snapshot file (a path ending in `.json` or containing `/`). A reference

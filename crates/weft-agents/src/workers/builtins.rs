@@ -328,6 +328,25 @@ fn send_input(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<
         if w.status().active() {
             return Err(value_error(format!("worker {} is still running", w.id)));
         }
+        match super::replay::advance(&w, &text, who)? {
+            super::replay::Step::NotReplaying => {}
+            super::replay::Step::Presented => return Ok(handle(vm, &w)),
+            super::replay::Step::Reached(run) => {
+                emit(
+                    reg,
+                    &w,
+                    "worker_resumed",
+                    json!({"from": w.status().name(), "cycle": w.cycles.get() + 1}),
+                );
+                if run {
+                    schedule(&vm.program, reg, &w);
+                    super::events::write_dirty_durably(reg).await;
+                }
+                return Ok(handle(vm, &w));
+            }
+        }
+        let record = super::replay::cycle_record(&w, &text);
+        w.cycle_log.borrow_mut().push(record);
         // The transcript moves out of the previous result before it is cleared.
         let own = w.own_transcript();
         *w.transcript.borrow_mut() = Some(own);

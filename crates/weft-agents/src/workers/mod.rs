@@ -22,6 +22,7 @@ pub mod modes;
 pub mod options;
 pub mod progress;
 pub mod registry;
+pub mod replay;
 pub mod run;
 
 pub use registry::{Registry, Status, Worker};

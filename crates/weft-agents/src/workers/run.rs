@@ -122,40 +122,60 @@ pub async fn spawn(
     ensure_shutdown_hook(&vm.program, reg);
     if let Some(snap) = stored {
         super::durable::restore(&w, &snap);
-        match w.status() {
-            Status::Completed => {
-                scope.close();
-                w.finalized.set(true);
-                w.terminal_durable.set(true);
-                emit(reg, &w, "worker_resumed", json!({"from": "completed"}));
-                return Ok(w);
-            }
-            Status::Failed | Status::Cancelled => {
-                w.attempt.set(w.attempt.get() + 1);
-                *w.result.borrow_mut() = Value::Nil;
-                *w.error.borrow_mut() = Value::Nil;
-                w.usage.set(Usage::default());
-                *w.transcript.borrow_mut() = None;
-                *w.checkpoint.borrow_mut() = serde_json::Value::Null;
-            }
-            Status::Awaiting => {
-                scope.close();
-                w.finalized.set(true);
-                w.terminal_durable.set(true);
-                emit(reg, &w, "worker_resumed", json!({"from": "awaiting"}));
-                return Ok(w);
-            }
-            st => {
-                let cp = w.checkpoint.borrow().clone();
-                if cp.is_object() {
-                    *w.resume_from.borrow_mut() = Some(cp);
-                }
-                emit(reg, &w, "worker_resumed", json!({"from": st.name()}));
-            }
+        if super::replay::begin(&w, &snap) {
+            // Earlier cycles were recorded: the first one is presented and
+            // `send_input` replays the rest (`replay.rs`).
+            scope.close();
+            emit(
+                reg,
+                &w,
+                "worker_resumed",
+                json!({"from": "replay", "cycle": 1}),
+            );
+            return Ok(w);
+        }
+        let from = w.status().name();
+        let run_again = continue_restored(&w);
+        emit(reg, &w, "worker_resumed", json!({"from": from}));
+        if !run_again {
+            return Ok(w);
         }
     }
     schedule(&vm.program, reg, &w);
     Ok(w)
+}
+
+/// Prepares a worker restored from its keyed snapshot to go on: an ended
+/// cycle (completed, awaiting input) stays as it is, durable; a failed or
+/// cancelled one starts again as the next attempt; one cut short resumes
+/// from its checkpoint. Returns whether it must be scheduled.
+pub fn continue_restored(w: &Worker) -> bool {
+    match w.status() {
+        Status::Completed | Status::Awaiting => {
+            if let Some(b) = &w.ctx.borrow().budget {
+                b.close();
+            }
+            w.finalized.set(true);
+            w.terminal_durable.set(true);
+            false
+        }
+        Status::Failed | Status::Cancelled => {
+            w.attempt.set(w.attempt.get() + 1);
+            *w.result.borrow_mut() = Value::Nil;
+            *w.error.borrow_mut() = Value::Nil;
+            w.usage.set(Usage::default());
+            *w.transcript.borrow_mut() = None;
+            *w.checkpoint.borrow_mut() = serde_json::Value::Null;
+            true
+        }
+        _ => {
+            let cp = w.checkpoint.borrow().clone();
+            if cp.is_object() {
+                *w.resume_from.borrow_mut() = Some(cp);
+            }
+            true
+        }
+    }
 }
 
 /// Builds a worker record (not yet registered): execution profile applied,
@@ -218,6 +238,8 @@ pub async fn build(
         execution: std::cell::RefCell::new(execution_value(&opts, worktree.as_ref())),
         worktree: std::cell::RefCell::new(worktree),
         resume_from: Default::default(),
+        cycle_log: Default::default(),
+        replay: Default::default(),
         parent_session: std::cell::RefCell::new(parent_session),
         options: std::cell::RefCell::new(Rc::new(opts)),
     });
