@@ -16,6 +16,7 @@
 //! cluster), so the loss of one server loses nothing.
 
 pub mod bundle;
+pub mod checkpoints;
 pub mod definitions;
 pub mod host;
 pub mod host_job;

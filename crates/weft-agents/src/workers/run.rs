@@ -120,6 +120,17 @@ pub async fn spawn(
     reg.insert(w.clone());
     super::durable::index_key(reg, &w);
     ensure_shutdown_hook(&vm.program, reg);
+    // On a cluster host: a redelivered job's worker resumes from the
+    // checkpoint the host before wrote to the cluster.
+    if let Some(cp) = crate::cluster::checkpoints::adopt(&vm.program, &w) {
+        *w.resume_from.borrow_mut() = Some(cp);
+        emit(
+            reg,
+            &w,
+            "worker_resumed",
+            json!({"from": "cluster_checkpoint"}),
+        );
+    }
     if let Some(snap) = stored {
         super::durable::restore(&w, &snap);
         if super::replay::begin(&w, &snap) {
@@ -644,6 +655,7 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
         worker: w.clone(),
         last: Usage::default(),
         turn_saved: u64::MAX,
+        stopped: None,
     };
     if let Some(p) = &config.resume {
         hooks.last = Usage {
