@@ -53,7 +53,7 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
             1,
             2,
             "workers",
-            "Runs an agent loop in a fresh child session and returns `{ok, summary, data, error, tokens_used, budget_exceeded, iterations, tool_calls, denied, session_id, worker_id, transcript}`; `background: true` returns a worker handle.",
+            "Runs an agent loop in a fresh child session and returns `{ok, summary, data, error, tokens_used, budget_exceeded, iterations, tool_calls, denied, session_id, worker_id, transcript}`; `background: true` returns a worker handle; `cache: true | {key, ttl_ms}` answers the same run from the state directory across runs (`cached`).",
             sub_agent_run,
         )
         .options(AGENT_WORKER_KEYS),

@@ -17,6 +17,8 @@ use super::events::{emit, snapshot_later};
 use super::options::WorkerOptions;
 use super::registry::{now, Registry, Status, Usage, Worker};
 use crate::agent_loop::{run_agent_loop, AgentStatus};
+use crate::cache::agent::{mark_hit, run_inputs, with_cached};
+use crate::cache::Slot;
 use crate::state::AgentState;
 use crate::transcript::{session_put, Transcript};
 
@@ -233,6 +235,7 @@ pub async fn build(
             opts.agent.tools = p.options.borrow().agent.tools.clone();
         }
     }
+    crate::cache::agent::check_cacheable(opts.cache.as_ref(), &opts.agent.tools, &opts.agent.who)?;
     let (mut ctx, worktree) = opts.execution.apply(&vm.ctx, &id).await?;
     let policy_value = policy.to_value();
     let policy = Rc::new(policy);
@@ -583,7 +586,7 @@ fn interrupted_if_stopping(program: &Program, o: Outcome) -> Outcome {
 fn terminal_data(w: &Worker) -> serde_json::Value {
     let mut data = json!({"usage": w.usage.get().to_json(), "attempt": w.attempt.get()});
     if let Ok(serde_json::Value::Object(env)) = to_json(&w.result.borrow()) {
-        for key in ["ok", "summary", "iterations", "denied"] {
+        for key in ["ok", "summary", "iterations", "denied", "cached"] {
             if let Some(v) = env.get(key) {
                 data[key] = v.clone();
             }
@@ -689,6 +692,29 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
             tool_calls: p.tool_calls.len() as u64,
         };
     }
+    // The cache: only a fresh run (not a resumed one) is looked up.
+    let slot = if config.resume.is_none() && cycle == 0 {
+        let extra = json!({
+            "policy": opts.config_json.get("policy"),
+            "allowed_tools": opts.config_json.get("allowed_tools"),
+            "execution": opts.config_json.get("execution"),
+        });
+        let opened = Slot::open(&vm, opts.cache.as_ref(), "sub_agent", || {
+            run_inputs(&vm, &config, extra)
+        });
+        match opened {
+            Ok(s) => s,
+            Err(e) => {
+                let err = error_value(&e.category(), &e.message(), None);
+                return Outcome::failed(failure_envelope(w, err.clone()), err);
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(hit) = slot.as_ref().and_then(Slot::lookup) {
+        return cache_hit(&vm, w, &opts, hit);
+    }
     let run = match run_agent_loop(&mut vm, config, &mut hooks).await {
         Ok(r) => r,
         Err(e) => {
@@ -711,8 +737,16 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
     }
     // The envelope holds the transcript from now on.
     *w.transcript.borrow_mut() = None;
-    let env = envelope(&run, w, &opts);
+    let mut env = envelope(&run, w, &opts);
     let ok = matches!(env_get(&env, "ok"), Value::Bool(true));
+    if let Some(slot) = &slot {
+        if ok && run.status == AgentStatus::Done {
+            if let Ok(stored) = to_json(&env) {
+                slot.store(stored).await;
+            }
+        }
+        env = with_cached(env, false);
+    }
     let error = env_get(&env, "error");
     let status = if run.status == AgentStatus::Cancelled {
         Status::Cancelled
@@ -729,6 +763,26 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
         status,
         result: env,
         error,
+    }
+}
+
+/// A cycle answered from the cache: the stored envelope with this
+/// worker's id, `tokens_used` 0 and `cached: true`; no model call, no tool.
+fn cache_hit(vm: &Vm, w: &Worker, opts: &WorkerOptions, stored: serde_json::Value) -> Outcome {
+    let mut env = mark_hit(stored, &["tokens_used"]);
+    if let Value::Dict(d) = &mut env {
+        Rc::make_mut(d).insert(Rc::new("worker_id".to_string()), Value::str(w.id.clone()));
+    }
+    if let Some(id) = &opts.session_id {
+        if let Ok(t) = Transcript::from_value(&env_get(&env, "transcript"), "sub_agent_run") {
+            session_put(vm, id, t);
+        }
+    }
+    *w.transcript.borrow_mut() = None;
+    Outcome {
+        status: Status::Completed,
+        result: env,
+        error: Value::Nil,
     }
 }
 
