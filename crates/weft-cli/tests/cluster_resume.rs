@@ -12,7 +12,11 @@
 //!   model's answer, its checkpoint write is refused (compare-and-set) and
 //!   it stops without running the tool;
 //! - a host killed while a non-idempotent tool runs: the resumed worker
-//!   tells the model the call was `interrupted` instead of running it again.
+//!   tells the model the call was `interrupted` instead of running it again;
+//! - a keyed worker whose parent is killed while the worker runs: the
+//!   parent run again (with its state directory, then without it) attaches
+//!   to the same remote worker and its result; no second job, no effect
+//!   twice.
 
 #[path = "cluster_support/hosts.rs"]
 #[allow(dead_code)] // shared with cluster.rs
@@ -50,7 +54,8 @@ tools = tool_define(tools, "charge", "Charge an order", {
   parameters: {order: {type: "string"}, n: {type: "integer"}}, handler: charge})
 tools = tool_define(tools, "slow_charge", "Charge an order slowly", {
   parameters: {order: {type: "string"}}, handler: slow_charge})
-let r = sub_agent_run("Process order ${argv[0]}", {tools: tools, placement: "cluster"})
+let key = if len(argv) > 1 { argv[1] } else { nil }
+let r = sub_agent_run("Process order ${argv[0]}", {tools: tools, placement: "cluster", key: key})
 println(r.ok, r.summary, len(r.tool_calls))
 "#;
 
@@ -58,7 +63,7 @@ println(r.ok, r.summary, len(r.tool_calls))
 /// and a slow charge (i).
 fn rules() -> String {
     let mut rules = Vec::new();
-    for (o, stall) in [("k", 60_000), ("z", 7_000)] {
+    for (o, stall) in [("k", 60_000), ("z", 7_000), ("p", 5_000)] {
         rules.push(format!(
             r#"{{"match": "Process order {o}", "tool_calls": [{{"id": "call_{o}1", "name": "charge", "arguments": {{"order": "{o}", "n": 1}}}}]}}"#
         ));
@@ -92,11 +97,15 @@ struct Case<'a> {
 
 impl Case<'_> {
     fn host(&self, tag: &str) -> Host {
+        self.host_with_slots(tag, "1")
+    }
+
+    fn host_with_slots(&self, tag: &str, slots: &str) -> Host {
         let url = self.server.base_url(tag);
         let host = Host::start_with(
             self.dir,
             &self.cluster.urls,
-            &["--slots", "1"],
+            &["--slots", slots],
             &[
                 ("WEFT_PROVIDER", "openai"),
                 ("WEFT_OPENAI_BASE_URL", &url),
@@ -108,21 +117,26 @@ impl Case<'_> {
     }
 
     fn parent(&self, order: &str) -> Child {
-        support::weft(
-            self.dir,
-            &[
-                "run",
-                "--cluster",
-                &self.cluster.urls,
-                "main.wf",
-                "--",
-                order,
-            ],
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+        self.keyed_parent(order, None, "state")
+    }
+
+    /// A parent run with worker key `key` and state directory `state`.
+    fn keyed_parent(&self, order: &str, key: Option<&str>, state: &str) -> Child {
+        let mut args = vec![
+            "run",
+            "--cluster",
+            &self.cluster.urls,
+            "main.wf",
+            "--",
+            order,
+        ];
+        args.extend(key);
+        support::weft(self.dir, &args)
+            .env("WEFT_STATE_DIR", self.dir.join(state))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
     }
 
     /// Waits until the host tagged `tag` has sent `n` model requests.
@@ -257,4 +271,48 @@ fn a_job_taken_over_by_another_host_resumes_from_its_cluster_checkpoint() {
     assert_eq!(case.effects("i"), ["slow i"]);
     assert_eq!(case.answered("i2"), ["interrupted"]);
     assert!(server.requests("i2")[0].interrupted);
+    drop(_second);
+
+    // 4. the parent of a keyed worker killed while the worker runs (a
+    // second slot would run a duplicate job at once).
+    let host = case.host_with_slots("p1", "2");
+    let mut parent = case.keyed_parent("p", Some("order-p"), "state");
+    case.wait_requests("p1", 3);
+    let _ = parent.kill();
+    let _ = parent.wait();
+    let mut again = case.keyed_parent("p", Some("order-p"), "state");
+    let out = wait_output(&mut again, Duration::from_secs(60));
+    assert_ok(&out, &host.log_text());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "true order p done 3\n"
+    );
+    // Without the state directory: the cluster's key index and record.
+    let mut elsewhere = case.keyed_parent("p", Some("order-p"), "other-state");
+    let out = wait_output(&mut elsewhere, Duration::from_secs(60));
+    assert_ok(&out, &host.log_text());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "true order p done 3\n"
+    );
+    assert_eq!(
+        case.effects("p"),
+        ["charge p 1", "charge p 2", "charge p 3"]
+    );
+    assert_eq!(
+        case.answered("p1"),
+        [
+            "Process order p",
+            "charged p 1",
+            "charged p 2",
+            "charged p 3"
+        ]
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        host.log_text().matches("running job").count(),
+        1,
+        "{}",
+        host.log_text()
+    );
 }

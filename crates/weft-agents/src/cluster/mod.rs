@@ -22,6 +22,7 @@ pub mod host;
 pub mod host_job;
 pub mod job;
 pub mod jobs;
+pub mod keyed;
 pub mod remote;
 
 use std::time::Duration;

@@ -89,10 +89,13 @@ pub async fn spawn(
             .map_err(|m| RtError::new("io_error", format!("{who}: {m}")))?;
     }
     let stored = super::durable::lookup(reg, &opts, who).await?;
-    let id = stored
+    let id = match stored
         .as_ref()
         .and_then(|s| s.get("id").and_then(|v| v.as_str()).map(str::to_string))
-        .unwrap_or_else(|| format!("w_{}", uuid::Uuid::now_v7()));
+    {
+        Some(id) => id,
+        None => cluster_keyed_id(vm, &opts, who).await?,
+    };
     // The worker's budget scope: reserved from the spawner's now (a
     // resumed worker keeps what it had spent; a failed or cancelled one
     // starts again from the start).
@@ -187,6 +190,30 @@ pub fn continue_restored(w: &Worker) -> bool {
             true
         }
     }
+}
+
+/// A new worker's id: a fresh one, or for a keyed worker placed on the
+/// cluster the one the cluster's key index holds (`cluster/keyed.rs`), so
+/// a parent run again re-attaches to it.
+async fn cluster_keyed_id(vm: &Vm, opts: &WorkerOptions, who: &str) -> RtResult<String> {
+    let fresh = format!("w_{}", uuid::Uuid::now_v7());
+    let (Some(key), crate::cluster::remote::Placement::Cluster) = (&opts.key, opts.placement)
+    else {
+        return Ok(fresh);
+    };
+    let state = registry(&vm.program);
+    let Some(remote) = state.cluster.get() else {
+        return Ok(fresh);
+    };
+    crate::cluster::keyed::worker_id_for_key(
+        &remote,
+        key,
+        &opts.fingerprint,
+        &fresh,
+        state.workers.fresh.get(),
+    )
+    .await
+    .map_err(|e| RtError::new("cluster_error", format!("{who}: {e}")))
 }
 
 /// Builds a worker record (not yet registered): execution profile applied,
