@@ -175,3 +175,6 @@ pub fn is_expired(entry: &serde_json::Value, now: u64) -> bool {
         None => false,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -234,10 +234,13 @@ pub(crate) async fn run_foreground(
             let summary = weft_vm::value::dict_get(env, "summary")
                 .map(|v| v.to_display())
                 .unwrap_or_default();
-            events.borrow_mut().push(session_event(
-                "sub_agent_result",
-                serde_json::json!({"worker_id": w.id, "ok": ok, "summary": summary}),
-            ));
+            let mut data = serde_json::json!({"worker_id": w.id, "ok": ok, "summary": summary});
+            if let Some(Value::Bool(cached)) = weft_vm::value::dict_get(env, "cached") {
+                data["cached"] = (*cached).into();
+            }
+            events
+                .borrow_mut()
+                .push(session_event("sub_agent_result", data));
         }
         Ok((w, envelope))
     }
