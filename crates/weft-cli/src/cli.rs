@@ -243,6 +243,11 @@ pub struct HostArgs {
     /// the job (applies when this host creates the queue)
     #[arg(long, value_name = "MS", default_value = "30000")]
     pub ack_wait_ms: NonZeroU64,
+
+    /// This host's labels, NAME=VALUE[,NAME=VALUE...]: it also runs the
+    /// workers whose placement asks for labels it has
+    #[arg(long, value_name = "LABELS")]
+    pub labels: Option<String>,
 }
 
 #[derive(Debug, Args)]

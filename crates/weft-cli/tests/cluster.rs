@@ -453,3 +453,67 @@ for line in r.outputs.hosts {
     effects.sort();
     assert_eq!(effects, ["noted i1", "noted i2", "noted i3"]);
 }
+
+#[test]
+fn labelled_workers_run_only_on_hosts_with_their_labels() {
+    let Some(cluster) = NatsCluster::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.wf"),
+        r#"
+llm_mock({match: "gpu*", text: "on a gpu"})
+llm_mock({match: "plain*", text: "anywhere"})
+let gpu = spawn_worker("gpu work", {placement: {labels: {gpu: true}}})
+let plain = spawn_worker("plain work", {placement: "cluster"})
+let done = wait_worker([gpu, plain])
+println(done[0].status, done[0].result.summary, worker_status(gpu).execution.host)
+println(done[1].status, done[1].result.summary)
+let tpu = spawn_worker("tpu work", {placement: {labels: {tpu: "v5"}}})
+let r = wait_worker(tpu)
+println(r.status, r.error.category)
+println(r.error.message)
+"#,
+    )
+    .unwrap();
+    let _plain = Host::start(dir.path(), &cluster.urls, &["--slots", "2"]);
+    let gpu = Host::start(
+        dir.path(),
+        &cluster.urls,
+        &["--slots", "2", "--labels", "gpu=true,zone=a"],
+    );
+    gpu.wait_for(
+        "labels {gpu: \"true\", zone: \"a\"}",
+        Duration::from_secs(30),
+    );
+    wait_for_log(dir.path(), "slot(s)\n");
+    let started = Instant::now();
+    let out = run(dir.path(), &["run", "--cluster", &cluster.urls, "main.wf"]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    assert!(first.starts_with("completed on a gpu "), "{text}");
+    assert!(
+        first.ends_with(&format!(":{}", gpu.child.id())),
+        "the gpu worker ran on the gpu host: {text}"
+    );
+    assert_eq!(lines.next(), Some("completed anywhere"), "{text}");
+    // No host has tpu=v5: reported after the 5 s grace, not a hang.
+    assert_eq!(lines.next(), Some("failed cluster_error"), "{text}");
+    assert_eq!(
+        lines.next(),
+        Some(
+            "no host of the cluster has the labels {tpu: \"v5\"} this worker asks for \
+             (placement); start one with `weft host --labels tpu=v5`, or change the worker's \
+             placement"
+        ),
+        "{text}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}

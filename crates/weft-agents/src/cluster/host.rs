@@ -52,6 +52,9 @@ pub struct HostOptions {
     pub cache_dir: PathBuf,
     /// This host's name in snapshots.
     pub name: String,
+    /// This host's labels (`--labels`): it also claims the labelled jobs
+    /// whose labels these include.
+    pub labels: super::labels::Labels,
 }
 
 /// Serves jobs until `stop` is set; then hands back running jobs.
@@ -64,12 +67,36 @@ pub async fn serve(
     let running = Rc::new(Cell::new(0usize));
     let options = Rc::new(options);
     let mut tasks = Vec::new();
+    let announcer = tokio::task::spawn_local(announce(remote.clone(), options.clone()));
+    let mut labeled = Vec::new();
+    let mut labeled_at = tokio::time::Instant::now();
+    let mut turn = 0usize;
     while !stop.get() {
         if running.get() >= options.slots {
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         }
-        let Some(claimed) = remote.queue.claim(Duration::from_millis(500)).await? else {
+        // Labelled queues this host may serve (new label sets appear as
+        // parents queue them): looked up every second.
+        if !options.labels.is_empty() && tokio::time::Instant::now() >= labeled_at {
+            labeled_at = tokio::time::Instant::now() + Duration::from_secs(1);
+            match remote.labeled.consumers_for(&options.labels).await {
+                Ok(c) => labeled = c,
+                Err(e) => log(&e),
+            }
+        }
+        // The unlabelled queue and each labelled one in turn.
+        turn = (turn + 1) % (labeled.len() + 1);
+        let claimed = if turn == 0 {
+            let wait = if labeled.is_empty() { 500 } else { 100 };
+            remote.queue.claim(Duration::from_millis(wait)).await?
+        } else {
+            remote
+                .queue
+                .claim_from(&labeled[turn - 1], Duration::from_millis(100))
+                .await?
+        };
+        let Some(claimed) = claimed else {
             continue;
         };
         running.set(running.get() + 1);
@@ -86,10 +113,26 @@ pub async fn serve(
         }));
         tasks.retain(|t| !t.is_finished());
     }
+    announcer.abort();
     for t in tasks {
         let _ = t.await;
     }
     Ok(())
+}
+
+/// Keeps this host's presence record (name, labels) alive, so parents can
+/// tell whether any host may take a labelled job.
+async fn announce(remote: Rc<RemoteCluster>, options: Rc<HostOptions>) {
+    loop {
+        if let Err(e) = remote
+            .labeled
+            .announce(&options.name, &options.labels)
+            .await
+        {
+            log(&e);
+        }
+        tokio::time::sleep(super::labels::PRESENCE_EVERY).await;
+    }
 }
 
 fn log(msg: &str) {
@@ -115,6 +158,14 @@ async fn handle(
         }
     };
     let id = envelope.worker_id.clone();
+    if !super::labels::satisfies(&options.labels, &job.labels) {
+        log(&format!(
+            "job {id} asks for labels {} this host does not have; handed back",
+            super::labels::show(&job.labels)
+        ));
+        let _ = claimed.hand_back().await;
+        return;
+    }
     let existing = match remote.state.read(StateBucket::Workers, &id).await {
         Ok(e) => e,
         Err(e) => return log(&format!("job {id}: {e}; left for redelivery")),

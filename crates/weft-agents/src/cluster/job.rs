@@ -28,6 +28,9 @@ pub struct WorkerJob {
     /// The parent's waiting `llm_mock` responses (llm_mock's dict form),
     /// oldest first; the worker may consume them.
     pub llm_mock: Vec<Value>,
+    /// The host labels the job asks for (`placement: {labels: ...}`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: super::labels::Labels,
 }
 
 /// A remote worker's record in `weft_workers/<worker id>`.

@@ -185,8 +185,17 @@ impl JobQueue {
 
     /// Claims the next job, waiting up to `wait`; `None` if none came.
     pub async fn claim(&self, wait: Duration) -> Result<Option<ClaimedJob>, String> {
-        let mut batch = self
-            .consumer
+        self.claim_from(&self.consumer, wait).await
+    }
+
+    /// Claims the next job of `consumer` (a labelled queue's), waiting up
+    /// to `wait`.
+    pub async fn claim_from(
+        &self,
+        consumer: &consumer::PullConsumer,
+        wait: Duration,
+    ) -> Result<Option<ClaimedJob>, String> {
+        let mut batch = consumer
             .fetch()
             .max_messages(1)
             .expires(wait)

@@ -77,6 +77,7 @@ pub async fn worker_id_for_key(
 pub async fn submit_or_attach(
     remote: &RemoteCluster,
     envelope: &JobEnvelope,
+    labels: &super::labels::Labels,
 ) -> Result<Option<WorkerSnapshot>, String> {
     let id = &envelope.worker_id;
     loop {
@@ -93,10 +94,8 @@ pub async fn submit_or_attach(
                     // Queued by an earlier run of the parent: queue it again
                     // under the same message id (dropped if still there).
                     "queued" => {
-                        remote
-                            .queue
-                            .submit_once(envelope, &msg_id(id, f.revision))
-                            .await?;
+                        let mid = msg_id(id, f.revision);
+                        super::remote::queue_job(remote, envelope, labels, Some(&mid)).await?;
                         return Ok(None);
                     }
                     // A new attempt, as for a local keyed worker.
@@ -124,10 +123,8 @@ pub async fn submit_or_attach(
             .await
         {
             Ok(revision) => {
-                remote
-                    .queue
-                    .submit_once(envelope, &msg_id(id, revision))
-                    .await?;
+                let mid = msg_id(id, revision);
+                super::remote::queue_job(remote, envelope, labels, Some(&mid)).await?;
                 return Ok(None);
             }
             // Someone else moved the record on: look again.

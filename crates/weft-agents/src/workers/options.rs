@@ -92,6 +92,8 @@ pub struct WorkerOptions {
     pub fingerprint: String,
     /// Where the worker runs (`placement`; `local` by default).
     pub placement: Placement,
+    /// With `placement: {labels: ...}`: the host labels the job asks for.
+    pub labels: crate::cluster::labels::Labels,
     /// With `placement: "cluster"`: the options as they travel in the job
     /// (functions as references; `cluster/remote.rs`).
     pub remote_options: Option<serde_json::Value>,
@@ -192,10 +194,8 @@ pub fn parse_worker_options(
             loop_opts.insert(std::rc::Rc::new("schema".to_string()), s.clone());
         }
     }
-    let placement = match opt_str(opts, who, "placement")? {
-        Some(p) => Placement::parse(&p, who).map_err(value_error)?,
-        None => Placement::Local,
-    };
+    let (placement, labels) =
+        crate::cluster::remote::parse_placement(dict_get(opts, "placement"), who)?;
     let remote_options = match placement {
         Placement::Local => None,
         Placement::Cluster => Some(cluster_options(vm, opts, &job, carry.persistent, who)?),
@@ -240,6 +240,7 @@ pub fn parse_worker_options(
         fingerprint,
         config_json: config,
         placement,
+        labels,
         remote_options,
         cache: call.cache,
     })
