@@ -693,6 +693,32 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
     }
 }
 
+/// Whether the program is ending because it was stopped: its wall-clock
+/// limit passed (`--time-limit-ms`) or it was interrupted (Ctrl-C,
+/// SIGTERM, `InterruptHandle::interrupt`).
+fn program_stopped(program: &Program) -> bool {
+    program.interrupt.is_requested()
+        || program
+            .deadline
+            .get()
+            .is_some_and(|d| std::time::Instant::now() >= d)
+}
+
+/// A program that was stopped ends promptly: the end-of-program writes are
+/// those a re-run or a reader needs — keyed workers and workers that
+/// started. A worker cancelled before it ever started, with no key, is not
+/// written again: it did nothing and nothing resumes it; its snapshot stays
+/// as the run left it (`queued`, shown `interrupted` since no process owns
+/// it any more, or none if it was never written) and its events are in the
+/// log. Ending at the time limit with 20,000 queued workers used to take
+/// seconds past the limit writing their `cancelled` snapshots.
+fn skip_never_started(reg: &Registry) {
+    reg.dirty.borrow_mut().retain(|id| {
+        reg.get(id)
+            .is_none_or(|w| w.key.is_some() || w.started_at.borrow().is_some())
+    });
+}
+
 /// Registers the program-end hook that cancels workers still queued or
 /// running and flushes the store.
 fn ensure_shutdown_hook(program: &Rc<Program>, reg: &Registry) {
@@ -719,6 +745,9 @@ fn ensure_shutdown_hook(program: &Rc<Program>, reg: &Registry) {
             }
             if reg.sinks.progress.get() {
                 super::progress::draw(&state);
+            }
+            if program_stopped(&program) {
+                skip_never_started(reg);
             }
             let ended = super::events::write_dirty(reg);
             if let Some(s) = reg.store() {
