@@ -91,6 +91,7 @@ impl Engine {
                         &resolve,
                         &job.job,
                         &job.worker_id,
+                        Some(job.checkpoints.clone()),
                     )
                     .await
                 };

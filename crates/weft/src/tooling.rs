@@ -332,6 +332,28 @@ pub fn source_diagram(path: &Path, name: Option<&str>, format: &str) -> Result<S
     Ok(render(&diagram, None, format))
 }
 
+/// The result cache's statistics of `state_dir` (`weft cache stats`):
+/// `{state_dir, entries, bytes, by_kind: {KIND: {entries, bytes}}, oldest,
+/// newest, expired, corrupt: [{file, bytes, reason}]}`.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// assert_eq!(weft::tooling::cache_stats(dir.path())["entries"], 0);
+/// ```
+pub fn cache_stats(state_dir: &Path) -> serde_json::Value {
+    weft_agents::cache::inventory::stats(state_dir)
+}
+
+/// Deletes the result cache entries of `state_dir` created at least
+/// `older_than` ago (all without it) and every corrupt file there (`weft
+/// cache clear`); returns `{state_dir, removed, bytes, corrupt, kept}`.
+pub fn cache_clear(
+    state_dir: &Path,
+    older_than: Option<std::time::Duration>,
+) -> Result<serde_json::Value> {
+    weft_agents::cache::inventory::clear(state_dir, older_than).map_err(Error::value)
+}
+
 /// The approval requests of `state_dir` (`<state_dir>/approvals/*.json`),
 /// oldest first; an unreadable record is an `Err` naming the file.
 ///

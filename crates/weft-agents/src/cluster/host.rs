@@ -22,6 +22,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use weft_vm::builtins::LocalBoxFuture;
 
+use super::checkpoints::JobCheckpoints;
 use super::host_job::{JobError, JobResult};
 use super::job::{cancel_subject, WorkerJob, WorkerSnapshot};
 use super::remote::RemoteCluster;
@@ -33,6 +34,8 @@ pub struct PreparedJob {
     pub worker_id: String,
     pub job: WorkerJob,
     pub entry: PathBuf,
+    /// Where the worker's checkpoints go (and the one it resumes from).
+    pub checkpoints: Rc<JobCheckpoints>,
 }
 
 /// Runs one prepared job (the CLI builds an engine per job).
@@ -94,7 +97,7 @@ fn log(msg: &str) {
 }
 
 async fn handle(
-    remote: &RemoteCluster,
+    remote: &Rc<RemoteCluster>,
     options: &HostOptions,
     runner: &JobRunner,
     claimed: ClaimedJob,
@@ -124,25 +127,54 @@ async fn handle(
         envelope: serde_json::Value::Null,
         error: serde_json::Value::Null,
         mock_consumed: 0,
+        checkpoint: serde_json::Value::Null,
+        usage: serde_json::Value::Null,
     };
     if let Some(found) = &existing {
-        if serde_json::from_value::<WorkerSnapshot>(found.value.clone())
-            .is_ok_and(|s| s.is_terminal())
-        {
-            // Finished before its host could acknowledge: never run twice.
-            let _ = claimed.ack().await;
-            return;
+        match serde_json::from_value::<WorkerSnapshot>(found.value.clone()) {
+            Ok(s) if s.is_terminal() => {
+                // Finished before its host could acknowledge: never run twice.
+                let _ = claimed.ack().await;
+                return;
+            }
+            Ok(s) => {
+                // An earlier delivery's host died (or paused): go on from
+                // its last checkpoint.
+                snapshot.checkpoint = s.checkpoint;
+                snapshot.usage = s.usage;
+                snapshot.mock_consumed = s.mock_consumed;
+            }
+            Err(_) => {}
         }
     }
     let revision = match write(remote, &snapshot, existing.map(|e| e.revision)).await {
         Ok(r) => r,
         Err(e) => return log(&format!("job {id}: {e}; not run here")),
     };
+    let checkpoints = Rc::new(JobCheckpoints::new(
+        remote.clone(),
+        snapshot.clone(),
+        revision,
+    ));
+    let resuming = if checkpoints.resuming() {
+        ", resuming from its checkpoint"
+    } else {
+        ""
+    };
     log(&format!(
-        "running job {id} (delivery {})",
+        "running job {id} (delivery {}){resuming}",
         claimed.deliveries
     ));
-    let outcome = run_claimed(remote, options, runner, &claimed, &id, job, stop).await;
+    let outcome = run_claimed(
+        remote,
+        options,
+        runner,
+        &claimed,
+        job,
+        checkpoints.clone(),
+        stop,
+    )
+    .await;
     let outcome = match outcome {
         Some(o) => o,
         None => {
@@ -151,6 +183,13 @@ async fn handle(
             return;
         }
     };
+    if checkpoints.lost() {
+        return log(&format!(
+            "job {id}: another host took this worker over; stopped here without further \
+             effects and without acknowledging"
+        ));
+    }
+    snapshot.checkpoint = serde_json::Value::Null;
     match outcome {
         Ok(r) => {
             snapshot.status = r.status;
@@ -163,7 +202,7 @@ async fn handle(
             snapshot.error = serde_json::json!({"category": category, "message": message});
         }
     }
-    match write(remote, &snapshot, Some(revision)).await {
+    match write(remote, &snapshot, Some(checkpoints.revision())).await {
         Ok(_) => {
             if let Err(e) = claimed.ack().await {
                 log(&format!("job {id}: {e}"));
@@ -183,10 +222,12 @@ async fn run_claimed(
     options: &HostOptions,
     runner: &JobRunner,
     claimed: &ClaimedJob,
-    id: &str,
     job: WorkerJob,
+    checkpoints: Rc<JobCheckpoints>,
     stop: &Rc<Cell<bool>>,
 ) -> Option<Result<JobResult, JobError>> {
+    let id = checkpoints.worker_id();
+    let id = id.as_str();
     let entry = match materialize(remote, &options.cache_dir, &job.bundle).await {
         Ok(e) => e,
         Err(e) => return Some(Err(("cluster_error".into(), e))),
@@ -202,6 +243,7 @@ async fn run_claimed(
         worker_id: id.to_string(),
         job,
         entry,
+        checkpoints,
     };
     let run = runner(prepared);
     tokio::pin!(run);

@@ -50,6 +50,14 @@ pub struct WorkerSnapshot {
     /// How many of the job's `llm_mock` responses the worker consumed.
     #[serde(default)]
     pub mock_consumed: usize,
+    /// While running: the worker's last checkpoint (transcript, progress,
+    /// in-flight tool records; `workers/durable.rs`), which a host that
+    /// takes the job over resumes from; null before the first one.
+    #[serde(default)]
+    pub checkpoint: Value,
+    /// The usage the checkpoint accounts for.
+    #[serde(default)]
+    pub usage: Value,
 }
 
 impl WorkerSnapshot {

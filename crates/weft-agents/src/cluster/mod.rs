@@ -16,11 +16,13 @@
 //! cluster), so the loss of one server loses nothing.
 
 pub mod bundle;
+pub mod checkpoints;
 pub mod definitions;
 pub mod host;
 pub mod host_job;
 pub mod job;
 pub mod jobs;
+pub mod keyed;
 pub mod remote;
 
 use std::time::Duration;

@@ -317,16 +317,23 @@ async fn remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Result<Outcome, 
         llm_mock,
     };
     let payload = serde_json::to_value(&job).map_err(|e| format!("cannot encode the job: {e}"))?;
-    remote
-        .queue
-        .submit(&JobEnvelope::new(w.id.clone(), payload))
-        .await?;
+    let envelope = JobEnvelope::new(w.id.clone(), payload);
+    // A keyed worker may already be on the cluster (its parent ran before).
+    let attached = if w.key.is_some() {
+        super::keyed::submit_or_attach(&remote, &envelope).await?
+    } else {
+        remote.queue.submit(&envelope).await?;
+        None
+    };
     let mut cancel = CancelOnDrop {
         client: remote.cluster.client().clone(),
         worker_id: w.id.clone(),
-        armed: true,
+        armed: attached.is_none(),
     };
     let snapshot = loop {
+        if let Some(done) = &attached {
+            break done.clone();
+        }
         if let Some(found) = remote.state.read(StateBucket::Workers, &w.id).await? {
             let snap: WorkerSnapshot = serde_json::from_value(found.value).map_err(|e| {
                 format!(

@@ -95,6 +95,8 @@ pub struct WorkerOptions {
     /// With `placement: "cluster"`: the options as they travel in the job
     /// (functions as references; `cluster/remote.rs`).
     pub remote_options: Option<serde_json::Value>,
+    /// The `cache` option of an agent worker (`cache/agent.rs`).
+    pub cache: Option<crate::cache::CacheOpt>,
 }
 
 /// Parses the options dict (`task` may come from `task_arg`).
@@ -199,6 +201,20 @@ pub fn parse_worker_options(
         Placement::Cluster => Some(cluster_options(vm, opts, &job, carry.persistent, who)?),
     };
     let mut call = parse_loop_options(vm, task.clone(), system, &loop_opts, who)?;
+    if call.cache.is_some() {
+        let why = if carry.persistent {
+            Some("a persistent worker (carry: {persistent: true}): its later cycles continue a conversation")
+        } else if placement == Placement::Cluster {
+            Some("a worker with placement \"cluster\" yet")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(value_error(format!(
+                "{who}: option 'cache' does not apply to {why}; leave out 'cache'"
+            )));
+        }
+    }
     let budget = call.config.budget.take();
     let config = config_json(opts);
     let fingerprint = crate::store::fingerprint(&[&serde_json::json!(task), &config]);
@@ -225,6 +241,7 @@ pub fn parse_worker_options(
         config_json: config,
         placement,
         remote_options,
+        cache: call.cache,
     })
 }
 

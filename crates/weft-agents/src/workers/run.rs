@@ -17,6 +17,8 @@ use super::events::{emit, snapshot_later};
 use super::options::WorkerOptions;
 use super::registry::{now, Registry, Status, Usage, Worker};
 use crate::agent_loop::{run_agent_loop, AgentStatus};
+use crate::cache::agent::{mark_hit, run_inputs, with_cached};
+use crate::cache::Slot;
 use crate::state::AgentState;
 use crate::transcript::{session_put, Transcript};
 
@@ -87,10 +89,13 @@ pub async fn spawn(
             .map_err(|m| RtError::new("io_error", format!("{who}: {m}")))?;
     }
     let stored = super::durable::lookup(reg, &opts, who).await?;
-    let id = stored
+    let id = match stored
         .as_ref()
         .and_then(|s| s.get("id").and_then(|v| v.as_str()).map(str::to_string))
-        .unwrap_or_else(|| format!("w_{}", uuid::Uuid::now_v7()));
+    {
+        Some(id) => id,
+        None => cluster_keyed_id(vm, &opts, who).await?,
+    };
     // The worker's budget scope: reserved from the spawner's now (a
     // resumed worker keeps what it had spent; a failed or cancelled one
     // starts again from the start).
@@ -117,7 +122,18 @@ pub async fn spawn(
     w.ctx.borrow_mut().budget = Some(scope.clone());
     reg.insert(w.clone());
     super::durable::index_key(reg, &w);
-    ensure_shutdown_hook(&vm.program, reg);
+    super::shutdown::ensure_shutdown_hook(&vm.program, reg);
+    // On a cluster host: a redelivered job's worker resumes from the
+    // checkpoint the host before wrote to the cluster.
+    if let Some(cp) = crate::cluster::checkpoints::adopt(&vm.program, &w) {
+        *w.resume_from.borrow_mut() = Some(cp);
+        emit(
+            reg,
+            &w,
+            "worker_resumed",
+            json!({"from": "cluster_checkpoint"}),
+        );
+    }
     if let Some(snap) = stored {
         super::durable::restore(&w, &snap);
         if super::replay::begin(&w, &snap) {
@@ -176,6 +192,30 @@ pub fn continue_restored(w: &Worker) -> bool {
     }
 }
 
+/// A new worker's id: a fresh one, or for a keyed worker placed on the
+/// cluster the one the cluster's key index holds (`cluster/keyed.rs`), so
+/// a parent run again re-attaches to it.
+async fn cluster_keyed_id(vm: &Vm, opts: &WorkerOptions, who: &str) -> RtResult<String> {
+    let fresh = format!("w_{}", uuid::Uuid::now_v7());
+    let (Some(key), crate::cluster::remote::Placement::Cluster) = (&opts.key, opts.placement)
+    else {
+        return Ok(fresh);
+    };
+    let state = registry(&vm.program);
+    let Some(remote) = state.cluster.get() else {
+        return Ok(fresh);
+    };
+    crate::cluster::keyed::worker_id_for_key(
+        &remote,
+        key,
+        &opts.fingerprint,
+        &fresh,
+        state.workers.fresh.get(),
+    )
+    .await
+    .map_err(|e| RtError::new("cluster_error", format!("{who}: {e}")))
+}
+
 /// Builds a worker record (not yet registered): execution profile applied,
 /// the narrowed policy in its context, linked to its parent.
 pub async fn build(
@@ -195,6 +235,7 @@ pub async fn build(
             opts.agent.tools = p.options.borrow().agent.tools.clone();
         }
     }
+    crate::cache::agent::check_cacheable(opts.cache.as_ref(), &opts.agent.tools, &opts.agent.who)?;
     let (mut ctx, worktree) = opts.execution.apply(&vm.ctx, &id).await?;
     let policy_value = policy.to_value();
     let policy = Rc::new(policy);
@@ -545,7 +586,7 @@ fn interrupted_if_stopping(program: &Program, o: Outcome) -> Outcome {
 fn terminal_data(w: &Worker) -> serde_json::Value {
     let mut data = json!({"usage": w.usage.get().to_json(), "attempt": w.attempt.get()});
     if let Ok(serde_json::Value::Object(env)) = to_json(&w.result.borrow()) {
-        for key in ["ok", "summary", "iterations", "denied"] {
+        for key in ["ok", "summary", "iterations", "denied", "cached"] {
             if let Some(v) = env.get(key) {
                 data[key] = v.clone();
             }
@@ -641,6 +682,7 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
         worker: w.clone(),
         last: Usage::default(),
         turn_saved: u64::MAX,
+        stopped: None,
     };
     if let Some(p) = &config.resume {
         hooks.last = Usage {
@@ -649,6 +691,29 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
             iterations: p.iterations,
             tool_calls: p.tool_calls.len() as u64,
         };
+    }
+    // The cache: only a fresh run (not a resumed one) is looked up.
+    let slot = if config.resume.is_none() && cycle == 0 {
+        let extra = json!({
+            "policy": opts.config_json.get("policy"),
+            "allowed_tools": opts.config_json.get("allowed_tools"),
+            "execution": opts.config_json.get("execution"),
+        });
+        let opened = Slot::open(&vm, opts.cache.as_ref(), "sub_agent", || {
+            run_inputs(&vm, &config, extra)
+        });
+        match opened {
+            Ok(s) => s,
+            Err(e) => {
+                let err = error_value(&e.category(), &e.message(), None);
+                return Outcome::failed(failure_envelope(w, err.clone()), err);
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(hit) = slot.as_ref().and_then(Slot::lookup) {
+        return cache_hit(&vm, w, &opts, hit);
     }
     let run = match run_agent_loop(&mut vm, config, &mut hooks).await {
         Ok(r) => r,
@@ -672,8 +737,16 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
     }
     // The envelope holds the transcript from now on.
     *w.transcript.borrow_mut() = None;
-    let env = envelope(&run, w, &opts);
+    let mut env = envelope(&run, w, &opts);
     let ok = matches!(env_get(&env, "ok"), Value::Bool(true));
+    if let Some(slot) = &slot {
+        if ok && run.status == AgentStatus::Done {
+            if let Ok(stored) = to_json(&env) {
+                slot.store(stored).await;
+            }
+        }
+        env = with_cached(env, false);
+    }
     let error = env_get(&env, "error");
     let status = if run.status == AgentStatus::Cancelled {
         Status::Cancelled
@@ -693,70 +766,22 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
     }
 }
 
-/// Whether the program is ending because it was stopped: its wall-clock
-/// limit passed (`--time-limit-ms`) or it was interrupted (Ctrl-C,
-/// SIGTERM, `InterruptHandle::interrupt`).
-fn program_stopped(program: &Program) -> bool {
-    program.interrupt.is_requested()
-        || program
-            .deadline
-            .get()
-            .is_some_and(|d| std::time::Instant::now() >= d)
-}
-
-/// A program that was stopped ends promptly: the end-of-program writes are
-/// those a re-run or a reader needs — keyed workers and workers that
-/// started. A worker cancelled before it ever started, with no key, is not
-/// written again: it did nothing and nothing resumes it; its snapshot stays
-/// as the run left it (`queued`, shown `interrupted` since no process owns
-/// it any more, or none if it was never written) and its events are in the
-/// log. Ending at the time limit with 20,000 queued workers used to take
-/// seconds past the limit writing their `cancelled` snapshots.
-fn skip_never_started(reg: &Registry) {
-    reg.dirty.borrow_mut().retain(|id| {
-        reg.get(id)
-            .is_none_or(|w| w.key.is_some() || w.started_at.borrow().is_some())
-    });
-}
-
-/// Registers the program-end hook that cancels workers still queued or
-/// running and flushes the store.
-fn ensure_shutdown_hook(program: &Rc<Program>, reg: &Registry) {
-    if reg.shutdown_registered.replace(true) {
-        return;
+/// A cycle answered from the cache: the stored envelope with this
+/// worker's id, `tokens_used` 0 and `cached: true`; no model call, no tool.
+fn cache_hit(vm: &Vm, w: &Worker, opts: &WorkerOptions, stored: serde_json::Value) -> Outcome {
+    let mut env = mark_hit(stored, &["tokens_used"]);
+    if let Value::Dict(d) = &mut env {
+        Rc::make_mut(d).insert(Rc::new("worker_id".to_string()), Value::str(w.id.clone()));
     }
-    program.on_shutdown(Rc::new(|program: Rc<Program>| {
-        Box::pin(async move {
-            let state = registry(&program);
-            let reg = &state.workers;
-            reg.shutting_down.set(true);
-            // Nothing starts any more: emptying the queue first keeps each
-            // cancel O(1) (finalize removes a worker from the queue), so
-            // ending with many queued workers is linear.
-            reg.queue.borrow_mut().clear();
-            let all: Vec<Rc<Worker>> = reg.workers.borrow().values().cloned().collect();
-            for w in all.iter().filter(|w| w.parent_id.is_none()) {
-                cancel_tree(&program, reg, w);
-            }
-            // Orphans (a parent not in this registry); a tree already
-            // walked above is not walked again.
-            for w in all.iter().filter(|w| w.status().active()) {
-                cancel_tree(&program, reg, w);
-            }
-            if reg.sinks.progress.get() {
-                super::progress::draw(&state);
-            }
-            if program_stopped(&program) {
-                skip_never_started(reg);
-            }
-            let ended = super::events::write_dirty(reg);
-            if let Some(s) = reg.store() {
-                s.flush().await;
-            }
-            for (w, _, _) in ended {
-                w.terminal_durable.set(true);
-                w.done.notify_waiters();
-            }
-        })
-    }));
+    if let Some(id) = &opts.session_id {
+        if let Ok(t) = Transcript::from_value(&env_get(&env, "transcript"), "sub_agent_run") {
+            session_put(vm, id, t);
+        }
+    }
+    *w.transcript.borrow_mut() = None;
+    Outcome {
+        status: Status::Completed,
+        result: env,
+        error: Value::Nil,
+    }
 }
