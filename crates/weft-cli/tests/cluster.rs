@@ -385,3 +385,71 @@ sleep(1000)
         host_logs(dir.path())
     );
 }
+
+#[test]
+fn a_workflow_map_node_fans_out_over_three_hosts() {
+    let Some(cluster) = NatsCluster::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.wf"),
+        r#"
+fn note(args) {
+  append_file("effects.log", "noted ${args.item}\n")
+  "noted ${args.item}"
+}
+let tools = tool_define(tool_registry(), "note", "Notes an item", {
+  parameters: {item: {type: "string"}}, handler: note})
+for item in ["i1", "i2", "i3"] {
+  llm_mock({match: "Handle item ${item}", tool_calls: [{name: "note", arguments: {item: item}}]})
+  llm_mock({match: "noted ${item}", text: "handled ${item}", delay_ms: 1500})
+}
+let g = workflow_graph({name: "fan", entry: "fan", policy: {tools: ["note"]},
+  nodes: {
+    fan: {kind: "map", items: ["i1", "i2", "i3"], max_concurrent: 3,
+          each: {kind: "subagent", task: "Handle item \${item}", tools: tools,
+                 placement: "cluster"}},
+    hosts: {kind: "code", run: { ctx ->
+      map(ctx.input.fan.results, { r -> "${r.summary} on ${worker_status(r.worker_id).execution.host}" }) }},
+  },
+  edges: [{from: "fan", to: "hosts"}]})
+let r = workflow_execute("handle the items", g)
+println(r.status)
+for line in r.outputs.hosts {
+  println(line)
+}
+"#,
+    )
+    .unwrap();
+    let _hosts: Vec<Host> = (0..3)
+        .map(|_| Host::start(dir.path(), &cluster.urls, &["--slots", "1"]))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while host_logs(dir.path()).matches("serving").count() < 3 {
+        assert!(Instant::now() < deadline, "{}", host_logs(dir.path()));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = run(dir.path(), &["run", "--cluster", &cluster.urls, "main.wf"]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("completed"), "{text}");
+    let mut hosts = Vec::new();
+    for (line, item) in lines.zip(["i1", "i2", "i3"]) {
+        let (summary, host) = line.split_once(" on ").unwrap();
+        assert_eq!(summary, format!("handled {item}"), "{text}");
+        hosts.push(host.to_string());
+    }
+    assert_eq!(hosts.len(), 3, "{text}");
+    hosts.sort();
+    hosts.dedup();
+    assert_eq!(hosts.len(), 3, "each item on its own host: {text}");
+    let mut effects: Vec<String> = std::fs::read_to_string(dir.path().join("effects.log"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    effects.sort();
+    assert_eq!(effects, ["noted i1", "noted i2", "noted i3"]);
+}

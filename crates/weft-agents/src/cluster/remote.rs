@@ -348,6 +348,7 @@ async fn remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Result<Outcome, 
         tokio::time::sleep(POLL_INTERVAL).await;
     };
     cancel.armed = false;
+    record_host(w, &snapshot.host);
     state
         .llm
         .mock
@@ -378,4 +379,15 @@ async fn remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Result<Outcome, 
         result,
         error,
     })
+}
+
+/// Records the host that ran `w` in its `execution` (`worker_status(w)
+/// .execution.host`, the snapshot's `execution`).
+fn record_host(w: &Worker, host: &str) {
+    let mut exec = match &*w.execution.borrow() {
+        Value::Dict(d) => (**d).clone(),
+        _ => DictMap::default(),
+    };
+    exec.insert(Rc::new("host".to_string()), Value::str(host));
+    *w.execution.borrow_mut() = Value::Dict(Rc::new(exec));
 }
