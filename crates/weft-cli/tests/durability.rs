@@ -462,3 +462,47 @@ println(len(llm_mock_calls()))
     );
     assert!(out.starts_with("awaiting one 2\nawaiting two 4\n"), "{out}");
 }
+
+/// Issue 13: a program stopped by `--time-limit-ms` with thousands of
+/// queued workers ends promptly: workers cancelled before they ever
+/// started, unkeyed, are not written at the end (the program used to
+/// spend seconds past its limit writing their `cancelled` snapshots);
+/// keyed ones still are.
+#[test]
+fn time_limit_with_many_queued_workers_does_not_write_the_never_started() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("q.wf"),
+        r#"llm_mock({match: "*", text: "ok"})
+worker_limits({max_concurrent: 1})
+let first = spawn_worker({task: "keyed first", key: "k1"})
+let second = spawn_worker({task: "keyed queued", key: "k2"})
+let hs = map(range(1000000), { i -> spawn_worker({task: "t ${i}"}) })
+wait_worker(hs)
+"#,
+    )
+    .unwrap();
+    let t0 = std::time::Instant::now();
+    let o = weft(dir.path(), "q.wf", &["--time-limit-ms", "1000"], &[]);
+    let took = t0.elapsed();
+    let (out, err) = text(&o);
+    assert!(!o.status.success(), "{out}");
+    assert!(err.contains("time limit exceeded"), "{err}");
+    let files = json_files(&dir.path().join("state/workers"));
+    let cancelled: Vec<&str> = files
+        .iter()
+        .filter(|f| f["status"] == "cancelled")
+        .filter_map(|f| f["task"].as_str())
+        .collect();
+    assert!(cancelled.contains(&"keyed queued"), "{cancelled:?}");
+    assert!(
+        cancelled.len() <= 10,
+        "{} snapshots written as cancelled: {:?}",
+        cancelled.len(),
+        &cancelled[..cancelled.len().min(5)]
+    );
+    assert!(
+        took < std::time::Duration::from_secs(6),
+        "took {took:?}: {err}"
+    );
+}

@@ -24,6 +24,7 @@ pub mod progress;
 pub mod registry;
 pub mod replay;
 pub mod run;
+mod shutdown;
 
 pub use registry::{Registry, Status, Worker};
 

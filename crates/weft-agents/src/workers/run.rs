@@ -122,7 +122,7 @@ pub async fn spawn(
     w.ctx.borrow_mut().budget = Some(scope.clone());
     reg.insert(w.clone());
     super::durable::index_key(reg, &w);
-    ensure_shutdown_hook(&vm.program, reg);
+    super::shutdown::ensure_shutdown_hook(&vm.program, reg);
     // On a cluster host: a redelivered job's worker resumes from the
     // checkpoint the host before wrote to the cluster.
     if let Some(cp) = crate::cluster::checkpoints::adopt(&vm.program, &w) {
@@ -784,43 +784,4 @@ fn cache_hit(vm: &Vm, w: &Worker, opts: &WorkerOptions, stored: serde_json::Valu
         result: env,
         error: Value::Nil,
     }
-}
-
-/// Registers the program-end hook that cancels workers still queued or
-/// running and flushes the store.
-fn ensure_shutdown_hook(program: &Rc<Program>, reg: &Registry) {
-    if reg.shutdown_registered.replace(true) {
-        return;
-    }
-    program.on_shutdown(Rc::new(|program: Rc<Program>| {
-        Box::pin(async move {
-            let state = registry(&program);
-            let reg = &state.workers;
-            reg.shutting_down.set(true);
-            // Nothing starts any more: emptying the queue first keeps each
-            // cancel O(1) (finalize removes a worker from the queue), so
-            // ending with many queued workers is linear.
-            reg.queue.borrow_mut().clear();
-            let all: Vec<Rc<Worker>> = reg.workers.borrow().values().cloned().collect();
-            for w in all.iter().filter(|w| w.parent_id.is_none()) {
-                cancel_tree(&program, reg, w);
-            }
-            // Orphans (a parent not in this registry); a tree already
-            // walked above is not walked again.
-            for w in all.iter().filter(|w| w.status().active()) {
-                cancel_tree(&program, reg, w);
-            }
-            if reg.sinks.progress.get() {
-                super::progress::draw(&state);
-            }
-            let ended = super::events::write_dirty(reg);
-            if let Some(s) = reg.store() {
-                s.flush().await;
-            }
-            for (w, _, _) in ended {
-                w.terminal_durable.set(true);
-                w.done.notify_waiters();
-            }
-        })
-    }));
 }
