@@ -1,6 +1,6 @@
 //! Durable-state loaders: a corrupted worker snapshot or run record is
 //! refused with a reason or read; the `weft runs` views of any record
-//! that passes the checks render.
+//! that passes the checks render (summary line, diagrams).
 #![no_main]
 
 use std::path::Path;
@@ -16,8 +16,10 @@ fuzz_target!(|data: &[u8]| {
     let path = Path::new("state/fuzz.json");
     let _ = check_record(path, &value, "weft.worker", 1);
     if check_record(path, &value, "weft.run", 1).is_ok() {
-        let _ = weft::tooling::run_list_line(&value);
         let _ = weft::tooling::run_summary(&value);
+        for format in weft::tooling::DIAGRAM_FORMATS {
+            let _ = weft::tooling::run_diagram(&value, format);
+        }
         if let Ok(record) = RunRecord::from_json(&value) {
             let _ = record.to_json();
         }
