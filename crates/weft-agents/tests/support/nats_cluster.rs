@@ -18,8 +18,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
-use weft_agents::cluster::ready::probe_replicated_write;
-use weft_agents::cluster::{Cluster, ClusterUrls, CONNECT_TIMEOUT};
+
+// `probe_cluster_ready(urls) -> Result<(), String>`: one readiness check
+// (a throwaway stream with 3 replicas), defined by the including test crate
+// with what it may use (weft-agents directly; weft-cli through the facade,
+// `weft::cluster::probe_ready`).
+use super::probe_cluster_ready;
 
 /// How long a started cluster may take to accept replicated streams.
 const READY_LIMIT: Duration = Duration::from_secs(30);
@@ -90,7 +94,7 @@ impl NatsCluster {
     /// enough under load. Panics after `limit` naming the URLs, the last
     /// error and the tail of each node's log.
     pub fn wait_until_jetstream_usable(&self, limit: Duration) {
-        let urls = ClusterUrls::parse(&self.urls).expect("cluster.sh prints valid URLs");
+        let urls = self.urls.as_str();
         // Its own thread and runtime: callers may be inside a runtime.
         let last_error = std::thread::scope(|scope| {
             scope
@@ -103,10 +107,7 @@ impl NatsCluster {
                         let deadline = Instant::now() + limit;
                         let mut last = String::new();
                         while Instant::now() < deadline {
-                            let attempt = async {
-                                let cluster = Cluster::connect(&urls, CONNECT_TIMEOUT).await?;
-                                probe_replicated_write(&cluster, 3).await
-                            };
+                            let attempt = probe_cluster_ready(urls);
                             match tokio::time::timeout(Duration::from_secs(10), attempt).await {
                                 Ok(Ok(())) => return None,
                                 Ok(Err(e)) => last = e,
