@@ -27,10 +27,11 @@ pub use run::run_agent_loop;
 
 use weft_vm::builtins::{asynchronous, Args, BuiltinDef, LocalBoxFuture};
 use weft_vm::error::{value_error, RtResult};
-use weft_vm::value::{DictMap, Value};
+use weft_vm::value::{dict_get, DictMap, Value};
 use weft_vm::vm::Vm;
 
-use crate::transcript::session_put;
+use crate::cache::agent::{run_loop_cached, with_cached, LoopOutcome};
+use crate::transcript::{session_put, Transcript};
 
 const WHO: &str = "agent_loop";
 const PARAMS: &[&str] = &["task", "system", "options"];
@@ -42,7 +43,7 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
         1,
         3,
         "agents",
-        "Runs the model with tools until it answers without tool calls or a limit is reached: `{status, text, visible_text, data, iterations, tool_calls, rejected, input_tokens, output_tokens, transcript}`.",
+        "Runs the model with tools until it answers without tool calls or a limit is reached: `{status, text, visible_text, data, iterations, tool_calls, rejected, input_tokens, output_tokens, transcript}`; `cache: true | {key, ttl_ms}` answers the same run from the state directory across runs (`cached`).",
         agent_loop,
     )
     .options(&[options::LOOP_KEYS, crate::llm::call::LLM_OPTION_KEYS])]
@@ -66,11 +67,31 @@ fn agent_loop(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<
             _ => &empty,
         };
         let call = options::parse_loop_options(vm, task, system, opts, WHO)?;
-        let run = run_agent_loop(vm, call.config, &mut NoHooks).await?;
-        if let Some(id) = &call.session_id {
-            session_put(vm, id, run.transcript.clone());
+        let cache = call.cache.as_ref();
+        let (result, transcript) =
+            match run_loop_cached(vm, call.config, cache, &mut NoHooks).await? {
+                LoopOutcome::Ran(run) => {
+                    let v = run.to_value();
+                    let v = if cache.is_some() {
+                        with_cached(v, false)
+                    } else {
+                        v
+                    };
+                    (v, Some(run.transcript))
+                }
+                LoopOutcome::Hit(v) => {
+                    let t = match &v {
+                        Value::Dict(d) => dict_get(d, "transcript")
+                            .and_then(|t| Transcript::from_value(t, WHO).ok()),
+                        _ => None,
+                    };
+                    (v, t)
+                }
+            };
+        if let (Some(id), Some(t)) = (&call.session_id, transcript) {
+            session_put(vm, id, t);
         }
-        Ok(run.to_value())
+        Ok(result)
     })
 }
 

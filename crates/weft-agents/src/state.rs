@@ -28,4 +28,7 @@ pub struct AgentState {
     pub approvals: crate::approval::ApprovalState,
     /// The cluster `placement: "cluster"` workers run on, if configured.
     pub cluster: crate::cluster::remote::ClusterLink,
+    /// On a `weft host`: the cluster job this engine runs (its worker's
+    /// checkpoints go to the cluster).
+    pub cluster_job: crate::cluster::checkpoints::JobLink,
 }

@@ -45,6 +45,8 @@ pub enum Command {
     Approvals(ApprovalsArgs),
     /// Answer a pending approval request (approve, or reject with --reject)
     Approve(ApproveArgs),
+    /// Show or clear the result cache of a state directory
+    Cache(CacheArgs),
     /// Start an interactive session (read-eval-print loop)
     Repl,
     /// Serve a cluster: claim worker jobs from NATS JetStream and run them
@@ -241,6 +243,11 @@ pub struct HostArgs {
     /// the job (applies when this host creates the queue)
     #[arg(long, value_name = "MS", default_value = "30000")]
     pub ack_wait_ms: NonZeroU64,
+
+    /// This host's labels, NAME=VALUE[,NAME=VALUE...]: it also runs the
+    /// workers whose placement asks for labels it has
+    #[arg(long, value_name = "LABELS")]
+    pub labels: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -364,6 +371,39 @@ pub struct PruneArgs {
 fn parse_age(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text)
         .map_err(|e| format!("{e}; expected a duration like 90s, 30m, 12h, 7d or 2w"))
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// State directory (WEFT_STATE_DIR, if set, takes precedence; default
+    /// `.weft/`)
+    #[arg(long, value_name = "DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: CacheCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Entries, total bytes, entries by kind, oldest and newest, how many
+    /// expired, and the corrupt files (exit 1 when there are any)
+    Stats {
+        /// The statistics as a JSON object
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete the entries (all, or those created at least --older-than
+    /// ago) and every corrupt file
+    Clear {
+        /// Only entries created at least this long ago (`30s`, `10m`, `2h`,
+        /// `7d`)
+        #[arg(long, value_name = "DURATION", value_parser = parse_age)]
+        older_than: Option<std::time::Duration>,
+        /// What was removed as a JSON object
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         Command::Runs(args) => commands::runs::execute(args),
         Command::Approvals(args) => commands::approvals::list(args),
         Command::Approve(args) => commands::approvals::approve(args),
+        Command::Cache(args) => commands::cache::execute(args),
         Command::Repl => repl::execute(),
         Command::Host(args) => commands::host::execute(args),
         Command::Mcp(args) => match args.command {

@@ -3,55 +3,20 @@
 //! --cluster`. Without nats-server these tests fail under CI=true and are
 //! skipped elsewhere (see the helper).
 
+#[path = "cluster_support/hosts.rs"]
+#[allow(dead_code)] // shared with cluster_resume.rs
+mod hosts;
 #[path = "../../weft-agents/tests/support/nats_cluster.rs"]
 #[allow(dead_code)] // shared with weft-agents tests; node kills are not used here yet
 mod nats_cluster;
 mod support;
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
+use hosts::{host_logs, wait_for_log, wait_output, Host};
 use nats_cluster::NatsCluster;
-
-/// A `weft host` process, killed on drop (panics included).
-struct Host {
-    child: Child,
-}
-
-impl Host {
-    fn start(dir: &Path, urls: &str, extra: &[&str]) -> Host {
-        let log = std::fs::File::create(dir.join(format!(
-            "host-{}.log",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        )))
-        .unwrap();
-        let mut args = vec!["host", "--cluster", urls, "--ack-wait-ms", "2000"];
-        args.extend_from_slice(extra);
-        let child = support::weft(dir, &args)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start weft host");
-        Host { child }
-    }
-
-    /// kill -9.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     support::weft(dir, args).output().expect("run weft")
@@ -69,17 +34,6 @@ fn assert_ok(o: &Output) {
         stdout(o),
         String::from_utf8_lossy(&o.stderr)
     );
-}
-
-fn host_logs(dir: &Path) -> String {
-    let mut all = String::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with("host-") {
-            all.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
-        }
-    }
-    all
 }
 
 /// Prints the envelope without what differs between two runs of the same
@@ -331,9 +285,17 @@ fn a_job_of_a_killed_host_is_finished_by_another_host() {
     std::fs::write(
         dir.path().join("main.wf"),
         r#"
+fn note(args) {
+  append_file("effects.log", "noted\n")
+  "noted"
+}
+let tools = tool_define(tool_registry(), "note", "Notes", {parameters: {}, handler: note})
+llm_mock({tool_calls: [{name: "note", arguments: {}}]})
 llm_mock({text: "slow answer", delay_ms: 4000})
-let r = sub_agent_run("Take your time", {placement: "cluster"})
-println(r.ok, r.summary)
+llm_mock({text: "left for the parent"})
+let r = sub_agent_run("Take your time", {tools: tools, placement: "cluster"})
+println(r.ok, r.summary, len(r.tool_calls))
+println(llm_call("and now?").text)
 "#,
     )
     .unwrap();
@@ -345,63 +307,35 @@ println(r.ok, r.summary)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Kill the first host while the worker waits for its model.
+    // Kill the first host while the worker waits for its second model
+    // call (the first turn and its tool call are checkpointed).
     wait_for_log(dir.path(), "(delivery 1)");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !dir.path().join("effects.log").exists() {
+        assert!(Instant::now() < deadline, "the note never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     std::thread::sleep(Duration::from_millis(500));
     first.kill();
     let _second = Host::start(dir.path(), &cluster.urls, &["--slots", "1"]);
     let started = Instant::now();
     let out = wait_output(&mut parent, Duration::from_secs(30));
     assert_ok(&out);
-    assert_eq!(stdout(&out), "true slow answer\n");
+    // The second host resumed after the first turn: the note ran once, the
+    // first mock response was not answered again, and the parent's queue
+    // lost exactly the two the worker consumed.
+    assert_eq!(stdout(&out), "true slow answer 1\nleft for the parent\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("effects.log")).unwrap(),
+        "noted\n"
+    );
     // Redelivered after the 2 s ack wait, then the 4 s call again.
     assert!(
         started.elapsed() >= Duration::from_secs(4),
         "{:?}",
         started.elapsed()
     );
-    assert!(host_logs(dir.path()).contains("(delivery 2)"));
-}
-
-fn wait_for_log(dir: &Path, needle: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !host_logs(dir).contains(needle) {
-        assert!(
-            Instant::now() < deadline,
-            "no `{needle}` in the host logs:\n{}",
-            host_logs(dir)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn wait_output(child: &mut Child, limit: Duration) -> Output {
-    let deadline = Instant::now() + limit;
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let mut out = Command::new("true").output().unwrap();
-    let status = child.wait().unwrap();
-    let mut so = Vec::new();
-    let mut se = Vec::new();
-    use std::io::Read;
-    if let Some(mut s) = child.stdout.take() {
-        let _ = s.read_to_end(&mut so);
-    }
-    if let Some(mut s) = child.stderr.take() {
-        let _ = s.read_to_end(&mut se);
-    }
-    out.status = status;
-    out.stdout = so;
-    out.stderr = se;
-    out
+    assert!(host_logs(dir.path()).contains("(delivery 2), resuming from its checkpoint"));
 }
 
 #[test]
@@ -449,5 +383,137 @@ sleep(1000)
         host_logs(dir.path()).contains("cancelled by its parent"),
         "{}",
         host_logs(dir.path())
+    );
+}
+
+#[test]
+fn a_workflow_map_node_fans_out_over_three_hosts() {
+    let Some(cluster) = NatsCluster::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.wf"),
+        r#"
+fn note(args) {
+  append_file("effects.log", "noted ${args.item}\n")
+  "noted ${args.item}"
+}
+let tools = tool_define(tool_registry(), "note", "Notes an item", {
+  parameters: {item: {type: "string"}}, handler: note})
+for item in ["i1", "i2", "i3"] {
+  llm_mock({match: "Handle item ${item}", tool_calls: [{name: "note", arguments: {item: item}}]})
+  llm_mock({match: "noted ${item}", text: "handled ${item}", delay_ms: 1500})
+}
+let g = workflow_graph({name: "fan", entry: "fan", policy: {tools: ["note"]},
+  nodes: {
+    fan: {kind: "map", items: ["i1", "i2", "i3"], max_concurrent: 3,
+          each: {kind: "subagent", task: "Handle item \${item}", tools: tools,
+                 placement: "cluster"}},
+    hosts: {kind: "code", run: { ctx ->
+      map(ctx.input.fan.results, { r -> "${r.summary} on ${worker_status(r.worker_id).execution.host}" }) }},
+  },
+  edges: [{from: "fan", to: "hosts"}]})
+let r = workflow_execute("handle the items", g)
+println(r.status)
+for line in r.outputs.hosts {
+  println(line)
+}
+"#,
+    )
+    .unwrap();
+    let _hosts: Vec<Host> = (0..3)
+        .map(|_| Host::start(dir.path(), &cluster.urls, &["--slots", "1"]))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while host_logs(dir.path()).matches("serving").count() < 3 {
+        assert!(Instant::now() < deadline, "{}", host_logs(dir.path()));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = run(dir.path(), &["run", "--cluster", &cluster.urls, "main.wf"]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("completed"), "{text}");
+    let mut hosts = Vec::new();
+    for (line, item) in lines.zip(["i1", "i2", "i3"]) {
+        let (summary, host) = line.split_once(" on ").unwrap();
+        assert_eq!(summary, format!("handled {item}"), "{text}");
+        hosts.push(host.to_string());
+    }
+    assert_eq!(hosts.len(), 3, "{text}");
+    hosts.sort();
+    hosts.dedup();
+    assert_eq!(hosts.len(), 3, "each item on its own host: {text}");
+    let mut effects: Vec<String> = std::fs::read_to_string(dir.path().join("effects.log"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    effects.sort();
+    assert_eq!(effects, ["noted i1", "noted i2", "noted i3"]);
+}
+
+#[test]
+fn labelled_workers_run_only_on_hosts_with_their_labels() {
+    let Some(cluster) = NatsCluster::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.wf"),
+        r#"
+llm_mock({match: "gpu*", text: "on a gpu"})
+llm_mock({match: "plain*", text: "anywhere"})
+let gpu = spawn_worker("gpu work", {placement: {labels: {gpu: true}}})
+let plain = spawn_worker("plain work", {placement: "cluster"})
+let done = wait_worker([gpu, plain])
+println(done[0].status, done[0].result.summary, worker_status(gpu).execution.host)
+println(done[1].status, done[1].result.summary)
+let tpu = spawn_worker("tpu work", {placement: {labels: {tpu: "v5"}}})
+let r = wait_worker(tpu)
+println(r.status, r.error.category)
+println(r.error.message)
+"#,
+    )
+    .unwrap();
+    let _plain = Host::start(dir.path(), &cluster.urls, &["--slots", "2"]);
+    let gpu = Host::start(
+        dir.path(),
+        &cluster.urls,
+        &["--slots", "2", "--labels", "gpu=true,zone=a"],
+    );
+    gpu.wait_for(
+        "labels {gpu: \"true\", zone: \"a\"}",
+        Duration::from_secs(30),
+    );
+    wait_for_log(dir.path(), "slot(s)\n");
+    let started = Instant::now();
+    let out = run(dir.path(), &["run", "--cluster", &cluster.urls, "main.wf"]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    assert!(first.starts_with("completed on a gpu "), "{text}");
+    assert!(
+        first.ends_with(&format!(":{}", gpu.child.id())),
+        "the gpu worker ran on the gpu host: {text}"
+    );
+    assert_eq!(lines.next(), Some("completed anywhere"), "{text}");
+    // No host has tpu=v5: reported after the 5 s grace, not a hang.
+    assert_eq!(lines.next(), Some("failed cluster_error"), "{text}");
+    assert_eq!(
+        lines.next(),
+        Some(
+            "no host of the cluster has the labels {tpu: \"v5\"} this worker asks for \
+             (placement); start one with `weft host --labels tpu=v5`, or change the worker's \
+             placement"
+        ),
+        "{text}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
     );
 }

@@ -407,3 +407,102 @@ println(r.status, r.state.repairs, r.visits.repair)
         "repair 1\nrepair 2\n"
     );
 }
+
+/// A keyed persistent worker given more input replays its recorded cycles
+/// on a re-run: each `send_input` with the recorded text returns that
+/// cycle's result (transcript as it was then) without a model call, also
+/// when the input holds a secret the snapshot stores redacted; a new input
+/// after the recorded ones runs; a different input is an error.
+#[test]
+fn keyed_persistent_worker_replays_its_cycles_on_a_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.wf"),
+        r#"for t in ["one", "two", "three", "four"] { llm_mock({text: t}) }
+let k = env("DUR_TEST_API_KEY")
+let h = spawn_worker({task: "open", key: "sess", carry: {persistent: true}, wait: true})
+println(h.status, h.result.summary, len(h.result.transcript.messages))
+for input in split(env("INPUTS"), ",") {
+  let r = wait_worker(send_input(h, "${input} ${k}"))
+  println(r.status, r.result.summary, len(r.result.transcript.messages))
+}
+println(len(llm_mock_calls()))
+"#,
+    )
+    .unwrap();
+    let run = |inputs: &str| {
+        let o = weft(
+            dir.path(),
+            "p.wf",
+            &[],
+            &[("DUR_TEST_API_KEY", SECRET), ("INPUTS", inputs)],
+        );
+        let (out, err) = text(&o);
+        (o.status.success(), out, err)
+    };
+    let (ok, out, err) = run("go,more");
+    assert!(ok, "{out}{err}");
+    let cycles = "awaiting one 2\nawaiting two 4\nawaiting three 6\n";
+    assert_eq!(out, format!("{cycles}3\n"), "{err}");
+    let (ok, out, err) = run("go,more");
+    assert!(ok, "{out}{err}");
+    assert_eq!(
+        out,
+        format!("{cycles}0\n"),
+        "replayed, no model call: {err}"
+    );
+    let (ok, out, err) = run("go,more,again");
+    assert!(ok, "{out}{err}");
+    assert_eq!(out, format!("{cycles}awaiting one 8\n1\n"), "{err}");
+    let (ok, out, err) = run("go,other");
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("recorded a different input for cycle 3") && err.contains("--fresh"),
+        "{err}"
+    );
+    assert!(out.starts_with("awaiting one 2\nawaiting two 4\n"), "{out}");
+}
+
+/// Issue 13: a program stopped by `--time-limit-ms` with thousands of
+/// queued workers ends promptly: workers cancelled before they ever
+/// started, unkeyed, are not written at the end (the program used to
+/// spend seconds past its limit writing their `cancelled` snapshots);
+/// keyed ones still are.
+#[test]
+fn time_limit_with_many_queued_workers_does_not_write_the_never_started() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("q.wf"),
+        r#"llm_mock({match: "*", text: "ok"})
+worker_limits({max_concurrent: 1})
+let first = spawn_worker({task: "keyed first", key: "k1"})
+let second = spawn_worker({task: "keyed queued", key: "k2"})
+let hs = map(range(1000000), { i -> spawn_worker({task: "t ${i}"}) })
+wait_worker(hs)
+"#,
+    )
+    .unwrap();
+    let t0 = std::time::Instant::now();
+    let o = weft(dir.path(), "q.wf", &["--time-limit-ms", "1000"], &[]);
+    let took = t0.elapsed();
+    let (out, err) = text(&o);
+    assert!(!o.status.success(), "{out}");
+    assert!(err.contains("time limit exceeded"), "{err}");
+    let files = json_files(&dir.path().join("state/workers"));
+    let cancelled: Vec<&str> = files
+        .iter()
+        .filter(|f| f["status"] == "cancelled")
+        .filter_map(|f| f["task"].as_str())
+        .collect();
+    assert!(cancelled.contains(&"keyed queued"), "{cancelled:?}");
+    assert!(
+        cancelled.len() <= 10,
+        "{} snapshots written as cancelled: {:?}",
+        cancelled.len(),
+        &cancelled[..cancelled.len().min(5)]
+    );
+    assert!(
+        took < std::time::Duration::from_secs(6),
+        "took {took:?}: {err}"
+    );
+}

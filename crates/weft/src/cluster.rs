@@ -13,6 +13,7 @@ use weft_agents::state::AgentState;
 
 pub use weft_agents::cluster::host::{HostOptions, JobRunner, PreparedJob};
 pub use weft_agents::cluster::host_job::{JobError, JobResult};
+pub use weft_agents::cluster::labels::{Labels, parse_labels, show as show_labels};
 pub use weft_agents::cluster::remote::REPLICAS;
 pub use weft_agents::cluster::{CONNECT_TIMEOUT, ClusterUrls};
 
@@ -91,6 +92,7 @@ impl Engine {
                         &resolve,
                         &job.job,
                         &job.worker_id,
+                        Some(job.checkpoints.clone()),
                     )
                     .await
                 };

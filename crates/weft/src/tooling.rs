@@ -197,6 +197,25 @@ pub fn worker_snapshots(state_dir: &Path) -> Vec<Result<serde_json::Value>> {
     bad.into_iter().chain(ok.into_iter().map(Ok)).collect()
 }
 
+/// Shows each record still `running` or `queued` as `interrupted` when no
+/// live process uses `state_dir` (the process that wrote it was killed or
+/// crashed; a keyed re-run resumes it). [`worker_snapshots`],
+/// [`run_records`] and the single-record readers already do this; a tool
+/// with its own record cache (the dashboard) calls it on what it shows.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut rec = serde_json::json!({"status": "running"});
+/// weft::tooling::mark_cut_short(dir.path(), [&mut rec]);
+/// assert_eq!(rec["status"], "interrupted");
+/// ```
+pub fn mark_cut_short<'a>(
+    state_dir: &Path,
+    records: impl IntoIterator<Item = &'a mut serde_json::Value>,
+) {
+    records::mark_cut_short(state_dir, records)
+}
+
 /// The snapshot of the worker `reference` names in `state_dir`: its id
 /// (`w_...`), a unique prefix of the id, its durable key, its name, or a
 /// snapshot file (a path ending in `.json` or containing `/`). A reference
@@ -311,6 +330,28 @@ pub fn source_diagram(path: &Path, name: Option<&str>, format: &str) -> Result<S
     let file = weft_syntax::diagnostic::SourceFile::new(path.display().to_string(), text);
     let diagram = diagram_of_source(&file, name).map_err(|d| Error::from_diagnostics(vec![d]))?;
     Ok(render(&diagram, None, format))
+}
+
+/// The result cache's statistics of `state_dir` (`weft cache stats`):
+/// `{state_dir, entries, bytes, by_kind: {KIND: {entries, bytes}}, oldest,
+/// newest, expired, corrupt: [{file, bytes, reason}]}`.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// assert_eq!(weft::tooling::cache_stats(dir.path())["entries"], 0);
+/// ```
+pub fn cache_stats(state_dir: &Path) -> serde_json::Value {
+    weft_agents::cache::inventory::stats(state_dir)
+}
+
+/// Deletes the result cache entries of `state_dir` created at least
+/// `older_than` ago (all without it) and every corrupt file there (`weft
+/// cache clear`); returns `{state_dir, removed, bytes, corrupt, kept}`.
+pub fn cache_clear(
+    state_dir: &Path,
+    older_than: Option<std::time::Duration>,
+) -> Result<serde_json::Value> {
+    weft_agents::cache::inventory::clear(state_dir, older_than).map_err(Error::value)
 }
 
 /// The approval requests of `state_dir` (`<state_dir>/approvals/*.json`),

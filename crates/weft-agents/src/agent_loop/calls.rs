@@ -121,7 +121,7 @@ pub(super) async fn settle(
                             if !tool.idempotent {
                                 p.in_flight.push(call.id.clone());
                             }
-                            hooks.tool_started(vm, &call, p, t).await;
+                            hooks.tool_started(vm, &call, p, t).await?;
                             let out = run_tool(vm, tool, &call.arguments).await;
                             // A crash point of the test hook: the effect
                             // happened, nothing recorded it yet.

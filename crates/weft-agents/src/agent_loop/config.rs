@@ -194,15 +194,16 @@ pub trait AgentHooks {
     /// idempotent, and `transcript` ends with the turn that asked for it.
     /// The handler runs once the returned future is done, so a durable
     /// checkpoint written here tells "started but not finished" apart on
-    /// resume.
+    /// resume. An error (the checkpoint could not be made durable) ends
+    /// the run before the handler runs and propagates to the caller.
     fn tool_started<'a>(
         &'a mut self,
         _vm: &'a mut Vm,
         _call: &'a ToolCall,
         _progress: &'a AgentProgress,
         _transcript: &'a Transcript,
-    ) -> LocalBoxFuture<'a, ()> {
-        Box::pin(async {})
+    ) -> LocalBoxFuture<'a, RtResult<()>> {
+        Box::pin(async { Ok(()) })
     }
 
     /// A tool call's approval parked (`awaiting_approval`): the run ends

@@ -9,6 +9,8 @@ use weft_vm::value::{dict_get, DictMap, Value};
 use weft_vm::vm::Vm;
 
 use super::config::{AgentConfig, DEFAULT_MAX_ITERATIONS};
+use crate::cache::agent::check_cacheable;
+use crate::cache::{parse_cache, CacheOpt};
 use crate::llm::parse_llm_options;
 use crate::tools::keys::{opt_str, opt_type, opt_uint};
 use crate::tools::{Policy, ToolRegistry};
@@ -27,12 +29,16 @@ pub const LOOP_KEYS: &[&str] = &[
     "transcript",
     "on_turn",
     "messages",
+    "cache",
 ];
 
 /// A parsed `agent_loop` call: the run's config and its session id.
 pub struct LoopCall {
     pub config: AgentConfig,
     pub session_id: Option<String>,
+    /// The `cache` option (checked against the tools: see
+    /// `cache::agent::check_cacheable`).
+    pub cache: Option<CacheOpt>,
 }
 
 /// Builds the run config from the task, system prompt and options dict.
@@ -88,7 +94,13 @@ pub fn parse_loop_options(
         let prior = messages_from_value(m, who)?;
         config.transcript.messages.extend(prior);
     }
-    Ok(LoopCall { config, session_id })
+    let cache = parse_cache(get("cache"), who)?;
+    check_cacheable(cache.as_ref(), &config.tools, who)?;
+    Ok(LoopCall {
+        config,
+        session_id,
+        cache,
+    })
 }
 
 /// Where `agent_loop(task, system?, options?)` finds the system prompt and

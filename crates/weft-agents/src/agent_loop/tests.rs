@@ -95,9 +95,9 @@ impl AgentHooks for Recorder {
         call: &'a ToolCall,
         _progress: &'a AgentProgress,
         _transcript: &'a Transcript,
-    ) -> LocalBoxFuture<'a, ()> {
+    ) -> LocalBoxFuture<'a, RtResult<()>> {
         self.started.push(call.id.clone());
-        Box::pin(async {})
+        Box::pin(async { Ok(()) })
     }
 
     fn tool_finished<'a>(

@@ -22,6 +22,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use weft_vm::builtins::LocalBoxFuture;
 
+use super::checkpoints::JobCheckpoints;
 use super::host_job::{JobError, JobResult};
 use super::job::{cancel_subject, WorkerJob, WorkerSnapshot};
 use super::remote::RemoteCluster;
@@ -33,6 +34,8 @@ pub struct PreparedJob {
     pub worker_id: String,
     pub job: WorkerJob,
     pub entry: PathBuf,
+    /// Where the worker's checkpoints go (and the one it resumes from).
+    pub checkpoints: Rc<JobCheckpoints>,
 }
 
 /// Runs one prepared job (the CLI builds an engine per job).
@@ -49,6 +52,9 @@ pub struct HostOptions {
     pub cache_dir: PathBuf,
     /// This host's name in snapshots.
     pub name: String,
+    /// This host's labels (`--labels`): it also claims the labelled jobs
+    /// whose labels these include.
+    pub labels: super::labels::Labels,
 }
 
 /// Serves jobs until `stop` is set; then hands back running jobs.
@@ -61,12 +67,36 @@ pub async fn serve(
     let running = Rc::new(Cell::new(0usize));
     let options = Rc::new(options);
     let mut tasks = Vec::new();
+    let announcer = tokio::task::spawn_local(announce(remote.clone(), options.clone()));
+    let mut labeled = Vec::new();
+    let mut labeled_at = tokio::time::Instant::now();
+    let mut turn = 0usize;
     while !stop.get() {
         if running.get() >= options.slots {
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         }
-        let Some(claimed) = remote.queue.claim(Duration::from_millis(500)).await? else {
+        // Labelled queues this host may serve (new label sets appear as
+        // parents queue them): looked up every second.
+        if !options.labels.is_empty() && tokio::time::Instant::now() >= labeled_at {
+            labeled_at = tokio::time::Instant::now() + Duration::from_secs(1);
+            match remote.labeled.consumers_for(&options.labels).await {
+                Ok(c) => labeled = c,
+                Err(e) => log(&e),
+            }
+        }
+        // The unlabelled queue and each labelled one in turn.
+        turn = (turn + 1) % (labeled.len() + 1);
+        let claimed = if turn == 0 {
+            let wait = if labeled.is_empty() { 500 } else { 100 };
+            remote.queue.claim(Duration::from_millis(wait)).await?
+        } else {
+            remote
+                .queue
+                .claim_from(&labeled[turn - 1], Duration::from_millis(100))
+                .await?
+        };
+        let Some(claimed) = claimed else {
             continue;
         };
         running.set(running.get() + 1);
@@ -83,10 +113,26 @@ pub async fn serve(
         }));
         tasks.retain(|t| !t.is_finished());
     }
+    announcer.abort();
     for t in tasks {
         let _ = t.await;
     }
     Ok(())
+}
+
+/// Keeps this host's presence record (name, labels) alive, so parents can
+/// tell whether any host may take a labelled job.
+async fn announce(remote: Rc<RemoteCluster>, options: Rc<HostOptions>) {
+    loop {
+        if let Err(e) = remote
+            .labeled
+            .announce(&options.name, &options.labels)
+            .await
+        {
+            log(&e);
+        }
+        tokio::time::sleep(super::labels::PRESENCE_EVERY).await;
+    }
 }
 
 fn log(msg: &str) {
@@ -94,7 +140,7 @@ fn log(msg: &str) {
 }
 
 async fn handle(
-    remote: &RemoteCluster,
+    remote: &Rc<RemoteCluster>,
     options: &HostOptions,
     runner: &JobRunner,
     claimed: ClaimedJob,
@@ -112,6 +158,14 @@ async fn handle(
         }
     };
     let id = envelope.worker_id.clone();
+    if !super::labels::satisfies(&options.labels, &job.labels) {
+        log(&format!(
+            "job {id} asks for labels {} this host does not have; handed back",
+            super::labels::show(&job.labels)
+        ));
+        let _ = claimed.hand_back().await;
+        return;
+    }
     let existing = match remote.state.read(StateBucket::Workers, &id).await {
         Ok(e) => e,
         Err(e) => return log(&format!("job {id}: {e}; left for redelivery")),
@@ -124,25 +178,54 @@ async fn handle(
         envelope: serde_json::Value::Null,
         error: serde_json::Value::Null,
         mock_consumed: 0,
+        checkpoint: serde_json::Value::Null,
+        usage: serde_json::Value::Null,
     };
     if let Some(found) = &existing {
-        if serde_json::from_value::<WorkerSnapshot>(found.value.clone())
-            .is_ok_and(|s| s.is_terminal())
-        {
-            // Finished before its host could acknowledge: never run twice.
-            let _ = claimed.ack().await;
-            return;
+        match serde_json::from_value::<WorkerSnapshot>(found.value.clone()) {
+            Ok(s) if s.is_terminal() => {
+                // Finished before its host could acknowledge: never run twice.
+                let _ = claimed.ack().await;
+                return;
+            }
+            Ok(s) => {
+                // An earlier delivery's host died (or paused): go on from
+                // its last checkpoint.
+                snapshot.checkpoint = s.checkpoint;
+                snapshot.usage = s.usage;
+                snapshot.mock_consumed = s.mock_consumed;
+            }
+            Err(_) => {}
         }
     }
     let revision = match write(remote, &snapshot, existing.map(|e| e.revision)).await {
         Ok(r) => r,
         Err(e) => return log(&format!("job {id}: {e}; not run here")),
     };
+    let checkpoints = Rc::new(JobCheckpoints::new(
+        remote.clone(),
+        snapshot.clone(),
+        revision,
+    ));
+    let resuming = if checkpoints.resuming() {
+        ", resuming from its checkpoint"
+    } else {
+        ""
+    };
     log(&format!(
-        "running job {id} (delivery {})",
+        "running job {id} (delivery {}){resuming}",
         claimed.deliveries
     ));
-    let outcome = run_claimed(remote, options, runner, &claimed, &id, job, stop).await;
+    let outcome = run_claimed(
+        remote,
+        options,
+        runner,
+        &claimed,
+        job,
+        checkpoints.clone(),
+        stop,
+    )
+    .await;
     let outcome = match outcome {
         Some(o) => o,
         None => {
@@ -151,6 +234,13 @@ async fn handle(
             return;
         }
     };
+    if checkpoints.lost() {
+        return log(&format!(
+            "job {id}: another host took this worker over; stopped here without further \
+             effects and without acknowledging"
+        ));
+    }
+    snapshot.checkpoint = serde_json::Value::Null;
     match outcome {
         Ok(r) => {
             snapshot.status = r.status;
@@ -163,7 +253,7 @@ async fn handle(
             snapshot.error = serde_json::json!({"category": category, "message": message});
         }
     }
-    match write(remote, &snapshot, Some(revision)).await {
+    match write(remote, &snapshot, Some(checkpoints.revision())).await {
         Ok(_) => {
             if let Err(e) = claimed.ack().await {
                 log(&format!("job {id}: {e}"));
@@ -183,10 +273,12 @@ async fn run_claimed(
     options: &HostOptions,
     runner: &JobRunner,
     claimed: &ClaimedJob,
-    id: &str,
     job: WorkerJob,
+    checkpoints: Rc<JobCheckpoints>,
     stop: &Rc<Cell<bool>>,
 ) -> Option<Result<JobResult, JobError>> {
+    let id = checkpoints.worker_id();
+    let id = id.as_str();
     let entry = match materialize(remote, &options.cache_dir, &job.bundle).await {
         Ok(e) => e,
         Err(e) => return Some(Err(("cluster_error".into(), e))),
@@ -202,6 +294,7 @@ async fn run_claimed(
         worker_id: id.to_string(),
         job,
         entry,
+        checkpoints,
     };
     let run = runner(prepared);
     tokio::pin!(run);

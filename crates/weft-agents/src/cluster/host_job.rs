@@ -12,6 +12,7 @@ use weft_vm::policy::parse_policy_request;
 use weft_vm::value::{from_json, DictMap, Value};
 use weft_vm::vm::Vm;
 
+use super::checkpoints::JobCheckpoints;
 use super::job::{WorkerJob, FN_REF_KEY};
 use crate::state::AgentState;
 use crate::workers::options::value_json;
@@ -30,12 +31,15 @@ pub struct JobResult {
 pub type JobError = (String, String);
 
 /// Runs `job` as worker `worker_id` on `vm`; `resolve` finds a top-level
-/// function of the bundle by name.
+/// function of the bundle by name. With `checkpoints` (a host's job) the
+/// worker's checkpoints go to the cluster and a redelivered job resumes
+/// from the last one (`checkpoints.rs`).
 pub async fn run_worker_job(
     vm: &mut Vm,
     resolve: &dyn Fn(&str) -> Option<Value>,
     job: &WorkerJob,
     worker_id: &str,
+    checkpoints: Option<Rc<JobCheckpoints>>,
 ) -> Result<JobResult, JobError> {
     const WHO: &str = "sub_agent_run";
     let serde_json::Value::Object(options) = &job.options else {
@@ -89,6 +93,16 @@ pub async fn run_worker_job(
             mock.push(r);
         }
     }
+    if let Some(cp) = &checkpoints {
+        // The responses an earlier delivery consumed are not answered again.
+        state
+            .llm
+            .mock
+            .borrow_mut()
+            .drop_queued(cp.mock_consumed_before());
+        cp.set_mock_queued_at_start(state.llm.mock.borrow().queued());
+        state.cluster_job.set(cp.clone());
+    }
     let queued = state.llm.mock.borrow().queued();
     let parsed =
         crate::workers::options::parse_worker_options(vm, Some(job.task.clone()), &opts, WHO)
@@ -96,7 +110,10 @@ pub async fn run_worker_job(
     let (worker, envelope) = crate::workers::builtins::run_foreground(vm, parsed, WHO)
         .await
         .map_err(|e| (e.category().to_string(), e.message().to_string()))?;
-    let mock_consumed = queued.saturating_sub(state.llm.mock.borrow().queued());
+    let mock_consumed = match &checkpoints {
+        Some(cp) => cp.mock_consumed(&vm.program),
+        None => queued.saturating_sub(state.llm.mock.borrow().queued()),
+    };
     let mut envelope = value_json(&envelope);
     if let Some(obj) = envelope.as_object_mut() {
         obj.insert("worker_id".into(), worker_id.into());

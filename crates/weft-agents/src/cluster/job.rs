@@ -28,6 +28,9 @@ pub struct WorkerJob {
     /// The parent's waiting `llm_mock` responses (llm_mock's dict form),
     /// oldest first; the worker may consume them.
     pub llm_mock: Vec<Value>,
+    /// The host labels the job asks for (`placement: {labels: ...}`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: super::labels::Labels,
 }
 
 /// A remote worker's record in `weft_workers/<worker id>`.
@@ -50,6 +53,14 @@ pub struct WorkerSnapshot {
     /// How many of the job's `llm_mock` responses the worker consumed.
     #[serde(default)]
     pub mock_consumed: usize,
+    /// While running: the worker's last checkpoint (transcript, progress,
+    /// in-flight tool records; `workers/durable.rs`), which a host that
+    /// takes the job over resumes from; null before the first one.
+    #[serde(default)]
+    pub checkpoint: Value,
+    /// The usage the checkpoint accounts for.
+    #[serde(default)]
+    pub usage: Value,
 }
 
 impl WorkerSnapshot {

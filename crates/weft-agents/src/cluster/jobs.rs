@@ -151,6 +151,25 @@ impl JobQueue {
         self.submit_raw(&job.worker_id, bytes).await
     }
 
+    /// Puts a job on the queue under the message id `msg_id`: the stream
+    /// drops a second job with the same id within its duplicate window
+    /// (2 minutes), so a parent that re-submits after a crash does not
+    /// queue the job twice.
+    pub async fn submit_once(&self, job: &JobEnvelope, msg_id: &str) -> Result<(), String> {
+        let bytes = serde_json::to_vec(job).map_err(|e| format!("cannot encode job: {e}"))?;
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(async_nats::header::NATS_MESSAGE_ID, msg_id);
+        let id = &job.worker_id;
+        let ack = self
+            .js
+            .publish_with_headers(format!("weft.jobs.{id}"), headers, bytes.into())
+            .await
+            .map_err(|e| format!("cannot submit job for {id}: {e}"))?;
+        ack.await
+            .map_err(|e| format!("the cluster did not store the job for {id}: {e}"))?;
+        Ok(())
+    }
+
     /// Puts raw bytes on the queue under `weft.jobs.<worker>` (tests use it
     /// for malformed jobs).
     pub async fn submit_raw(&self, worker_id: &str, bytes: Vec<u8>) -> Result<(), String> {
@@ -166,8 +185,17 @@ impl JobQueue {
 
     /// Claims the next job, waiting up to `wait`; `None` if none came.
     pub async fn claim(&self, wait: Duration) -> Result<Option<ClaimedJob>, String> {
-        let mut batch = self
-            .consumer
+        self.claim_from(&self.consumer, wait).await
+    }
+
+    /// Claims the next job of `consumer` (a labelled queue's), waiting up
+    /// to `wait`.
+    pub async fn claim_from(
+        &self,
+        consumer: &consumer::PullConsumer,
+        wait: Duration,
+    ) -> Result<Option<ClaimedJob>, String> {
+        let mut batch = consumer
             .fetch()
             .max_messages(1)
             .expires(wait)

@@ -10,17 +10,22 @@
 //! | `WEFT_JOBS` (subjects `weft.jobs.>`) | work-queue stream | worker jobs; hosts claim them through the durable pull consumer `hosts` ([`jobs`]) |
 //! | `weft_bundles` | object store | program bundles by content hash ([`bundle`]) |
 //! | `WEFT_DEAD` (subjects `weft.dead.>`) | stream | jobs a host could not accept, with the reason ([`jobs`]) |
+//! | `WEFT_LABELED_JOBS` (subjects `weft.ljobs.<label set>.>`) | work-queue stream | jobs asking for host labels, one consumer per label set ([`labels`]) |
+//! | `weft_hosts` | KV bucket (10 s TTL) | hosts' presence and labels ([`labels`]) |
 //! | `weft_workers`, `weft_runs`, `weft_keys` | KV buckets | worker snapshots, run records, the `key` index; every write is a compare-and-set (`store/cluster_kv.rs`, the store module's cluster backend) |
 //!
 //! Streams and buckets are created with `replicas` copies (3 on a 3-node
 //! cluster), so the loss of one server loses nothing.
 
 pub mod bundle;
+pub mod checkpoints;
 pub mod definitions;
 pub mod host;
 pub mod host_job;
 pub mod job;
 pub mod jobs;
+pub mod keyed;
+pub mod labels;
 pub mod remote;
 
 use std::time::Duration;

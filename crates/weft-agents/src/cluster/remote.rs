@@ -38,6 +38,8 @@ pub struct RemoteCluster {
     pub queue: JobQueue,
     pub bundles: BundleStore,
     pub state: ClusterState,
+    /// Jobs that ask for host labels, and the hosts' presence.
+    pub labeled: super::labels::LabeledQueue,
     /// The hash of this run's program bundle, once stored.
     bundle: RefCell<Option<String>>,
 }
@@ -53,12 +55,15 @@ impl RemoteCluster {
         // A cluster that just started may still be electing its JetStream
         // leader: creating the streams and buckets is retried for a while.
         let deadline = tokio::time::Instant::now() + crate::store::cluster_kv::ELECTION_GRACE;
-        let (jobs, bundles, state) = loop {
+        let (jobs, bundles, state, labeled) = loop {
             let opened = async {
                 let jobs = JobQueue::open(&cluster, queue).await?;
                 let bundles = BundleStore::open(&cluster, queue.replicas).await?;
                 let state = ClusterState::open(&cluster, queue.replicas).await?;
-                Ok::<_, String>((jobs, bundles, state))
+                let labeled =
+                    super::labels::LabeledQueue::open(&cluster, queue.replicas, queue.ack_wait)
+                        .await?;
+                Ok::<_, String>((jobs, bundles, state, labeled))
             }
             .await;
             match opened {
@@ -74,6 +79,7 @@ impl RemoteCluster {
             queue: jobs,
             bundles,
             state,
+            labeled,
             bundle: RefCell::new(None),
         })
     }
@@ -135,6 +141,56 @@ impl Placement {
                 Err(msg)
             }
         }
+    }
+}
+
+/// Parses the `placement` option: `"local"`, `"cluster"`, or
+/// `{labels: {NAME: VALUE, ...}}` (the cluster, on a host with those
+/// labels; values are compared as text).
+pub fn parse_placement(
+    v: Option<&Value>,
+    who: &str,
+) -> weft_vm::error::RtResult<(Placement, super::labels::Labels)> {
+    use weft_vm::error::{type_error, value_error};
+    let mut labels = super::labels::Labels::new();
+    match v {
+        None | Some(Value::Nil) => Ok((Placement::Local, labels)),
+        Some(Value::Str(s)) => Ok((Placement::parse(s, who).map_err(value_error)?, labels)),
+        Some(Value::Dict(d)) => {
+            crate::tools::keys::check_keys(d, who, "placement", &["labels"])?;
+            let Some(Value::Dict(ls)) = weft_vm::value::dict_get(d, "labels") else {
+                return Err(type_error(format!(
+                    "{who}: option 'placement' as a dict needs 'labels', a dict of label \
+                     values, e.g. {{labels: {{gpu: \"true\"}}}}"
+                )));
+            };
+            for (k, x) in ls.iter() {
+                let text = match x {
+                    Value::Str(s) => s.to_string(),
+                    Value::Bool(_) | Value::Int(_) => x.to_display(),
+                    other => {
+                        return Err(type_error(format!(
+                            "{who}: label '{k}' of option 'placement' must be a string, bool \
+                             or int, got {}",
+                            other.type_name()
+                        )))
+                    }
+                };
+                labels.insert(k.to_string(), text);
+            }
+            if labels.is_empty() {
+                return Err(value_error(format!(
+                    "{who}: option 'placement' has no labels; give at least one, or use \
+                     placement: \"cluster\""
+                )));
+            }
+            Ok((Placement::Cluster, labels))
+        }
+        Some(other) => Err(type_error(format!(
+            "{who}: option 'placement' must be \"local\", \"cluster\" or {{labels: {{...}}}}, \
+             got {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -315,18 +371,29 @@ async fn remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Result<Outcome, 
         policy,
         cwd,
         llm_mock,
+        labels: opts.labels.clone(),
     };
     let payload = serde_json::to_value(&job).map_err(|e| format!("cannot encode the job: {e}"))?;
-    remote
-        .queue
-        .submit(&JobEnvelope::new(w.id.clone(), payload))
-        .await?;
+    let envelope = JobEnvelope::new(w.id.clone(), payload);
+    // A keyed worker may already be on the cluster (its parent ran before).
+    let labels = opts.labels.clone();
+    let attached = if w.key.is_some() {
+        super::keyed::submit_or_attach(&remote, &envelope, &labels).await?
+    } else {
+        queue_job(&remote, &envelope, &labels, None).await?;
+        None
+    };
+    let submitted = tokio::time::Instant::now();
+    let mut next_check = submitted + UNMATCHED_GRACE;
     let mut cancel = CancelOnDrop {
         client: remote.cluster.client().clone(),
         worker_id: w.id.clone(),
-        armed: true,
+        armed: attached.is_none(),
     };
     let snapshot = loop {
+        if let Some(done) = &attached {
+            break done.clone();
+        }
         if let Some(found) = remote.state.read(StateBucket::Workers, &w.id).await? {
             let snap: WorkerSnapshot = serde_json::from_value(found.value).map_err(|e| {
                 format!(
@@ -337,10 +404,19 @@ async fn remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Result<Outcome, 
             if snap.is_terminal() {
                 break snap;
             }
+        } else if !labels.is_empty() && tokio::time::Instant::now() >= next_check {
+            // Not claimed yet: is there any host that could take it?
+            next_check += Duration::from_secs(1);
+            if !remote.labeled.served(&labels).await? {
+                if let Some(snap) = refuse_unmatched(&remote, &w.id, &labels).await? {
+                    break snap;
+                }
+            }
         }
         tokio::time::sleep(POLL_INTERVAL).await;
     };
     cancel.armed = false;
+    record_host(w, &snapshot.host);
     state
         .llm
         .mock
@@ -371,4 +447,77 @@ async fn remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Result<Outcome, 
         result,
         error,
     })
+}
+
+/// Records the host that ran `w` in its `execution` (`worker_status(w)
+/// .execution.host`, the snapshot's `execution`).
+fn record_host(w: &Worker, host: &str) {
+    let mut exec = match &*w.execution.borrow() {
+        Value::Dict(d) => (**d).clone(),
+        _ => DictMap::default(),
+    };
+    exec.insert(Rc::new("host".to_string()), Value::str(host));
+    *w.execution.borrow_mut() = Value::Dict(Rc::new(exec));
+}
+
+/// How long a labelled job may wait for a host with its labels to appear.
+const UNMATCHED_GRACE: Duration = Duration::from_secs(5);
+
+/// Queues `envelope`: on the labelled queue when it asks for labels.
+pub(crate) async fn queue_job(
+    remote: &RemoteCluster,
+    envelope: &JobEnvelope,
+    labels: &super::labels::Labels,
+    msg_id: Option<&str>,
+) -> Result<(), String> {
+    match (labels.is_empty(), msg_id) {
+        (true, Some(id)) => remote.queue.submit_once(envelope, id).await,
+        (true, None) => remote.queue.submit(envelope).await,
+        (false, id) => remote.labeled.submit(envelope, labels, id).await,
+    }
+}
+
+/// No live host has the labels worker `id`'s job asks for: record it as
+/// failed (so a host that turns up later does not run it) and return that
+/// record; `None` when a host claimed the job meanwhile.
+async fn refuse_unmatched(
+    remote: &RemoteCluster,
+    id: &str,
+    labels: &super::labels::Labels,
+) -> Result<Option<WorkerSnapshot>, String> {
+    let found = remote.state.read(StateBucket::Workers, id).await?;
+    let expected = match &found {
+        Some(f) if f.value.get("status").and_then(|s| s.as_str()) != Some("queued") => {
+            return Ok(None)
+        }
+        Some(f) => Some(f.revision),
+        None => None,
+    };
+    let message = format!(
+        "no host of the cluster has the labels {} this worker asks for (placement); start \
+         one with `weft host --labels {}`, or change the worker's placement",
+        super::labels::show(labels),
+        super::labels::flag(labels)
+    );
+    let snap = WorkerSnapshot {
+        id: id.to_string(),
+        status: "failed".into(),
+        host: String::new(),
+        deliveries: 0,
+        envelope: serde_json::Value::Null,
+        error: json!({"category": "cluster_error", "message": message}),
+        mock_consumed: 0,
+        checkpoint: serde_json::Value::Null,
+        usage: serde_json::Value::Null,
+    };
+    let value = serde_json::to_value(&snap).map_err(|e| e.to_string())?;
+    match remote
+        .state
+        .write(StateBucket::Workers, id, &value, expected)
+        .await
+    {
+        Ok(_) => Ok(Some(snap)),
+        Err(super::StateWriteError::Stale { .. }) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
 }

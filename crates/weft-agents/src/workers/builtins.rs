@@ -53,7 +53,7 @@ pub(crate) fn defs() -> Vec<BuiltinDef> {
             1,
             2,
             "workers",
-            "Runs an agent loop in a fresh child session and returns `{ok, summary, data, error, tokens_used, budget_exceeded, iterations, tool_calls, denied, session_id, worker_id, transcript}`; `background: true` returns a worker handle.",
+            "Runs an agent loop in a fresh child session and returns `{ok, summary, data, error, tokens_used, budget_exceeded, iterations, tool_calls, denied, session_id, worker_id, transcript}`; `background: true` returns a worker handle; `cache: true | {key, ttl_ms}` answers the same run from the state directory across runs (`cached`).",
             sub_agent_run,
         )
         .options(AGENT_WORKER_KEYS),
@@ -234,10 +234,13 @@ pub(crate) async fn run_foreground(
             let summary = weft_vm::value::dict_get(env, "summary")
                 .map(|v| v.to_display())
                 .unwrap_or_default();
-            events.borrow_mut().push(session_event(
-                "sub_agent_result",
-                serde_json::json!({"worker_id": w.id, "ok": ok, "summary": summary}),
-            ));
+            let mut data = serde_json::json!({"worker_id": w.id, "ok": ok, "summary": summary});
+            if let Some(Value::Bool(cached)) = weft_vm::value::dict_get(env, "cached") {
+                data["cached"] = (*cached).into();
+            }
+            events
+                .borrow_mut()
+                .push(session_event("sub_agent_result", data));
         }
         Ok((w, envelope))
     }
@@ -328,6 +331,25 @@ fn send_input(vm: &mut Vm, mut args: Vec<Value>) -> LocalBoxFuture<'_, RtResult<
         if w.status().active() {
             return Err(value_error(format!("worker {} is still running", w.id)));
         }
+        match super::replay::advance(&w, &text, who)? {
+            super::replay::Step::NotReplaying => {}
+            super::replay::Step::Presented => return Ok(handle(vm, &w)),
+            super::replay::Step::Reached(run) => {
+                emit(
+                    reg,
+                    &w,
+                    "worker_resumed",
+                    json!({"from": w.status().name(), "cycle": w.cycles.get() + 1}),
+                );
+                if run {
+                    schedule(&vm.program, reg, &w);
+                    super::events::write_dirty_durably(reg).await;
+                }
+                return Ok(handle(vm, &w));
+            }
+        }
+        let record = super::replay::cycle_record(&w, &text);
+        w.cycle_log.borrow_mut().push(record);
         // The transcript moves out of the previous result before it is cleared.
         let own = w.own_transcript();
         *w.transcript.borrow_mut() = Some(own);

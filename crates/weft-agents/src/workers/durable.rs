@@ -126,6 +126,11 @@ pub fn restore(w: &Worker, snap: &serde_json::Value) {
         }
     }
     *w.checkpoint.borrow_mut() = snap.get("checkpoint").cloned().unwrap_or_default();
+    *w.cycle_log.borrow_mut() = snap
+        .get("cycles")
+        .and_then(|c| c.as_array())
+        .cloned()
+        .unwrap_or_default();
     w.attempt
         .set(snap.get("attempt").and_then(|a| a.as_u64()).unwrap_or(1));
     *w.started_at.borrow_mut() = s("started_at");

@@ -53,7 +53,7 @@ pub fn snapshot_json(w: &Worker) -> serde_json::Value {
     if let Some(m) = result.as_object_mut() {
         m.remove("transcript");
     }
-    json!({
+    let mut snap = json!({
         "_type": "weft.worker", "version": 1, "id": w.id, "key": w.key, "name": w.name,
         "mode": w.mode, "status": w.status().name(), "task": w.task.borrow().clone(),
         "history": w.history.borrow().clone(), "config": opts.config_json,
@@ -68,7 +68,12 @@ pub fn snapshot_json(w: &Worker) -> serde_json::Value {
         "budget": w.ctx.borrow().budget.as_deref().map(crate::budget::scope_json),
         "created_at": w.created_at, "started_at": w.started_at.borrow().clone(),
         "finished_at": w.finished_at.borrow().clone(), "updated_at": now(),
-    })
+    });
+    let cycles = w.cycle_log.borrow();
+    if !cycles.is_empty() {
+        snap["cycles"] = serde_json::Value::Array(cycles.clone());
+    }
+    snap
 }
 
 fn rel(w: &Worker) -> String {
@@ -77,7 +82,9 @@ fn rel(w: &Worker) -> String {
 
 fn persisting(reg: &Registry, w: &Worker) -> Option<std::rc::Rc<crate::store::Store>> {
     let s = reg.store()?;
-    (s.persist() && w.options.borrow().carry.persist).then_some(s)
+    // A replaying worker shows a recorded cycle; its snapshot on disk
+    // stays the complete record (`replay.rs`).
+    (s.persist() && w.options.borrow().carry.persist && !super::replay::replaying(w)).then_some(s)
 }
 
 /// Whether `w`'s snapshots are written.

@@ -22,6 +22,9 @@ pub(super) struct WorkerHooks {
     pub(super) last: Usage,
     /// The iteration whose turn was last made durable by `tool_started`.
     pub(super) turn_saved: u64,
+    /// Why the worker must stop before its next step (on a cluster host:
+    /// its checkpoint could not be written after a tool finished).
+    pub(super) stopped: Option<Box<weft_vm::error::RtError>>,
 }
 
 /// The usage an agent loop's progress accounts for.
@@ -56,13 +59,17 @@ impl WorkerHooks {
 }
 
 impl AgentHooks for WorkerHooks {
+    fn cancelled(&self) -> bool {
+        self.stopped.is_some()
+    }
+
     fn tool_started<'a>(
         &'a mut self,
         _vm: &'a mut Vm,
         call: &'a crate::llm::ToolCall,
         progress: &'a crate::agent_loop::AgentProgress,
         transcript: &'a Transcript,
-    ) -> weft_vm::builtins::LocalBoxFuture<'a, ()> {
+    ) -> weft_vm::builtins::LocalBoxFuture<'a, RtResult<()>> {
         Box::pin(async move {
             let state = registry(&self.program);
             emit(
@@ -79,7 +86,7 @@ impl AgentHooks for WorkerHooks {
             // finished checkpoint.
             let first_of_turn = self.turn_saved != progress.iterations;
             if !first_of_turn && !progress.in_flight.contains(&call.id) {
-                return;
+                return Ok(());
             }
             self.turn_saved = progress.iterations;
             // The snapshot's usage covers the turn its checkpoint holds (a
@@ -89,6 +96,7 @@ impl AgentHooks for WorkerHooks {
                 super::durable::checkpoint_json(progress, transcript);
             let state = registry(&self.program);
             super::events::snapshot_now(&state.workers, &self.worker).await;
+            crate::cluster::checkpoints::save(&self.program, &self.worker).await
         })
     }
 
@@ -105,6 +113,9 @@ impl AgentHooks for WorkerHooks {
                 super::durable::checkpoint_json(progress, transcript);
             let state = registry(&self.program);
             super::events::snapshot_now(&state.workers, &self.worker).await;
+            // The run ends right after this (parked); on a cluster host a
+            // refused write marks the job lost and drops its result.
+            let _ = crate::cluster::checkpoints::save(&self.program, &self.worker).await;
         })
     }
 
@@ -131,6 +142,9 @@ impl AgentHooks for WorkerHooks {
             *self.worker.checkpoint.borrow_mut() =
                 super::durable::checkpoint_json(progress, transcript);
             super::events::snapshot_now(&state.workers, &self.worker).await;
+            if let Err(e) = crate::cluster::checkpoints::save(&self.program, &self.worker).await {
+                self.stopped = Some(e);
+            }
         })
     }
 
@@ -156,7 +170,10 @@ impl AgentHooks for WorkerHooks {
             // Each tool call's result was made durable when it finished;
             // a final turn is followed at once by the terminal snapshot.
             snapshot_later(reg, &self.worker);
-            Ok(())
+            if let Some(e) = self.stopped.take() {
+                return Err(e);
+            }
+            crate::cluster::checkpoints::save(&self.program, &self.worker).await
         })
     }
 }

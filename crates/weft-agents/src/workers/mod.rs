@@ -22,7 +22,9 @@ pub mod modes;
 pub mod options;
 pub mod progress;
 pub mod registry;
+pub mod replay;
 pub mod run;
+mod shutdown;
 
 pub use registry::{Registry, Status, Worker};
 

@@ -92,9 +92,13 @@ pub struct WorkerOptions {
     pub fingerprint: String,
     /// Where the worker runs (`placement`; `local` by default).
     pub placement: Placement,
+    /// With `placement: {labels: ...}`: the host labels the job asks for.
+    pub labels: crate::cluster::labels::Labels,
     /// With `placement: "cluster"`: the options as they travel in the job
     /// (functions as references; `cluster/remote.rs`).
     pub remote_options: Option<serde_json::Value>,
+    /// The `cache` option of an agent worker (`cache/agent.rs`).
+    pub cache: Option<crate::cache::CacheOpt>,
 }
 
 /// Parses the options dict (`task` may come from `task_arg`).
@@ -190,15 +194,27 @@ pub fn parse_worker_options(
             loop_opts.insert(std::rc::Rc::new("schema".to_string()), s.clone());
         }
     }
-    let placement = match opt_str(opts, who, "placement")? {
-        Some(p) => Placement::parse(&p, who).map_err(value_error)?,
-        None => Placement::Local,
-    };
+    let (placement, labels) =
+        crate::cluster::remote::parse_placement(dict_get(opts, "placement"), who)?;
     let remote_options = match placement {
         Placement::Local => None,
         Placement::Cluster => Some(cluster_options(vm, opts, &job, carry.persistent, who)?),
     };
     let mut call = parse_loop_options(vm, task.clone(), system, &loop_opts, who)?;
+    if call.cache.is_some() {
+        let why = if carry.persistent {
+            Some("a persistent worker (carry: {persistent: true}): its later cycles continue a conversation")
+        } else if placement == Placement::Cluster {
+            Some("a worker with placement \"cluster\" yet")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(value_error(format!(
+                "{who}: option 'cache' does not apply to {why}; leave out 'cache'"
+            )));
+        }
+    }
     let budget = call.config.budget.take();
     let config = config_json(opts);
     let fingerprint = crate::store::fingerprint(&[&serde_json::json!(task), &config]);
@@ -224,7 +240,9 @@ pub fn parse_worker_options(
         fingerprint,
         config_json: config,
         placement,
+        labels,
         remote_options,
+        cache: call.cache,
     })
 }
 

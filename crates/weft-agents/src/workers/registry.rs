@@ -180,6 +180,11 @@ pub struct Worker {
     pub execution: RefCell<Value>,
     /// Where the saved progress continues from (a resumed keyed worker).
     pub resume_from: RefCell<Option<serde_json::Value>>,
+    /// Records of the cycles before the current one, written when
+    /// `send_input` starts the next (see `replay.rs`).
+    pub cycle_log: RefCell<Vec<serde_json::Value>>,
+    /// Set while a re-run replays recorded cycles (`replay.rs`).
+    pub replay: RefCell<Option<super::replay::Replay>>,
     /// The parent's session transcript at spawn (for `carry: fork`).
     pub parent_session: RefCell<Option<Transcript>>,
 }

@@ -17,6 +17,8 @@ use super::events::{emit, snapshot_later};
 use super::options::WorkerOptions;
 use super::registry::{now, Registry, Status, Usage, Worker};
 use crate::agent_loop::{run_agent_loop, AgentStatus};
+use crate::cache::agent::{mark_hit, run_inputs, with_cached};
+use crate::cache::Slot;
 use crate::state::AgentState;
 use crate::transcript::{session_put, Transcript};
 
@@ -87,10 +89,13 @@ pub async fn spawn(
             .map_err(|m| RtError::new("io_error", format!("{who}: {m}")))?;
     }
     let stored = super::durable::lookup(reg, &opts, who).await?;
-    let id = stored
+    let id = match stored
         .as_ref()
         .and_then(|s| s.get("id").and_then(|v| v.as_str()).map(str::to_string))
-        .unwrap_or_else(|| format!("w_{}", uuid::Uuid::now_v7()));
+    {
+        Some(id) => id,
+        None => cluster_keyed_id(vm, &opts, who).await?,
+    };
     // The worker's budget scope: reserved from the spawner's now (a
     // resumed worker keeps what it had spent; a failed or cancelled one
     // starts again from the start).
@@ -117,43 +122,98 @@ pub async fn spawn(
     w.ctx.borrow_mut().budget = Some(scope.clone());
     reg.insert(w.clone());
     super::durable::index_key(reg, &w);
-    ensure_shutdown_hook(&vm.program, reg);
+    super::shutdown::ensure_shutdown_hook(&vm.program, reg);
+    // On a cluster host: a redelivered job's worker resumes from the
+    // checkpoint the host before wrote to the cluster.
+    if let Some(cp) = crate::cluster::checkpoints::adopt(&vm.program, &w) {
+        *w.resume_from.borrow_mut() = Some(cp);
+        emit(
+            reg,
+            &w,
+            "worker_resumed",
+            json!({"from": "cluster_checkpoint"}),
+        );
+    }
     if let Some(snap) = stored {
         super::durable::restore(&w, &snap);
-        match w.status() {
-            Status::Completed => {
-                scope.close();
-                w.finalized.set(true);
-                w.terminal_durable.set(true);
-                emit(reg, &w, "worker_resumed", json!({"from": "completed"}));
-                return Ok(w);
-            }
-            Status::Failed | Status::Cancelled => {
-                w.attempt.set(w.attempt.get() + 1);
-                *w.result.borrow_mut() = Value::Nil;
-                *w.error.borrow_mut() = Value::Nil;
-                w.usage.set(Usage::default());
-                *w.transcript.borrow_mut() = None;
-                *w.checkpoint.borrow_mut() = serde_json::Value::Null;
-            }
-            Status::Awaiting => {
-                scope.close();
-                w.finalized.set(true);
-                w.terminal_durable.set(true);
-                emit(reg, &w, "worker_resumed", json!({"from": "awaiting"}));
-                return Ok(w);
-            }
-            st => {
-                let cp = w.checkpoint.borrow().clone();
-                if cp.is_object() {
-                    *w.resume_from.borrow_mut() = Some(cp);
-                }
-                emit(reg, &w, "worker_resumed", json!({"from": st.name()}));
-            }
+        if super::replay::begin(&w, &snap) {
+            // Earlier cycles were recorded: the first one is presented and
+            // `send_input` replays the rest (`replay.rs`).
+            scope.close();
+            emit(
+                reg,
+                &w,
+                "worker_resumed",
+                json!({"from": "replay", "cycle": 1}),
+            );
+            return Ok(w);
+        }
+        let from = w.status().name();
+        let run_again = continue_restored(&w);
+        emit(reg, &w, "worker_resumed", json!({"from": from}));
+        if !run_again {
+            return Ok(w);
         }
     }
     schedule(&vm.program, reg, &w);
     Ok(w)
+}
+
+/// Prepares a worker restored from its keyed snapshot to go on: an ended
+/// cycle (completed, awaiting input) stays as it is, durable; a failed or
+/// cancelled one starts again as the next attempt; one cut short resumes
+/// from its checkpoint. Returns whether it must be scheduled.
+pub fn continue_restored(w: &Worker) -> bool {
+    match w.status() {
+        Status::Completed | Status::Awaiting => {
+            if let Some(b) = &w.ctx.borrow().budget {
+                b.close();
+            }
+            w.finalized.set(true);
+            w.terminal_durable.set(true);
+            false
+        }
+        Status::Failed | Status::Cancelled => {
+            w.attempt.set(w.attempt.get() + 1);
+            *w.result.borrow_mut() = Value::Nil;
+            *w.error.borrow_mut() = Value::Nil;
+            w.usage.set(Usage::default());
+            *w.transcript.borrow_mut() = None;
+            *w.checkpoint.borrow_mut() = serde_json::Value::Null;
+            true
+        }
+        _ => {
+            let cp = w.checkpoint.borrow().clone();
+            if cp.is_object() {
+                *w.resume_from.borrow_mut() = Some(cp);
+            }
+            true
+        }
+    }
+}
+
+/// A new worker's id: a fresh one, or for a keyed worker placed on the
+/// cluster the one the cluster's key index holds (`cluster/keyed.rs`), so
+/// a parent run again re-attaches to it.
+async fn cluster_keyed_id(vm: &Vm, opts: &WorkerOptions, who: &str) -> RtResult<String> {
+    let fresh = format!("w_{}", uuid::Uuid::now_v7());
+    let (Some(key), crate::cluster::remote::Placement::Cluster) = (&opts.key, opts.placement)
+    else {
+        return Ok(fresh);
+    };
+    let state = registry(&vm.program);
+    let Some(remote) = state.cluster.get() else {
+        return Ok(fresh);
+    };
+    crate::cluster::keyed::worker_id_for_key(
+        &remote,
+        key,
+        &opts.fingerprint,
+        &fresh,
+        state.workers.fresh.get(),
+    )
+    .await
+    .map_err(|e| RtError::new("cluster_error", format!("{who}: {e}")))
 }
 
 /// Builds a worker record (not yet registered): execution profile applied,
@@ -175,6 +235,7 @@ pub async fn build(
             opts.agent.tools = p.options.borrow().agent.tools.clone();
         }
     }
+    crate::cache::agent::check_cacheable(opts.cache.as_ref(), &opts.agent.tools, &opts.agent.who)?;
     let (mut ctx, worktree) = opts.execution.apply(&vm.ctx, &id).await?;
     let policy_value = policy.to_value();
     let policy = Rc::new(policy);
@@ -215,6 +276,8 @@ pub async fn build(
         execution: std::cell::RefCell::new(execution_value(&opts, worktree.as_ref())),
         worktree: std::cell::RefCell::new(worktree),
         resume_from: Default::default(),
+        cycle_log: Default::default(),
+        replay: Default::default(),
         parent_session: std::cell::RefCell::new(parent_session),
         options: std::cell::RefCell::new(Rc::new(opts)),
     });
@@ -523,7 +586,7 @@ fn interrupted_if_stopping(program: &Program, o: Outcome) -> Outcome {
 fn terminal_data(w: &Worker) -> serde_json::Value {
     let mut data = json!({"usage": w.usage.get().to_json(), "attempt": w.attempt.get()});
     if let Ok(serde_json::Value::Object(env)) = to_json(&w.result.borrow()) {
-        for key in ["ok", "summary", "iterations", "denied"] {
+        for key in ["ok", "summary", "iterations", "denied", "cached"] {
             if let Some(v) = env.get(key) {
                 data[key] = v.clone();
             }
@@ -619,6 +682,7 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
         worker: w.clone(),
         last: Usage::default(),
         turn_saved: u64::MAX,
+        stopped: None,
     };
     if let Some(p) = &config.resume {
         hooks.last = Usage {
@@ -627,6 +691,29 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
             iterations: p.iterations,
             tool_calls: p.tool_calls.len() as u64,
         };
+    }
+    // The cache: only a fresh run (not a resumed one) is looked up.
+    let slot = if config.resume.is_none() && cycle == 0 {
+        let extra = json!({
+            "policy": opts.config_json.get("policy"),
+            "allowed_tools": opts.config_json.get("allowed_tools"),
+            "execution": opts.config_json.get("execution"),
+        });
+        let opened = Slot::open(&vm, opts.cache.as_ref(), "sub_agent", || {
+            run_inputs(&vm, &config, extra)
+        });
+        match opened {
+            Ok(s) => s,
+            Err(e) => {
+                let err = error_value(&e.category(), &e.message(), None);
+                return Outcome::failed(failure_envelope(w, err.clone()), err);
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(hit) = slot.as_ref().and_then(Slot::lookup) {
+        return cache_hit(&vm, w, &opts, hit);
     }
     let run = match run_agent_loop(&mut vm, config, &mut hooks).await {
         Ok(r) => r,
@@ -650,8 +737,16 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
     }
     // The envelope holds the transcript from now on.
     *w.transcript.borrow_mut() = None;
-    let env = envelope(&run, w, &opts);
+    let mut env = envelope(&run, w, &opts);
     let ok = matches!(env_get(&env, "ok"), Value::Bool(true));
+    if let Some(slot) = &slot {
+        if ok && run.status == AgentStatus::Done {
+            if let Ok(stored) = to_json(&env) {
+                slot.store(stored).await;
+            }
+        }
+        env = with_cached(env, false);
+    }
     let error = env_get(&env, "error");
     let status = if run.status == AgentStatus::Cancelled {
         Status::Cancelled
@@ -671,41 +766,22 @@ async fn run_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Outcome {
     }
 }
 
-/// Registers the program-end hook that cancels workers still queued or
-/// running and flushes the store.
-fn ensure_shutdown_hook(program: &Rc<Program>, reg: &Registry) {
-    if reg.shutdown_registered.replace(true) {
-        return;
+/// A cycle answered from the cache: the stored envelope with this
+/// worker's id, `tokens_used` 0 and `cached: true`; no model call, no tool.
+fn cache_hit(vm: &Vm, w: &Worker, opts: &WorkerOptions, stored: serde_json::Value) -> Outcome {
+    let mut env = mark_hit(stored, &["tokens_used"]);
+    if let Value::Dict(d) = &mut env {
+        Rc::make_mut(d).insert(Rc::new("worker_id".to_string()), Value::str(w.id.clone()));
     }
-    program.on_shutdown(Rc::new(|program: Rc<Program>| {
-        Box::pin(async move {
-            let state = registry(&program);
-            let reg = &state.workers;
-            reg.shutting_down.set(true);
-            // Nothing starts any more: emptying the queue first keeps each
-            // cancel O(1) (finalize removes a worker from the queue), so
-            // ending with many queued workers is linear.
-            reg.queue.borrow_mut().clear();
-            let all: Vec<Rc<Worker>> = reg.workers.borrow().values().cloned().collect();
-            for w in all.iter().filter(|w| w.parent_id.is_none()) {
-                cancel_tree(&program, reg, w);
-            }
-            // Orphans (a parent not in this registry); a tree already
-            // walked above is not walked again.
-            for w in all.iter().filter(|w| w.status().active()) {
-                cancel_tree(&program, reg, w);
-            }
-            if reg.sinks.progress.get() {
-                super::progress::draw(&state);
-            }
-            let ended = super::events::write_dirty(reg);
-            if let Some(s) = reg.store() {
-                s.flush().await;
-            }
-            for (w, _, _) in ended {
-                w.terminal_durable.set(true);
-                w.done.notify_waiters();
-            }
-        })
-    }));
+    if let Some(id) = &opts.session_id {
+        if let Ok(t) = Transcript::from_value(&env_get(&env, "transcript"), "sub_agent_run") {
+            session_put(vm, id, t);
+        }
+    }
+    *w.transcript.borrow_mut() = None;
+    Outcome {
+        status: Status::Completed,
+        result: env,
+        error: Value::Nil,
+    }
 }

@@ -20,7 +20,8 @@ use super::nodes::{Node, NodeKind, StageMode, Text};
 use super::replay::Replay;
 use super::template;
 use crate::agent_loop::options::parse_loop_options;
-use crate::agent_loop::{run_agent_loop, AgentStatus, NoHooks};
+use crate::agent_loop::{AgentStatus, NoHooks};
+use crate::cache::agent::{run_loop_cached, LoopOutcome};
 use crate::llm::{parse_llm_options, Message};
 use crate::tools::ToolRegistry;
 use crate::workers::registry::Usage;
@@ -485,7 +486,23 @@ async fn stage_agent(
 ) -> RtResult<NodeResult> {
     let call = parse_loop_options(vm, prompt, system, options, env.who)?;
     let structured = call.config.llm.json;
-    let run = run_agent_loop(vm, call.config, &mut NoHooks).await?;
+    let run = match run_loop_cached(vm, call.config, call.cache.as_ref(), &mut NoHooks).await? {
+        LoopOutcome::Ran(run) => run,
+        LoopOutcome::Hit(stored) => {
+            let field = |k: &str| match &stored {
+                Value::Dict(d) => dict_get(d, k).cloned().unwrap_or(Value::Nil),
+                _ => Value::Nil,
+            };
+            let output = if structured {
+                field("data")
+            } else {
+                field("visible_text")
+            };
+            let mut r = NodeResult::ok(output, "success", serde_json::Value::Null);
+            r.cached = true;
+            return Ok(r);
+        }
+    };
     let p = &run.progress;
     let usage = Usage {
         input_tokens: p.input_tokens,

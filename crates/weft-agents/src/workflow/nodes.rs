@@ -254,7 +254,7 @@ pub fn kind_keys(kind: &str) -> Vec<&'static str> {
     let mut keys: Vec<&'static str> = COMMON_KEYS.to_vec();
     match kind {
         "stage" => {
-            keys.extend(["prompt", "system", "mode", "cache"]);
+            keys.extend(["prompt", "system", "mode"]);
             keys.extend(LOOP_KEYS.iter().filter(|k| **k != "policy"));
             keys.extend(LLM_OPTION_KEYS.iter());
         }
@@ -588,7 +588,7 @@ fn parse_stage(
     if mode == StageMode::Llm {
         for k in rest.keys() {
             let k = k.as_str();
-            if LOOP_KEYS.contains(&k) && !["tools", "messages", "policy"].contains(&k) {
+            if LOOP_KEYS.contains(&k) && !["tools", "messages", "policy", "cache"].contains(&k) {
                 problems.push(Problem::new(
                     "bad_value",
                     Some(id),
@@ -605,30 +605,42 @@ fn parse_stage(
             options.insert(k.clone(), v.clone());
         }
     }
-    // `cache` is for single model calls (mode "llm"), checked here; the
-    // rest are agent-loop or model-call options.
+    // `cache` (on both modes) is checked here: an agent-mode stage's
+    // tools must be idempotent unless it has a key; the rest are
+    // agent-loop or model-call options.
     let mut checked = options.clone();
-    if let Some(c) = checked.shift_remove(&std::rc::Rc::new("cache".to_string())) {
-        match crate::cache::parse_cache(Some(&c), "cache") {
-            Err(e) => problems.push(Problem::new(
-                "bad_value",
-                Some(id),
-                format!("node '{id}': {}", e.message()),
-            )),
-            Ok(Some(_)) if mode == StageMode::Agent => problems.push(Problem::new(
-                "bad_value",
-                Some(id),
-                format!("node '{id}': 'cache' applies to mode \"llm\" stages (one model call); an agent-mode stage is not cached"),
-            )),
-            Ok(_) => {}
-        }
-    }
-    if let Err(e) = parse_loop_options(vm, "check".into(), None, &checked, who) {
-        problems.push(Problem::new(
+    let cache = match checked.shift_remove(&std::rc::Rc::new("cache".to_string())) {
+        Some(c) => match crate::cache::parse_cache(Some(&c), "cache") {
+            Err(e) => {
+                problems.push(Problem::new(
+                    "bad_value",
+                    Some(id),
+                    format!("node '{id}': {}", e.message()),
+                ));
+                None
+            }
+            Ok(c) => c,
+        },
+        None => None,
+    };
+    match parse_loop_options(vm, "check".into(), None, &checked, who) {
+        Err(e) => problems.push(Problem::new(
             "bad_value",
             Some(id),
             format!("node '{id}': {}", e.message()),
-        ));
+        )),
+        Ok(call) if mode == StageMode::Agent => {
+            if let Err(e) =
+                crate::cache::agent::check_cacheable(cache.as_ref(), &call.config.tools, who)
+            {
+                problems.push(Problem::new(
+                    "bad_value",
+                    Some(id),
+                    format!("node '{id}': {}", e.message()),
+                ));
+            }
+        }
+        Ok(_) => {}
     }
     Some(NodeKind::Stage {
         prompt: prompt?,

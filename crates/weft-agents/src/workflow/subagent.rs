@@ -90,6 +90,7 @@ pub async fn run(vm: &mut Vm, env: &RunEnv, node: &Node, ctx: &Value, slot: &str
     let ok =
         matches!(&envelope, Value::Dict(d) if matches!(dict_get(d, "ok"), Some(Value::Bool(true))));
     let usage = w.usage.get();
+    let cached = matches!(&envelope, Value::Dict(d) if matches!(dict_get(d, "cached"), Some(Value::Bool(true))));
     NodeResult {
         output: envelope,
         branch: if ok { "success" } else { "failed" }.to_string(),
@@ -103,6 +104,6 @@ pub async fn run(vm: &mut Vm, env: &RunEnv, node: &Node, ctx: &Value, slot: &str
         input,
         attempts: 1,
         update: Value::Nil,
-        cached: false,
+        cached,
     }
 }

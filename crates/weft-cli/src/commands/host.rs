@@ -1,4 +1,5 @@
-//! `weft host --cluster URL[,URL...] [--slots N] [--policy FILE]`: a
+//! `weft host --cluster URL[,URL...] [--slots N] [--policy FILE] [--labels
+//! k=v,...]`: a
 //! long-running process that claims worker jobs from the cluster's queue
 //! and runs each on a fresh engine (definitions of the job's program
 //! bundle only; the parent's top-level code never runs here), under the
@@ -42,6 +43,10 @@ pub fn execute(args: HostArgs) -> Exit {
             return usage_error(message);
         }
     }
+    let labels = match weft::cluster::parse_labels(args.labels.as_deref().unwrap_or("")) {
+        Ok(l) => l,
+        Err(message) => return usage_error(format!("--labels: {message}")),
+    };
     let ack_wait = Duration::from_millis(args.ack_wait_ms.get());
     let slots = args.slots.get();
     let outcome = block_on_vm_thread(move || async move {
@@ -84,12 +89,18 @@ pub fn execute(args: HostArgs) -> Exit {
                 engine.run_cluster_job(job).await
             })
         });
-        eprintln!("weft host: serving {} with {slots} slot(s)", urls);
+        let shown = if labels.is_empty() {
+            String::new()
+        } else {
+            format!(" and labels {}", weft::cluster::show_labels(&labels))
+        };
+        eprintln!("weft host: serving {} with {slots} slot(s){shown}", urls);
         let options = HostOptions {
             slots,
             ack_wait,
             cache_dir: PathBuf::from(cache.path()),
             name: host_name(),
+            labels,
         };
         weft::cluster::serve(&connection, options, runner, stop)
             .await

@@ -2,6 +2,7 @@
 //! the check that an input file can be read.
 
 pub mod approvals;
+pub mod cache;
 pub mod check;
 pub mod disasm;
 pub mod host;

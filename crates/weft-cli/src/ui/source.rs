@@ -3,6 +3,9 @@
 //! directory through `weft::tooling`. A cluster backend implements the same
 //! trait. Records are cached by file size and modification time, so a page
 //! re-rendered on every live event re-reads only the files that changed.
+//! Statuses are shown as `weft workers`/`weft runs` show them: a record
+//! still `running`/`queued` with no live process on the directory is
+//! `interrupted` (applied after the cache: liveness changes, files not).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -75,6 +78,24 @@ impl LocalState {
         })
     }
 
+    /// `records` with the cut-short ones shown `interrupted` (copies;
+    /// the cached records stay as stored).
+    fn shown(&self, mut records: Vec<Record>) -> Vec<Record> {
+        let active = |r: &Record| matches!(r["status"].as_str(), Some("running" | "queued"));
+        let at: Vec<usize> = (0..records.len())
+            .filter(|&i| active(&records[i]))
+            .collect();
+        if at.is_empty() {
+            return records;
+        }
+        let mut copies: Vec<Json> = at.iter().map(|&i| (*records[i]).clone()).collect();
+        weft::tooling::mark_cut_short(&self.dir, copies.iter_mut());
+        for (i, c) in at.into_iter().zip(copies) {
+            records[i] = Arc::new(c);
+        }
+        records
+    }
+
     /// The list fields of every record in `folder`.
     fn load_all(&self, folder: &str, type_name: &str) -> (Vec<Record>, Vec<String>) {
         let mut ok = Vec::new();
@@ -88,7 +109,7 @@ impl LocalState {
                 Err(e) => bad.push(e),
             }
         }
-        (ok, bad)
+        (self.shown(ok), bad)
     }
 
     fn load_one(
@@ -102,7 +123,8 @@ impl LocalState {
         if !safe_id(id) || !path.exists() {
             return Err(format!("no {what} {id} in {}", self.dir.display()));
         }
-        self.load(&path, type_name)
+        let record = self.load(&path, type_name)?;
+        Ok(self.shown(vec![record]).remove(0))
     }
 }
 
@@ -222,10 +244,45 @@ mod tests {
             serde_json::json!({"_type": "weft.run", "version": 1, "id": "r_1", "status": status, "task": "t", "workflow": "w"})
                 .to_string()
         };
-        std::fs::write(&file, rec("running")).unwrap();
+        std::fs::write(&file, rec("failed")).unwrap();
         let s = LocalState::new(dir.path().to_path_buf());
-        assert_eq!(s.run("r_1").unwrap()["status"], "running");
+        assert_eq!(s.run("r_1").unwrap()["status"], "failed");
         std::fs::write(&file, rec("completed")).unwrap();
         assert_eq!(s.run("r_1").unwrap()["status"], "completed");
+    }
+
+    /// Like `weft runs list`: a record left `running` by a process that
+    /// is gone is shown `interrupted`; while a process holds a lock under
+    /// `live/`, it is `running`.
+    #[test]
+    fn a_run_cut_short_is_shown_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("runs")).unwrap();
+        std::fs::create_dir(dir.path().join("workers")).unwrap();
+        std::fs::write(
+            dir.path().join("runs/r_1.json"),
+            serde_json::json!({"_type": "weft.run", "version": 1, "id": "r_1", "status": "running",
+                               "task": "t", "workflow": "w", "created_at": "2026-12-03T08:00:00Z"})
+            .to_string(),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("workers/w_1.json"),
+            serde_json::json!({"_type": "weft.worker", "version": 1, "id": "w_1", "status": "queued",
+                               "task": "t", "created_at": "2026-12-03T08:00:00Z"})
+            .to_string(),
+        )
+        .unwrap();
+        let s = LocalState::new(dir.path().to_path_buf());
+        assert_eq!(s.run("r_1").unwrap()["status"], "interrupted");
+        assert_eq!(s.runs().0[0]["status"], "interrupted");
+        assert_eq!(s.worker("w_1").unwrap()["status"], "interrupted");
+        assert_eq!(s.workers().0[0]["status"], "interrupted");
+        // A live writer: this test holds a lock file like a running `weft run`.
+        std::fs::create_dir(dir.path().join("live")).unwrap();
+        let lock = std::fs::File::create(dir.path().join("live/1-test.lock")).unwrap();
+        lock.try_lock().unwrap();
+        assert_eq!(s.run("r_1").unwrap()["status"], "running");
+        assert_eq!(s.workers().0[0]["status"], "queued");
     }
 }

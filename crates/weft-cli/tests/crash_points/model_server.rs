@@ -4,7 +4,8 @@
 //! (and whose optional `context` is in the request)
 //! (so a re-run after a crash gets the same answer to the same question),
 //! and logs every request under its `TAG` (one tag per `weft` process),
-//! with the rule that answered it.
+//! with the rule that answered it. A rule may hold its first answer back
+//! (`stall_first_ms`), so a test can kill a process during that model call.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -23,6 +24,11 @@ pub struct Rule {
     pub context: Option<String>,
     pub text: Option<String>,
     pub tool_calls: Vec<Value>,
+    /// `stall_first_ms`: the first request this rule answers is held that
+    /// long before the answer goes out (a test kills or pauses the
+    /// process waiting for it); later ones are answered at once.
+    pub stall_first_ms: Option<u64>,
+    stalled: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Rule {
@@ -70,6 +76,8 @@ pub fn parse_rules(text: &str) -> Vec<Rule> {
             context: r["context"].as_str().map(str::to_string),
             text: r["text"].as_str().map(str::to_string),
             tool_calls: r["tool_calls"].as_array().cloned().unwrap_or_default(),
+            stall_first_ms: r["stall_first_ms"].as_u64(),
+            stalled: Arc::default(),
         })
         .collect()
 }
@@ -140,6 +148,7 @@ fn last_content(body: &Value) -> String {
 
 fn handle(stream: TcpStream, rules: &[Rule], log: &Mutex<HashMap<String, Vec<Logged>>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut line = String::new();
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -184,6 +193,14 @@ fn handle(stream: TcpStream, rules: &[Rule], log: &Mutex<HashMap<String, Vec<Log
             rule,
             interrupted,
         });
+    if let Some(ms) = rule.and_then(|i| rules[i].stall_first_ms) {
+        let first = !rules[rule.unwrap()]
+            .stalled
+            .swap(true, std::sync::atomic::Ordering::SeqCst);
+        if first {
+            thread::sleep(Duration::from_millis(ms));
+        }
+    }
     let (status, reply) = match rule {
         Some(i) => (200, rules[i].reply().to_string()),
         None => (
