@@ -140,6 +140,10 @@ pub struct AgentProgress {
     /// such a call gets the `interrupted` result and is not run again;
     /// an open call not listed here never started and runs).
     pub in_flight: Vec<String>,
+    /// Index in the transcript of the first message the run added (its
+    /// task); the ones before were given to it (seeded `messages`, a
+    /// carried or earlier conversation). Kept across a resume.
+    pub first_new_message: usize,
 }
 
 /// The result of a run.

@@ -93,6 +93,9 @@ async fn run_agent_loop_inner(
     let mut t = std::mem::take(&mut config.transcript);
     let resumed = config.resume.is_some();
     let mut p = config.resume.take().unwrap_or_default();
+    if !resumed {
+        p.first_new_message = t.messages.len();
+    }
     if let Some(task) = &config.task {
         t.messages.push(Message::user(task.clone()));
     }
@@ -102,7 +105,9 @@ async fn run_agent_loop_inner(
     );
     let offered = allowed_tools(vm, &config.tools, &config.policies).to_specs();
     let system = system_prompt(config.system.as_deref(), &t);
-    let mut text = last_assistant_text(&t);
+    // The last reply of this run so far (a resumed run's; none yet for a
+    // new one: seeded or carried messages are not its replies).
+    let mut text = last_assistant_text(&t, p.first_new_message);
 
     // A resumed run first settles the tool calls its last turn left open.
     if let Some(calls) = open_calls(&t) {
@@ -325,9 +330,10 @@ fn system_prompt(system: Option<&str>, t: &Transcript) -> Option<String> {
     }
 }
 
-fn last_assistant_text(t: &Transcript) -> String {
+fn last_assistant_text(t: &Transcript, from: usize) -> String {
     t.messages
         .iter()
+        .skip(from)
         .rev()
         .find(|m| m.role == Role::Assistant)
         .map(|m| m.content.clone())

@@ -155,7 +155,8 @@ pub fn checkpoint_json(p: &AgentProgress, t: &Transcript) -> serde_json::Value {
     json!({
         "iterations": p.iterations, "input_tokens": p.input_tokens, "output_tokens": p.output_tokens,
         "schema_retries_used": p.schema_retries_used, "rejected": p.rejected, "tool_calls": calls,
-        "in_flight": p.in_flight, "transcript": serde_json::to_value(t).unwrap_or_default(),
+        "in_flight": p.in_flight, "first_new_message": p.first_new_message,
+        "transcript": serde_json::to_value(t).unwrap_or_default(),
     })
 }
 
@@ -210,6 +211,7 @@ pub fn progress_from_checkpoint(cp: &serde_json::Value) -> (Transcript, AgentPro
             })
             .unwrap_or_default(),
         schema_retries_used: n("schema_retries_used") as u32,
+        first_new_message: n("first_new_message") as usize,
         in_flight: match cp.get("in_flight").and_then(|f| f.as_array()) {
             Some(ids) => ids
                 .iter()

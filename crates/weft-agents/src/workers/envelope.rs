@@ -27,10 +27,13 @@ pub fn envelope(run: &AgentRun, w: &Worker, opts: &WorkerOptions) -> Value {
         summary = weft_vm::value::to_json_string(&run.data, false).unwrap_or(summary);
     }
     if summary.is_empty() {
+        // The last reply had no text (only tool calls): the run's latest
+        // reply that had some — never a seeded or carried message.
         summary = run
             .transcript
             .messages
             .iter()
+            .skip(p.first_new_message)
             .rev()
             .find(|m| m.role == crate::llm::Role::Assistant && !m.content.trim().is_empty())
             .map(|m| {
