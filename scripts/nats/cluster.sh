@@ -2,6 +2,8 @@
 # Start or stop a throwaway 3-node NATS JetStream cluster on 127.0.0.1.
 #
 #   bash scripts/nats/cluster.sh start DIR     # prints the client URLs, exits 0 when ready
+#                                              # (every node healthy, one JetStream meta leader
+#                                              # that sees all peers current)
 #   bash scripts/nats/cluster.sh stop DIR      # kills every node, keeps DIR
 #   bash scripts/nats/cluster.sh stop-node DIR N    # kill -9 node N (1..3): failure tests
 #   bash scripts/nats/cluster.sh start-node DIR N   # start node N again on its ports
@@ -65,6 +67,34 @@ PY
   done
 }
 
+wait_meta_leader() { # N...: every node names the same JetStream meta leader, which sees all peers current
+  local ports="" n
+  for n in "$@"; do ports="$ports $(cat "$DIR/n$n.http")"; done
+  local end=$((SECONDS + 30))   # under load the first election can be slow
+  while [ "$SECONDS" -lt "$end" ]; do
+    # shellcheck disable=SC2086
+    if python3 - $ports <<'PY' 2>/dev/null; then
+import json, sys, urllib.request
+metas = [json.load(urllib.request.urlopen(f"http://127.0.0.1:{p}/jsz", timeout=1)).get("meta_cluster") or {}
+         for p in sys.argv[1:]]
+leaders = {m.get("leader") for m in metas}
+assert len(leaders) == 1 and "" not in leaders and None not in leaders
+leader = leaders.pop()
+for m in metas:
+    size = m.get("cluster_size", 0)
+    names = {r.get("name") for r in m.get("replicas") or []}
+    if leader not in names:  # this node is the leader: its replicas are the followers
+        assert len(names) == size - 1 and all(r.get("current") for r in m["replicas"])
+PY
+      return 0
+    fi
+    sleep 0.25
+  done
+  echo "nats: no JetStream meta leader that sees every peer within 30 s; node logs in $DIR" >&2
+  for n in "$@"; do echo "--- n$n.log" >&2; tail -10 "$DIR/n$n.log" >&2 || true; done
+  return 1
+}
+
 stop_node() { # N [SIGNAL]
   local f="$DIR/n$1.pid" pid
   [ -f "$f" ] || return 0
@@ -97,7 +127,7 @@ CONF
       start_node "$n"
     done
     echo "$urls" > "$DIR/urls"
-    if ! wait_healthy 1 2 3; then
+    if ! wait_healthy 1 2 3 || ! wait_meta_leader 1 2 3; then
       for n in 1 2 3; do stop_node "$n" KILL; done
       exit 1
     fi

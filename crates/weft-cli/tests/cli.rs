@@ -246,6 +246,26 @@ fn disasm_shows_top_level_vars_as_run_compiles_them() {
     assert!(listing.contains("slots=2"), "{listing}");
 }
 
+/// `local % int` and `local * int` are single instructions, listed by
+/// `weft disasm` under their names.
+#[test]
+fn disasm_lists_fused_local_arithmetic() {
+    let dir = dir_with(&[("f.wf", "fn f(x) { x % 7 + x * 3 }\nprintln(f(10))\n")]);
+    let out = weft(&dir, &["disasm", "f.wf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listing = stdout(&out);
+    assert!(
+        listing.contains("LoadLocalRemInt { slot: 0, n: 7 }"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("LoadLocalMulInt { slot: 0, n: 3 }"),
+        "{listing}"
+    );
+    let out = weft(&dir, &["run", "f.wf"]);
+    assert_eq!(stdout(&out), "33\n");
+}
+
 /// `weft workers list|show|prune` and `weft runs ...` by id prefix, key and
 /// name; a header and aligned columns; filters; pruning keeps running
 /// records and removes a pruned worker's key (the keyed program then

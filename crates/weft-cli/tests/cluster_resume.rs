@@ -27,6 +27,14 @@ mod model_server;
 #[path = "../../weft-agents/tests/support/nats_cluster.rs"]
 #[allow(dead_code)] // shared with weft-agents tests
 mod nats_cluster;
+
+/// One readiness check of the test cluster for `nats_cluster` (through
+/// the facade): a stream with three replicas can be created and deleted.
+async fn probe_cluster_ready(urls: &str) -> Result<(), String> {
+    weft::cluster::probe_ready(urls, 3)
+        .await
+        .map_err(|e| e.to_string())
+}
 mod support;
 
 use std::path::Path;

@@ -133,6 +133,16 @@ pub enum Op {
         slot: u16,
         n: i32,
     },
+    /// Push local `slot` modulo an immediate int (`n != 0`). `[] -> [x % n]`
+    LoadLocalRemInt {
+        slot: u16,
+        n: i32,
+    },
+    /// Push local `slot` times an immediate int. `[] -> [x * n]`
+    LoadLocalMulInt {
+        slot: u16,
+        n: i32,
+    },
     /// Compare local `slot` with an immediate int; jump when false.
     /// (`Cmp` selects `< <= > >= == !=`.) `[] -> []`
     JumpIfNotLocalLtInt {

@@ -43,6 +43,21 @@ pub async fn connect(urls: &str, ack_wait: Option<Duration>) -> Result<ClusterCo
         .map_err(|m| Error::new("cluster_error", m))
 }
 
+/// Checks once that the cluster at `urls` can place a stream with
+/// `replicas` copies (a JetStream meta leader is elected and enough peers
+/// are known): connects within [`CONNECT_TIMEOUT`], then creates and deletes
+/// a throwaway stream. Servers that are up may not be usable yet; scripts
+/// and tests poll this after starting a cluster.
+pub async fn probe_ready(urls: &str, replicas: usize) -> Result<()> {
+    let urls = ClusterUrls::parse(urls).map_err(|m| Error::new("value_error", m))?;
+    let cluster = weft_agents::cluster::Cluster::connect(&urls, CONNECT_TIMEOUT)
+        .await
+        .map_err(|m| Error::new("cluster_error", m))?;
+    weft_agents::cluster::ready::probe_replicated_write(&cluster, replicas)
+        .await
+        .map_err(|m| Error::new("cluster_error", m))
+}
+
 /// Claims and runs jobs until `stop` is set (see
 /// `weft_agents::cluster::host`); `runner` runs one job, usually on a fresh
 /// engine with [`Engine::run_cluster_job`].

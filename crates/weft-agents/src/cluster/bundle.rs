@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
+use super::ready::{retry_while_starting, STARTUP_GRACE};
 use super::Cluster;
 
 const BUNDLES_BUCKET: &str = "weft_bundles";
@@ -61,19 +62,22 @@ impl BundleStore {
     /// Opens `weft_bundles`, creating it with `replicas` copies when missing.
     pub async fn open(cluster: &Cluster, replicas: usize) -> Result<BundleStore, String> {
         let js = cluster.jetstream();
-        let store = match js.get_object_store(BUNDLES_BUCKET).await {
-            Ok(store) => store,
-            Err(_) => js
-                .create_object_store(object_store::Config {
-                    bucket: BUNDLES_BUCKET.to_string(),
-                    num_replicas: replicas,
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| {
-                    format!("cannot create object store {BUNDLES_BUCKET} on the cluster: {e}")
-                })?,
-        };
+        let store = retry_while_starting(STARTUP_GRACE, move || async move {
+            match js.get_object_store(BUNDLES_BUCKET).await {
+                Ok(store) => Ok(store),
+                Err(_) => js
+                    .create_object_store(object_store::Config {
+                        bucket: BUNDLES_BUCKET.to_string(),
+                        num_replicas: replicas,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|e| {
+                        format!("cannot create object store {BUNDLES_BUCKET} on the cluster: {e}")
+                    }),
+            }
+        })
+        .await?;
         Ok(BundleStore {
             store,
             cache: RefCell::new(HashMap::new()),

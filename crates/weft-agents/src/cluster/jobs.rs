@@ -17,6 +17,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::ready::{retry_while_starting, STARTUP_GRACE};
 use super::Cluster;
 
 /// The job format this build writes and accepts; a job with another
@@ -112,36 +113,53 @@ impl JobQueue {
     /// missing (an existing consumer keeps its settings).
     pub async fn open(cluster: &Cluster, options: &JobQueueOptions) -> Result<JobQueue, String> {
         let js = cluster.jetstream().clone();
-        let jobs = js
-            .get_or_create_stream(stream::Config {
-                name: JOBS_STREAM.to_string(),
-                subjects: vec!["weft.jobs.>".to_string()],
-                retention: stream::RetentionPolicy::WorkQueue,
-                num_replicas: options.replicas,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| format!("cannot create stream {JOBS_STREAM} on the cluster: {e}"))?;
-        js.get_or_create_stream(stream::Config {
-            name: DEAD_STREAM.to_string(),
-            subjects: vec!["weft.dead.>".to_string()],
-            num_replicas: options.replicas,
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| format!("cannot create stream {DEAD_STREAM} on the cluster: {e}"))?;
-        let consumer = jobs
-            .get_or_create_consumer(
-                HOSTS_CONSUMER,
-                consumer::pull::Config {
-                    durable_name: Some(HOSTS_CONSUMER.to_string()),
-                    ack_policy: consumer::AckPolicy::Explicit,
-                    ack_wait: options.ack_wait,
+        // The first creations on a cluster that is still electing its meta
+        // leader fail with "no responders" / "temporarily unavailable":
+        // retried for a bounded time (`ready.rs`).
+        let js_ref = &js;
+        let replicas = options.replicas;
+        let jobs = retry_while_starting(STARTUP_GRACE, move || async move {
+            js_ref
+                .get_or_create_stream(stream::Config {
+                    name: JOBS_STREAM.to_string(),
+                    subjects: vec!["weft.jobs.>".to_string()],
+                    retention: stream::RetentionPolicy::WorkQueue,
+                    num_replicas: replicas,
                     ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| format!("cannot create consumer {HOSTS_CONSUMER} on the cluster: {e}"))?;
+                })
+                .await
+                .map_err(|e| format!("cannot create stream {JOBS_STREAM} on the cluster: {e}"))
+        })
+        .await?;
+        retry_while_starting(STARTUP_GRACE, move || async move {
+            js_ref
+                .get_or_create_stream(stream::Config {
+                    name: DEAD_STREAM.to_string(),
+                    subjects: vec!["weft.dead.>".to_string()],
+                    num_replicas: replicas,
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| format!("cannot create stream {DEAD_STREAM} on the cluster: {e}"))
+        })
+        .await?;
+        let jobs_ref = &jobs;
+        let ack_wait = options.ack_wait;
+        let consumer = retry_while_starting(STARTUP_GRACE, move || async move {
+            jobs_ref
+                .get_or_create_consumer(
+                    HOSTS_CONSUMER,
+                    consumer::pull::Config {
+                        durable_name: Some(HOSTS_CONSUMER.to_string()),
+                        ack_policy: consumer::AckPolicy::Explicit,
+                        ack_wait,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| format!("cannot create consumer {HOSTS_CONSUMER} on the cluster: {e}"))
+        })
+        .await?;
         Ok(JobQueue { js, consumer })
     }
 

@@ -21,6 +21,7 @@ use async_nats::jetstream::{self, consumer, kv, stream};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
+use super::ready::{retry_while_starting, STARTUP_GRACE};
 use super::Cluster;
 
 /// Label name → value (values compared as text).
@@ -100,29 +101,38 @@ impl LabeledQueue {
         ack_wait: Duration,
     ) -> Result<LabeledQueue, String> {
         let js = cluster.jetstream().clone();
-        let stream = js
-            .get_or_create_stream(stream::Config {
-                name: LABELED_STREAM.to_string(),
-                subjects: vec!["weft.ljobs.>".to_string()],
-                retention: stream::RetentionPolicy::WorkQueue,
-                num_replicas: replicas,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| format!("cannot create stream {LABELED_STREAM} on the cluster: {e}"))?;
-        let hosts = match js.get_key_value(HOSTS_BUCKET).await {
-            Ok(kv) => kv,
-            Err(_) => js
-                .create_key_value(kv::Config {
-                    bucket: HOSTS_BUCKET.to_string(),
-                    history: 1,
-                    max_age: PRESENCE_TTL,
+        let js_ref = &js;
+        let stream = retry_while_starting(STARTUP_GRACE, move || async move {
+            js_ref
+                .get_or_create_stream(stream::Config {
+                    name: LABELED_STREAM.to_string(),
+                    subjects: vec!["weft.ljobs.>".to_string()],
+                    retention: stream::RetentionPolicy::WorkQueue,
                     num_replicas: replicas,
                     ..Default::default()
                 })
                 .await
-                .map_err(|e| format!("cannot create bucket {HOSTS_BUCKET} on the cluster: {e}"))?,
-        };
+                .map_err(|e| format!("cannot create stream {LABELED_STREAM} on the cluster: {e}"))
+        })
+        .await?;
+        let hosts = retry_while_starting(STARTUP_GRACE, move || async move {
+            match js_ref.get_key_value(HOSTS_BUCKET).await {
+                Ok(kv) => Ok(kv),
+                Err(_) => js_ref
+                    .create_key_value(kv::Config {
+                        bucket: HOSTS_BUCKET.to_string(),
+                        history: 1,
+                        max_age: PRESENCE_TTL,
+                        num_replicas: replicas,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|e| {
+                        format!("cannot create bucket {HOSTS_BUCKET} on the cluster: {e}")
+                    }),
+            }
+        })
+        .await?;
         Ok(LabeledQueue {
             js,
             stream,

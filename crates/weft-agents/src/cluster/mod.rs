@@ -26,6 +26,7 @@ pub mod job;
 pub mod jobs;
 pub mod keyed;
 pub mod labels;
+pub mod ready;
 pub mod remote;
 
 use std::time::Duration;

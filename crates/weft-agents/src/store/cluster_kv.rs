@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_nats::jetstream::kv;
 use serde_json::Value;
 
+use crate::cluster::ready::{retry_while_starting, STARTUP_GRACE};
 use crate::cluster::Cluster;
 
 /// How long a read keeps retrying while a bucket has no stream leader.
@@ -94,21 +95,25 @@ pub struct ClusterState {
 impl ClusterState {
     /// Opens the buckets, creating them with `replicas` copies when missing.
     pub async fn open(cluster: &Cluster, replicas: usize) -> Result<ClusterState, String> {
-        let open = |bucket: StateBucket| async move {
-            let js = cluster.jetstream();
-            let name = bucket.bucket_name();
-            if let Ok(store) = js.get_key_value(name).await {
-                return Ok(store);
-            }
-            js.create_key_value(kv::Config {
-                bucket: name.to_string(),
-                history: 1,
-                num_replicas: replicas,
-                storage: async_nats::jetstream::stream::StorageType::File,
-                ..Default::default()
+        // A cluster that is still starting answers "no responders" or
+        // "temporarily unavailable" for a while: retried (bounded).
+        let open = |bucket: StateBucket| {
+            retry_while_starting(STARTUP_GRACE, move || async move {
+                let js = cluster.jetstream();
+                let name = bucket.bucket_name();
+                if let Ok(store) = js.get_key_value(name).await {
+                    return Ok(store);
+                }
+                js.create_key_value(kv::Config {
+                    bucket: name.to_string(),
+                    history: 1,
+                    num_replicas: replicas,
+                    storage: async_nats::jetstream::stream::StorageType::File,
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| format!("cannot create KV bucket {name} on the cluster: {e}"))
             })
-            .await
-            .map_err(|e| format!("cannot create KV bucket {name} on the cluster: {e}"))
         };
         Ok(ClusterState {
             workers: open(StateBucket::Workers).await?,

@@ -482,6 +482,21 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                 return;
             }
         }
+        if let (BinOp::Rem | BinOp::Mul, ExprKind::Int(n)) = (op, &rhs.kind) {
+            let n = i32::try_from(*n)
+                .ok()
+                .filter(|n| op == BinOp::Mul || *n != 0);
+            if let (Some(n), Some(slot)) = (n, self.small_local(lhs)) {
+                let slot = slot as u16;
+                let op = if op == BinOp::Rem {
+                    Op::LoadLocalRemInt { slot, n }
+                } else {
+                    Op::LoadLocalMulInt { slot, n }
+                };
+                self.emit(op, span);
+                return;
+            }
+        }
         self.compile_expr(lhs);
         self.emit_binop_with(op, rhs, span);
     }

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use super::{Frame, Vm};
 use crate::builtins::{Args, AsyncCall, BuiltinDef, BuiltinFn};
+use crate::bytecode::Op;
 use crate::error::{type_error, RtError, RtResult};
 use crate::value::{dict_get, Closure, Value};
 
@@ -45,6 +46,71 @@ pub(crate) fn gated(def: Rc<BuiltinDef>) -> crate::builtins::HostFn {
 }
 
 impl Vm {
+    /// Executes a call instruction other than `Call`/`TailCall` (spread
+    /// calls, builtin calls, method calls) of a function with constants
+    /// `consts`; the frame's ip is already saved.
+    // Kept out of line: inlined, it costs the hot instructions of the
+    // dispatch loop registers (measured with callgrind).
+    #[inline(never)]
+    pub(super) fn exec_call(&mut self, op: Op, consts: &[Value]) -> RtResult<Step> {
+        match op {
+            Op::CallList => {
+                let argc = self.spread_args()?;
+                let fpos = self.stack.len() - argc - 1;
+                self.call_at(fpos, argc)
+            }
+            Op::CallBuiltin { id, argc } => {
+                let def = self.program.builtins[id as usize].clone();
+                let start = self.stack.len() - argc as usize;
+                self.call_builtin(&def, start, start)
+            }
+            Op::CallBuiltinList(id) => {
+                let def = self.program.builtins[id as usize].clone();
+                let argc = self.spread_args()?;
+                let start = self.stack.len() - argc;
+                self.call_builtin(&def, start, start)
+            }
+            Op::CallMethod {
+                name,
+                argc,
+                builtin,
+            } => {
+                let rpos = self.stack.len() - argc as usize - 1;
+                self.call_method(rpos, argc as usize, &consts[name as usize], builtin, None)
+            }
+            Op::CallMethodScoped {
+                name,
+                argc,
+                builtin,
+            } => {
+                let cand = self.stack.pop().expect("operand stack underflow");
+                let rpos = self.stack.len() - argc as usize - 1;
+                self.call_method(
+                    rpos,
+                    argc as usize,
+                    &consts[name as usize],
+                    builtin,
+                    Some(cand),
+                )
+            }
+            Op::CallMethodList {
+                name,
+                builtin,
+                scoped,
+            } => {
+                let cand = if scoped {
+                    Some(self.stack.pop().expect("operand stack underflow"))
+                } else {
+                    None
+                };
+                let argc = self.spread_args()?;
+                let rpos = self.stack.len() - argc - 1;
+                self.call_method(rpos, argc, &consts[name as usize], builtin, cand)
+            }
+            _ => unreachable!("not a call instruction: {op:?}"),
+        }
+    }
+
     /// Enters `closure` with `argc` arguments at `base..`: checks the
     /// arity, marks missing optional arguments, collects rest arguments,
     /// reserves the remaining slots.

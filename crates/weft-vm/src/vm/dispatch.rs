@@ -1,36 +1,61 @@
 //! The dispatch loop: executes instructions of the top frame until the
 //! frame at index `stop` returns or an async builtin must be awaited.
+//!
+//! The hot instructions (constants, locals, int fast paths, jumps and fused
+//! loop back-edges, script calls and returns, list indexing) run in its
+//! body, with the running frame's state (ip, base, code, constants) in
+//! locals that a call or return switches without leaving the loop. The
+//! rest are methods in modules of their own: `captured.rs` (`Take*`,
+//! cells), `ops.rs` (operators), `calls.rs` (builtin, spread and method
+//! calls), `structural.rs` (collections), `variables.rs` (globals, paths,
+//! closures), `access.rs` (slices, iteration setup).
 
 use std::rc::Rc;
 
-use super::access::{check_iterable, get_field, index, iter_next, slice};
+use super::access::{get_field, index, iter_next};
 use super::calls::Step;
-use super::dispatch_support::{int_cmp, slow_cmp};
-use super::ops::{
-    add_in_place, add_in_place_limited, arith, contains, make_range, negate, ordered,
-};
-use super::{Exit, Handler, Restore, Vm};
-use crate::bytecode::{Cmp, LocKind, Op};
+use super::dispatch_support::{int_cmp, local_int_cmp, slow_cmp, stack_cmp};
+use super::ops::{add_in_place, add_in_place_limited, arith, negate, ordered};
+use super::{Exit, Handler, Vm};
+use crate::bytecode::{LocKind, Op};
 use crate::error::{overflow, RtError, RtResult};
 use crate::value::{values_equal, Closure, Value};
 
 impl Vm {
     pub(crate) fn execute(&mut self, stop: usize) -> RtResult<Exit> {
         'frames: loop {
-            let fi = self.frames.len() - 1;
-            // SAFETY: the closure is kept alive by frame `fi`, which stays on
-            // the frame stack for as long as this iteration of `'frames`
-            // runs: every path that pops it leaves the iteration at once
-            // (`continue 'frames` or return). Frames may move when the frame
-            // Vec grows, but the closure they point to does not.
-            let closure: &Closure = unsafe { &*std::rc::Rc::as_ptr(&self.frames[fi].closure) };
-            let proto = &*closure.proto;
-            let code = &proto.code[..];
-            let consts = &proto.consts[..];
-            let base = self.frames[fi].base;
-            let code_start: *const Op = code.as_ptr();
-            // SAFETY: a saved ip is always inside its function's code.
-            let mut ip: *const Op = unsafe { code_start.add(self.frames[fi].ip) };
+            // The running frame's state, kept in locals of this function
+            // (re-read by `load_frame!` whenever the running frame changes:
+            // a fast call or return switches frames without leaving the
+            // dispatch loop).
+            let mut fi: usize;
+            let mut closure: &Closure;
+            let mut proto: &crate::bytecode::FnProto;
+            let mut code: &[Op];
+            let mut consts: &[Value];
+            let mut base: usize;
+            let mut code_start: *const Op;
+            let mut ip: *const Op;
+            macro_rules! load_frame {
+                () => {
+                    fi = self.frames.len() - 1;
+                    // SAFETY: the closure is kept alive by frame `fi`, which
+                    // stays on the frame stack for as long as it runs: every
+                    // path that pops it reloads the frame state at once
+                    // (`load_frame!`, `continue 'frames` or return). Frames
+                    // may move when the frame Vec grows, but the closure
+                    // they point to does not.
+                    closure = unsafe { &*Rc::as_ptr(&self.frames.get_unchecked(fi).closure) };
+                    proto = &*closure.proto;
+                    code = &proto.code[..];
+                    consts = &proto.consts[..];
+                    base = unsafe { self.frames.get_unchecked(fi) }.base;
+                    code_start = code.as_ptr();
+                    // SAFETY: a saved ip is always inside its function's code.
+                    ip = unsafe { code_start.add(self.frames.get_unchecked(fi).ip) };
+                };
+            }
+            load_frame!();
             // The current position as an index into `code`.
             macro_rules! pos {
                 () => {
@@ -66,6 +91,35 @@ impl Vm {
                     self.stack.last_mut().expect("operand stack underflow")
                 };
             }
+            // Local slot `s` of the running frame, without a bounds check:
+            // frames reserve `nslots` slots above `base` and the operand
+            // stack never shrinks below them.
+            macro_rules! slot {
+                ($s:expr) => {{
+                    let i = base + $s as usize;
+                    debug_assert!(i < self.stack.len());
+                    // SAFETY: see above.
+                    unsafe { self.stack.get_unchecked(i) }
+                }};
+            }
+            macro_rules! slot_mut {
+                ($s:expr) => {{
+                    let i = base + $s as usize;
+                    debug_assert!(i < self.stack.len());
+                    // SAFETY: see `slot!`.
+                    unsafe { self.stack.get_unchecked_mut(i) }
+                }};
+            }
+            // Constant `k` of the running function (the compiler only
+            // emits indexes of constants it added).
+            macro_rules! konst {
+                ($k:expr) => {{
+                    let k = $k as usize;
+                    debug_assert!(k < consts.len());
+                    // SAFETY: see above.
+                    unsafe { consts.get_unchecked(k) }
+                }};
+            }
             macro_rules! jump {
                 ($off:expr) => {
                     // SAFETY: jump targets are inside the function's code.
@@ -93,7 +147,10 @@ impl Vm {
                     ($step:expr) => {
                         match $step {
                             Ok(Step::Done) => {}
-                            Ok(Step::Frame) => continue 'frames,
+                            Ok(Step::Frame) => {
+                                load_frame!();
+                                continue 'dispatch;
+                            }
                             Ok(Step::Await(f, args)) => return Ok(Exit::Await(f, args)),
                             Err(e) => break 'dispatch e,
                         }
@@ -108,7 +165,7 @@ impl Vm {
                 ip = unsafe { ip.add(1) };
                 match *op {
                     Op::Nop => {}
-                    Op::Const(k) => push!(consts[k as usize].clone()),
+                    Op::Const(k) => push!(konst!(k).clone()),
                     Op::Nil => push!(Value::Nil),
                     Op::True => push!(Value::Bool(true)),
                     Op::False => push!(Value::Bool(false)),
@@ -120,114 +177,40 @@ impl Vm {
                     }
 
                     Op::LoadLocal(s) => {
-                        debug_assert!(base + (s as usize) < self.stack.len());
-                        // SAFETY: frames reserve `nslots` slots above `base`
-                        // and the operand stack never shrinks below them.
-                        let v = unsafe { self.stack.get_unchecked(base + s as usize) }.clone();
+                        let v = slot!(s).clone();
                         push!(v);
                     }
                     Op::StoreLocal(s) => {
                         let v = pop!();
-                        self.set_slot(base + s as usize, v);
-                    }
-                    Op::TakeLocal(s) => {
-                        let v = std::mem::replace(&mut self.stack[base + s as usize], Value::Undef);
-                        let v = if let Value::Undef = v { Value::Nil } else { v };
-                        self.frames[fi].restore = Some(Restore {
-                            kind: LocKind::Local,
-                            idx: s as u32,
-                            pos: self.stack.len(),
-                        });
-                        push!(v);
-                    }
-                    Op::MakeCell(s) => {
-                        let slot = &mut self.stack[base + s as usize];
-                        let v = std::mem::take(slot);
-                        let v = if let Value::Undef = v { Value::Nil } else { v };
-                        *slot = Value::Cell(Rc::new(std::cell::RefCell::new(v)));
-                    }
-                    Op::LoadCell(s) => {
-                        let v = match &self.stack[base + s as usize] {
-                            Value::Cell(c) => c.borrow().clone(),
-                            other => other.clone(),
-                        };
-                        push!(v);
-                    }
-                    Op::StoreCell(s) => {
-                        let v = pop!();
-                        match &self.stack[base + s as usize] {
-                            Value::Cell(c) => *c.borrow_mut() = v,
-                            _ => self.stack[base + s as usize] = v,
+                        let slot = slot_mut!(s);
+                        if slot.is_scalar() {
+                            // SAFETY: the old value is a scalar and owns nothing.
+                            unsafe { std::ptr::write(slot, v) }
+                        } else {
+                            *slot = v;
                         }
                     }
-                    Op::TakeCell(s) => {
-                        let v = match &self.stack[base + s as usize] {
-                            Value::Cell(c) => std::mem::replace(&mut *c.borrow_mut(), Value::Undef),
-                            other => other.clone(),
-                        };
-                        self.frames[fi].restore = Some(Restore {
-                            kind: LocKind::Cell,
-                            idx: s as u32,
-                            pos: self.stack.len(),
-                        });
-                        push!(v);
-                    }
+                    Op::TakeLocal(_)
+                    | Op::MakeCell(_)
+                    | Op::LoadCell(_)
+                    | Op::StoreCell(_)
+                    | Op::TakeCell(_)
+                    | Op::LoadUpvalCell(_)
+                    | Op::StoreUpvalCell(_)
+                    | Op::TakeUpvalCell(_)
+                    | Op::StoreGlobal(_)
+                    | Op::TakeGlobal(_) => tri!(self.exec_captured(*op, fi, base, closure)),
                     Op::LoadUpval(u) => push!(closure.upvalues[u as usize].clone()),
-                    Op::LoadUpvalCell(u) => {
-                        let v = match &closure.upvalues[u as usize] {
-                            Value::Cell(c) => c.borrow().clone(),
-                            other => other.clone(),
-                        };
-                        if let Value::Undef = v {
-                            throw!(RtError::new(
-                                "undefined",
-                                "a captured variable was read before it was assigned"
-                            ));
-                        }
-                        push!(v);
-                    }
-                    Op::StoreUpvalCell(u) => {
-                        let v = pop!();
-                        if let Value::Cell(c) = &closure.upvalues[u as usize] {
-                            *c.borrow_mut() = v;
-                        }
-                    }
-                    Op::TakeUpvalCell(u) => {
-                        let v = match &closure.upvalues[u as usize] {
-                            Value::Cell(c) => std::mem::replace(&mut *c.borrow_mut(), Value::Undef),
-                            other => other.clone(),
-                        };
-                        self.frames[fi].restore = Some(Restore {
-                            kind: LocKind::UpvalCell,
-                            idx: u as u32,
-                            pos: self.stack.len(),
-                        });
-                        push!(v);
-                    }
                     Op::LoadGlobal(g) => {
-                        let v = self.program.globals.borrow()[g as usize].clone();
+                        let v = match &self.program.globals.borrow()[g as usize] {
+                            // Functions are the common case (calls of
+                            // top-level functions): cloned inline.
+                            Value::Func(f) => Value::Func(Rc::clone(f)),
+                            other => other.clone(),
+                        };
                         if let Value::Undef = v {
                             throw!(self.undefined_global(g));
                         }
-                        push!(v);
-                    }
-                    Op::StoreGlobal(g) => {
-                        let v = pop!();
-                        self.program.globals.borrow_mut()[g as usize] = v;
-                    }
-                    Op::TakeGlobal(g) => {
-                        let v = std::mem::replace(
-                            &mut self.program.globals.borrow_mut()[g as usize],
-                            Value::Undef,
-                        );
-                        if let Value::Undef = v {
-                            throw!(self.undefined_global(g));
-                        }
-                        self.frames[fi].restore = Some(Restore {
-                            kind: LocKind::Global,
-                            idx: g,
-                            pos: self.stack.len(),
-                        });
                         push!(v);
                     }
 
@@ -251,7 +234,7 @@ impl Vm {
                     }
                     Op::AddToLocal(s) => {
                         let b = pop!();
-                        let slot = &mut self.stack[base + s as usize];
+                        let slot = slot_mut!(s);
                         let r = match (&mut *slot, &b) {
                             (Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
                                 Some(r) => {
@@ -267,6 +250,37 @@ impl Vm {
                         };
                         b.discard();
                         tri!(r);
+                    }
+                    // `xs[i] = v` on a uniquely owned list in a plain local
+                    // with an index in range: assigned in place. Anything
+                    // else (copy-on-write, negative or bad indexes, dicts,
+                    // errors) takes the general path.
+                    Op::SetPath {
+                        kind: LocKind::Local,
+                        depth: 1,
+                        idx,
+                    } => {
+                        let v = pop!();
+                        let key = match top!() {
+                            Value::Int(i) => *i,
+                            _ => -1,
+                        };
+                        let target = match slot_mut!(idx) {
+                            Value::List(items) if key >= 0 => {
+                                Rc::get_mut(items).and_then(|items| items.get_mut(key as usize))
+                            }
+                            _ => None,
+                        };
+                        match target {
+                            Some(item) => {
+                                *item = v;
+                                self.drop_top();
+                            }
+                            None => {
+                                push!(v);
+                                tri!(self.exec_variables(*op, base, closure));
+                            }
+                        }
                     }
                     Op::AddToGlobal(_)
                     | Op::AddToUpvalCell(_)
@@ -310,33 +324,23 @@ impl Vm {
                             throw!(e)
                         }
                     }
-                    Op::Sub | Op::Mul | Op::Div | Op::Rem | Op::Pow => {
-                        let b = pop!();
-                        let a = top!();
-                        match arith(*op, a, &b) {
-                            Ok(v) => *a = v,
-                            Err(e) => {
-                                push!(b);
-                                throw!(e)
-                            }
-                        }
-                    }
+                    Op::Sub
+                    | Op::Mul
+                    | Op::Div
+                    | Op::Rem
+                    | Op::Pow
+                    | Op::Lt
+                    | Op::Le
+                    | Op::Gt
+                    | Op::Ge
+                    | Op::In
+                    | Op::NotIn
+                    | Op::MakeRange(_) => tri!(self.exec_operator(*op)),
                     Op::Eq | Op::Ne => {
                         let b = pop!();
                         let a = top!();
                         let eq = values_equal(a, &b);
                         *a = Value::Bool(if *op == Op::Eq { eq } else { !eq });
-                    }
-                    Op::Lt | Op::Le | Op::Gt | Op::Ge => {
-                        let b = pop!();
-                        let a = top!();
-                        match ordered(*op, a, &b) {
-                            Ok(r) => *a = Value::Bool(r),
-                            Err(e) => {
-                                push!(b);
-                                throw!(e)
-                            }
-                        }
                     }
                     Op::LtInt(n) => {
                         let a = top!();
@@ -345,28 +349,6 @@ impl Vm {
                             _ => tri!(ordered(Op::Lt, a, &Value::Int(n as i64))),
                         };
                         *top!() = Value::Bool(r);
-                    }
-                    Op::In | Op::NotIn => {
-                        let b = pop!();
-                        let a = top!();
-                        match contains(a, &b) {
-                            Ok(r) => *a = Value::Bool(if *op == Op::In { r } else { !r }),
-                            Err(e) => {
-                                push!(b);
-                                throw!(e)
-                            }
-                        }
-                    }
-                    Op::MakeRange(inclusive) => {
-                        let b = pop!();
-                        let a = top!();
-                        match make_range(a, &b, inclusive) {
-                            Ok(r) => *a = r,
-                            Err(e) => {
-                                push!(b);
-                                throw!(e)
-                            }
-                        }
                     }
                     Op::Neg => {
                         let a = top!();
@@ -433,26 +415,7 @@ impl Vm {
                     | Op::JumpIfNotEq(off)
                     | Op::JumpIfNotNe(off) => {
                         let n = self.stack.len();
-                        let r = {
-                            let (a, b) = (&self.stack[n - 2], &self.stack[n - 1]);
-                            match (*op, a, b) {
-                                (Op::JumpIfNotLt(_), Value::Int(x), Value::Int(y)) => x < y,
-                                (Op::JumpIfNotLe(_), Value::Int(x), Value::Int(y)) => x <= y,
-                                (Op::JumpIfNotGt(_), Value::Int(x), Value::Int(y)) => x > y,
-                                (Op::JumpIfNotGe(_), Value::Int(x), Value::Int(y)) => x >= y,
-                                (Op::JumpIfNotEq(_), _, _) => values_equal(a, b),
-                                (Op::JumpIfNotNe(_), _, _) => !values_equal(a, b),
-                                _ => {
-                                    let cmp = match *op {
-                                        Op::JumpIfNotLt(_) => Op::Lt,
-                                        Op::JumpIfNotLe(_) => Op::Le,
-                                        Op::JumpIfNotGt(_) => Op::Gt,
-                                        _ => Op::Ge,
-                                    };
-                                    tri!(ordered(cmp, a, b))
-                                }
-                            }
-                        };
+                        let r = tri!(stack_cmp(*op, &self.stack[n - 2], &self.stack[n - 1]));
                         self.drop_top();
                         self.drop_top();
                         if !r {
@@ -463,9 +426,7 @@ impl Vm {
                     // and the `Jump` after them runs.
                     Op::LoopIfLocalK { cmp, slot, k, back } => {
                         if self.tick > 1 {
-                            if let (Value::Int(x), Value::Int(n)) =
-                                (&self.stack[base + slot as usize], &consts[k as usize])
-                            {
+                            if let (Value::Int(x), Value::Int(n)) = (slot!(slot), konst!(k)) {
                                 self.tick -= 1;
                                 if int_cmp(cmp, *x, *n) {
                                     jump!(-(back as isize));
@@ -477,10 +438,7 @@ impl Vm {
                     }
                     Op::LoopIfLocals { cmp, a, b, back } => {
                         if self.tick > 1 {
-                            if let (Value::Int(x), Value::Int(y)) = (
-                                &self.stack[base + a as usize],
-                                &self.stack[base + b as usize],
-                            ) {
+                            if let (Value::Int(x), Value::Int(y)) = (slot!(a), slot!(b)) {
                                 self.tick -= 1;
                                 if int_cmp(cmp, *x, *y) {
                                     jump!(-(back as isize));
@@ -509,7 +467,7 @@ impl Vm {
                         }
                     }
                     Op::LoadLocalAddInt { slot, n } => {
-                        let v = match &self.stack[base + slot as usize] {
+                        let v = match slot!(slot) {
                             Value::Int(x) => match x.checked_add(n as i64) {
                                 Some(r) => Value::Int(r),
                                 None => throw!(overflow()),
@@ -525,21 +483,34 @@ impl Vm {
                         };
                         push!(v);
                     }
+                    Op::LoadLocalRemInt { slot, n } | Op::LoadLocalMulInt { slot, n } => {
+                        let rem = matches!(*op, Op::LoadLocalRemInt { .. });
+                        let v = match slot!(slot) {
+                            // `n != 0` (the compiler's guarantee).
+                            Value::Int(x) if rem => Value::Int(x.wrapping_rem(n as i64)),
+                            Value::Int(x) => match x.checked_mul(n as i64) {
+                                Some(r) => Value::Int(r),
+                                None => throw!(overflow()),
+                            },
+                            other => {
+                                let a = match other {
+                                    Value::Cell(c) => c.borrow().clone(),
+                                    v => v.clone(),
+                                };
+                                let which = if rem { Op::Rem } else { Op::Mul };
+                                tri!(arith(which, &a, &Value::Int(n as i64)))
+                            }
+                        };
+                        push!(v);
+                    }
                     Op::JumpIfNotLocalLtInt { slot, n, off }
                     | Op::JumpIfNotLocalLeInt { slot, n, off }
                     | Op::JumpIfNotLocalGtInt { slot, n, off }
                     | Op::JumpIfNotLocalGeInt { slot, n, off }
                     | Op::JumpIfNotLocalEqInt { slot, n, off }
                     | Op::JumpIfNotLocalNeInt { slot, n, off } => {
-                        let cmp = match *op {
-                            Op::JumpIfNotLocalLtInt { .. } => Cmp::Lt,
-                            Op::JumpIfNotLocalLeInt { .. } => Cmp::Le,
-                            Op::JumpIfNotLocalGtInt { .. } => Cmp::Gt,
-                            Op::JumpIfNotLocalGeInt { .. } => Cmp::Ge,
-                            Op::JumpIfNotLocalEqInt { .. } => Cmp::Eq,
-                            _ => Cmp::Ne,
-                        };
-                        let r = match &self.stack[base + slot as usize] {
+                        let cmp = local_int_cmp(*op);
+                        let r = match slot!(slot) {
                             Value::Int(x) => int_cmp(cmp, *x, n as i64),
                             other => tri!(slow_cmp(cmp, other, &Value::Int(n as i64))),
                         };
@@ -548,10 +519,7 @@ impl Vm {
                         }
                     }
                     Op::JumpIfNotLocals { cmp, a, b, off } => {
-                        let r = match (
-                            &self.stack[base + a as usize],
-                            &self.stack[base + b as usize],
-                        ) {
+                        let r = match (slot!(a), slot!(b)) {
                             (Value::Int(x), Value::Int(y)) => int_cmp(cmp, *x, *y),
                             (x, y) => tri!(slow_cmp(cmp, x, y)),
                         };
@@ -560,7 +528,7 @@ impl Vm {
                         }
                     }
                     Op::IncLocal { slot, n } => {
-                        let v = &mut self.stack[base + slot as usize];
+                        let v = slot_mut!(slot);
                         let r = match v {
                             Value::Int(x) => match x.checked_add(n as i64) {
                                 Some(r) => {
@@ -616,6 +584,7 @@ impl Vm {
                                 if self.frames.len() == self.frames.capacity() {
                                     self.frames.reserve(self.frames.len());
                                 }
+                                let callee: *const Closure = Rc::as_ptr(&c);
                                 let frame = super::Frame {
                                     closure: c,
                                     ip: 0,
@@ -628,7 +597,19 @@ impl Vm {
                                     std::ptr::write(self.frames.as_mut_ptr().add(n), frame);
                                     self.frames.set_len(n + 1);
                                 }
-                                continue 'frames;
+                                // Continue in the new frame without leaving
+                                // the dispatch loop (as `load_frame!`, with
+                                // what is known here).
+                                fi = self.frames.len() - 1;
+                                // SAFETY: the new frame owns the closure.
+                                closure = unsafe { &*callee };
+                                proto = &*closure.proto;
+                                code = &proto.code[..];
+                                consts = &proto.consts[..];
+                                base = fpos + 1;
+                                code_start = code.as_ptr();
+                                ip = code_start;
+                                continue 'dispatch;
                             }
                         }
                         after_call!(self.call_at(fpos, argc));
@@ -684,72 +665,14 @@ impl Vm {
                         }
                         continue 'frames;
                     }
-                    Op::CallList => {
+                    Op::CallList
+                    | Op::CallBuiltin { .. }
+                    | Op::CallBuiltinList(_)
+                    | Op::CallMethod { .. }
+                    | Op::CallMethodScoped { .. }
+                    | Op::CallMethodList { .. } => {
                         self.frames[fi].ip = pos!();
-                        let argc = tri!(self.spread_args());
-                        let fpos = self.stack.len() - argc - 1;
-                        after_call!(self.call_at(fpos, argc));
-                    }
-                    Op::CallBuiltin { id, argc } => {
-                        self.frames[fi].ip = pos!();
-                        let def = self.program.builtins[id as usize].clone();
-                        let start = self.stack.len() - argc as usize;
-                        after_call!(self.call_builtin(&def, start, start));
-                    }
-                    Op::CallBuiltinList(id) => {
-                        self.frames[fi].ip = pos!();
-                        let def = self.program.builtins[id as usize].clone();
-                        let argc = tri!(self.spread_args());
-                        let start = self.stack.len() - argc;
-                        after_call!(self.call_builtin(&def, start, start));
-                    }
-                    Op::CallMethod {
-                        name,
-                        argc,
-                        builtin,
-                    } => {
-                        self.frames[fi].ip = pos!();
-                        let rpos = self.stack.len() - argc as usize - 1;
-                        after_call!(self.call_method(
-                            rpos,
-                            argc as usize,
-                            &consts[name as usize],
-                            builtin,
-                            None
-                        ));
-                    }
-                    Op::CallMethodScoped {
-                        name,
-                        argc,
-                        builtin,
-                    } => {
-                        self.frames[fi].ip = pos!();
-                        let cand = pop!();
-                        let rpos = self.stack.len() - argc as usize - 1;
-                        after_call!(self.call_method(
-                            rpos,
-                            argc as usize,
-                            &consts[name as usize],
-                            builtin,
-                            Some(cand)
-                        ));
-                    }
-                    Op::CallMethodList {
-                        name,
-                        builtin,
-                        scoped,
-                    } => {
-                        self.frames[fi].ip = pos!();
-                        let cand = if scoped { Some(pop!()) } else { None };
-                        let argc = tri!(self.spread_args());
-                        let rpos = self.stack.len() - argc - 1;
-                        after_call!(self.call_method(
-                            rpos,
-                            argc,
-                            &consts[name as usize],
-                            builtin,
-                            cand
-                        ));
+                        after_call!(self.exec_call(*op, consts));
                     }
                     Op::Return => {
                         let v = pop!();
@@ -761,11 +684,14 @@ impl Vm {
                         let callee = base - 1;
                         self.frames.pop();
                         if self.frames.len() == stop {
-                            self.stack.truncate(callee);
+                            // The callee slot (dropped in place unless a
+                            // scalar placeholder).
+                            self.drop_top();
                             return Ok(Exit::Return(v));
                         }
                         self.set_slot(callee, v);
-                        continue 'frames;
+                        load_frame!();
+                        continue 'dispatch;
                     }
                     Op::MakeList(_)
                     | Op::ListAppend
@@ -782,6 +708,21 @@ impl Vm {
                     | Op::DictWithout(_)
                     | Op::ListFrom(_) => tri!(self.exec_structural(*op, consts)),
                     Op::GetIndex => {
+                        // Fast path: a list and an int index in range.
+                        let n = self.stack.len();
+                        let item = match (&self.stack[n - 2], &self.stack[n - 1]) {
+                            (Value::List(items), Value::Int(i)) if *i >= 0 => {
+                                items.get(*i as usize).cloned()
+                            }
+                            _ => None,
+                        };
+                        if let Some(v) = item {
+                            // The index is an int: nothing to drop.
+                            // SAFETY: `n - 1` values stay initialised.
+                            unsafe { self.stack.set_len(n - 1) };
+                            *top!() = v;
+                            continue 'dispatch;
+                        }
                         let i = pop!();
                         let obj = top!();
                         match index(obj, &i) {
@@ -797,18 +738,7 @@ impl Vm {
                         let v = tri!(get_field(top!(), name));
                         *top!() = v;
                     }
-                    Op::Slice { start, end } => {
-                        let e = if end { Some(pop!()) } else { None };
-                        let s = if start { Some(pop!()) } else { None };
-                        let v = tri!(slice(top!(), s.as_ref(), e.as_ref()));
-                        *top!() = v;
-                    }
-                    Op::IterInit(s) => {
-                        let v = pop!();
-                        tri!(check_iterable(&v));
-                        self.stack[base + s as usize] = v;
-                        self.stack[base + s as usize + 1] = Value::Int(0);
-                    }
+                    Op::Slice { .. } | Op::IterInit(_) => tri!(self.exec_access(*op, base)),
                     Op::IterNext { slot, exit } => {
                         let at = base + slot as usize;
                         let cursor = match self.stack[at + 1] {

@@ -1,6 +1,6 @@
 //! Helpers of the dispatch loop kept out of its way: error construction for
 //! undefined globals, reading a path-assignment root, and the comparisons of
-//! the fused compare-and-jump instructions.
+//! the compare-and-jump instructions.
 
 use super::ops::ordered;
 use super::Vm;
@@ -73,5 +73,41 @@ pub(super) fn slow_cmp(cmp: Cmp, a: &Value, b: &Value) -> RtResult<bool> {
         Cmp::Le => ordered(Op::Le, a, b),
         Cmp::Gt => ordered(Op::Gt, a, b),
         Cmp::Ge => ordered(Op::Ge, a, b),
+    }
+}
+
+/// The comparison of a `JumpIfNot{Lt,Le,Gt,Ge,Eq,Ne}` on the two operands
+/// `a`, `b` below the top of the stack.
+#[inline(always)]
+pub(super) fn stack_cmp(op: Op, a: &Value, b: &Value) -> RtResult<bool> {
+    Ok(match (op, a, b) {
+        (Op::JumpIfNotLt(_), Value::Int(x), Value::Int(y)) => x < y,
+        (Op::JumpIfNotLe(_), Value::Int(x), Value::Int(y)) => x <= y,
+        (Op::JumpIfNotGt(_), Value::Int(x), Value::Int(y)) => x > y,
+        (Op::JumpIfNotGe(_), Value::Int(x), Value::Int(y)) => x >= y,
+        (Op::JumpIfNotEq(_), _, _) => values_equal(a, b),
+        (Op::JumpIfNotNe(_), _, _) => !values_equal(a, b),
+        _ => {
+            let cmp = match op {
+                Op::JumpIfNotLt(_) => Op::Lt,
+                Op::JumpIfNotLe(_) => Op::Le,
+                Op::JumpIfNotGt(_) => Op::Gt,
+                _ => Op::Ge,
+            };
+            ordered(cmp, a, b)?
+        }
+    })
+}
+
+/// The comparison of a `JumpIfNotLocal{Lt,Le,Gt,Ge,Eq,Ne}Int`.
+#[inline(always)]
+pub(super) fn local_int_cmp(op: Op) -> Cmp {
+    match op {
+        Op::JumpIfNotLocalLtInt { .. } => Cmp::Lt,
+        Op::JumpIfNotLocalLeInt { .. } => Cmp::Le,
+        Op::JumpIfNotLocalGtInt { .. } => Cmp::Gt,
+        Op::JumpIfNotLocalGeInt { .. } => Cmp::Ge,
+        Op::JumpIfNotLocalEqInt { .. } => Cmp::Eq,
+        _ => Cmp::Ne,
     }
 }

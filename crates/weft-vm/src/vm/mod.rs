@@ -11,6 +11,7 @@
 mod access;
 mod budget;
 mod calls;
+mod captured;
 mod dispatch;
 mod dispatch_support;
 mod ops;
@@ -383,7 +384,7 @@ impl Vm {
     pub async fn call_value(&mut self, f: &Value, args: &[Value]) -> RtResult<Value> {
         match f {
             Value::Func(closure) => {
-                let stop = self.enter_function(f, closure, args)?;
+                let stop = self.enter_function(closure, args)?;
                 let r = match self.execute(stop) {
                     Ok(Exit::Return(v)) => Ok(v),
                     Ok(Exit::Await(func, args)) => self.resume_after_await(stop, func, args).await,
@@ -429,12 +430,7 @@ impl Vm {
 
     /// Pushes a call of `closure` with `args`; returns the stop depth for
     /// the dispatch loop.
-    fn enter_function(
-        &mut self,
-        f: &Value,
-        closure: &Rc<Closure>,
-        args: &[Value],
-    ) -> RtResult<usize> {
+    fn enter_function(&mut self, closure: &Rc<Closure>, args: &[Value]) -> RtResult<usize> {
         if self.native_depth >= self.program.max_native_depth {
             return Err(crate::error::RtError::new(
                 "stack_overflow",
@@ -446,7 +442,10 @@ impl Vm {
         }
         let stop = self.frames.len();
         let fpos = self.stack.len();
-        self.stack.push(f.clone());
+        // The callee slot below the arguments is never read once the frame
+        // is entered (the frame owns the closure): a placeholder saves a
+        // reference-count round trip per call from a builtin.
+        self.stack.push(Value::Nil);
         self.stack.extend_from_slice(args);
         if let Err(e) = self.push_frame(closure.clone(), fpos + 1, args.len()) {
             self.stack.truncate(fpos);
