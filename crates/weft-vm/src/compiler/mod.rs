@@ -6,6 +6,7 @@
 //! (expressions and calls), `control` (loops, match, try, jumps out),
 //! `pattern` (match and destructuring patterns).
 
+mod branch;
 mod control;
 mod expr;
 mod pattern;
