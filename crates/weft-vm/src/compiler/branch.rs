@@ -82,15 +82,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             return Some(self.emit_jump(op, span));
         }
         let b = self.small_local(rhs)?;
-        let cmp = match op {
-            BinOp::Lt => crate::bytecode::Cmp::Lt,
-            BinOp::Le => crate::bytecode::Cmp::Le,
-            BinOp::Gt => crate::bytecode::Cmp::Gt,
-            BinOp::Ge => crate::bytecode::Cmp::Ge,
-            BinOp::Eq => crate::bytecode::Cmp::Eq,
-            BinOp::Ne => crate::bytecode::Cmp::Ne,
-            _ => return None,
-        };
+        let cmp = comparison(op)?;
         Some(self.emit_jump(Op::JumpIfNotLocals { cmp, a, b, off: 0 }, span))
     }
 
@@ -103,14 +95,8 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         let ExprKind::Binary { op, lhs, rhs } = &cond.kind else {
             return;
         };
-        let cmp = match op {
-            BinOp::Lt => crate::bytecode::Cmp::Lt,
-            BinOp::Le => crate::bytecode::Cmp::Le,
-            BinOp::Gt => crate::bytecode::Cmp::Gt,
-            BinOp::Ge => crate::bytecode::Cmp::Ge,
-            BinOp::Eq => crate::bytecode::Cmp::Eq,
-            BinOp::Ne => crate::bytecode::Cmp::Ne,
-            _ => return,
+        let Some(cmp) = comparison(*op) else {
+            return;
         };
         let Some(a) = self.small_local(lhs) else {
             return;
@@ -141,4 +127,18 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
     pub(super) fn back_distance(&mut self, target: usize) -> Option<u16> {
         u16::try_from(self.here() + 1 - target).ok()
     }
+}
+
+/// The fused-jump comparison of a comparison operator.
+fn comparison(op: BinOp) -> Option<crate::bytecode::Cmp> {
+    use crate::bytecode::Cmp;
+    Some(match op {
+        BinOp::Lt => Cmp::Lt,
+        BinOp::Le => Cmp::Le,
+        BinOp::Gt => Cmp::Gt,
+        BinOp::Ge => Cmp::Ge,
+        BinOp::Eq => Cmp::Eq,
+        BinOp::Ne => Cmp::Ne,
+        _ => return None,
+    })
 }
