@@ -151,33 +151,61 @@ fn resolve_stored(state_dir: &Path, kind: RecordKind, reference: &str) -> Result
         return load_record(&exact, kind.type_name(), 1);
     }
     let (rows, _) = stored(state_dir, kind);
-    let by = |pred: &dyn Fn(&Stored) -> bool| -> Vec<&Stored> {
-        rows.iter().filter(|s| pred(s)).collect()
-    };
+    let records: Vec<Json> = rows.into_iter().map(|s| s.record).collect();
+    pick(
+        kind,
+        reference,
+        &records,
+        &format!("in {}", state_dir.display()),
+    )
+}
+
+/// Finds the one record of `rows` that `reference` means: an exact id, a
+/// durable key, a unique id prefix, a name (a worker's `name`, a run's
+/// workflow), in that order. More than one match is an error listing them;
+/// so is none (`place` says where was looked: `in DIR`, `on the cluster
+/// at URLS`). Used for state directories and the cluster alike.
+pub fn pick(kind: RecordKind, reference: &str, rows: &[Json], place: &str) -> Result<Json, String> {
+    let noun = kind.noun();
+    if reference.is_empty() {
+        return Err(format!(
+            "an empty {noun} reference: give an id, a prefix of one, a key or a name"
+        ));
+    }
+    fn field(r: &Json, name: &str) -> String {
+        r[name].as_str().unwrap_or("").to_string()
+    }
+    fn by<'a>(rows: &'a [Json], pred: &dyn Fn(&Json) -> bool) -> Vec<&'a Json> {
+        rows.iter().filter(|r| pred(r)).collect()
+    }
     let candidates = [
-        ("key", by(&|s| s.field("key") == reference)),
-        ("id prefix", by(&|s| s.field("id").starts_with(reference))),
+        ("id", by(rows, &|r| field(r, "id") == reference)),
+        ("key", by(rows, &|r| field(r, "key") == reference)),
+        (
+            "id prefix",
+            by(rows, &|r| field(r, "id").starts_with(reference)),
+        ),
         (
             kind.name_field(),
-            by(&|s| s.field(kind.name_field()) == reference),
+            by(rows, &|r| field(r, kind.name_field()) == reference),
         ),
     ];
     for (how, found) in candidates {
         match found.as_slice() {
             [] => continue,
-            [one] => return Ok(one.record.clone()),
+            [one] => return Ok((*one).clone()),
             many => {
-                let mut sorted: Vec<&&Stored> = many.iter().collect();
-                sorted.sort_by(|a, b| b.field(time_field(kind)).cmp(a.field(time_field(kind))));
+                let mut sorted: Vec<&&Json> = many.iter().collect();
+                sorted.sort_by_key(|r| std::cmp::Reverse(field(r, time_field(kind))));
                 let listed: Vec<String> = sorted
                     .iter()
                     .take(10)
-                    .map(|s| {
+                    .map(|r| {
                         format!(
                             "  {}  {}  {}",
-                            s.field("id"),
-                            s.field("status"),
-                            s.field(time_field(kind))
+                            field(r, "id"),
+                            field(r, "status"),
+                            field(r, time_field(kind))
                         )
                     })
                     .collect();
@@ -195,8 +223,7 @@ fn resolve_stored(state_dir: &Path, kind: RecordKind, reference: &str) -> Result
         }
     }
     Err(format!(
-        "no {noun} '{reference}' in {}: not an id, a unique id prefix, a key or a {}",
-        state_dir.display(),
+        "no {noun} '{reference}' {place}: not an id, a unique id prefix, a key or a {}",
         kind.name_field()
     ))
 }

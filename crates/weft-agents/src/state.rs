@@ -31,4 +31,7 @@ pub struct AgentState {
     /// On a `weft host`: the cluster job this engine runs (its worker's
     /// checkpoints go to the cluster).
     pub cluster_job: crate::cluster::checkpoints::JobLink,
+    /// Whether copying a run record to the cluster failed once already
+    /// (`cluster/run_mirror.rs` warns once per run).
+    pub cluster_runs_warned: std::cell::Cell<bool>,
 }

@@ -322,12 +322,16 @@ pub enum WorkersCommand {
     List {
         #[command(flatten)]
         filter: ListFilter,
+        #[command(flatten)]
+        cluster: ClusterFlag,
     },
-    /// A worker's whole snapshot as JSON
+    /// A worker's whole snapshot as JSON (from a cluster: with its events)
     Show {
         /// The worker: its id, a unique prefix of it, its key, its name, or
         /// a snapshot file
         reference: String,
+        #[command(flatten)]
+        cluster: ClusterFlag,
     },
     /// Delete the snapshots (and key index entries) of finished workers;
     /// queued or running ones are never deleted
@@ -335,6 +339,16 @@ pub enum WorkersCommand {
         #[command(flatten)]
         filter: PruneArgs,
     },
+}
+
+/// `--cluster` of the `weft workers` / `weft runs` commands that read.
+#[derive(Debug, Args)]
+pub struct ClusterFlag {
+    /// Read the records of this NATS JetStream cluster instead of the
+    /// state directory, nats://HOST:PORT[,HOST:PORT...] (WEFT_CLUSTER when
+    /// not given)
+    #[arg(long, value_name = "URLS")]
+    pub cluster: Option<String>,
 }
 
 /// Filters of `weft workers list` / `weft runs list`.
@@ -424,6 +438,8 @@ pub enum RunsCommand {
     List {
         #[command(flatten)]
         filter: ListFilter,
+        #[command(flatten)]
+        cluster: ClusterFlag,
     },
     /// A readable summary of a run: stages, branches, timings, usage
     Show {
@@ -433,6 +449,8 @@ pub enum RunsCommand {
         /// Print the raw record as JSON instead
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        cluster: ClusterFlag,
     },
     /// Delete the records (and key index entries) of finished runs; running
     /// ones are never deleted

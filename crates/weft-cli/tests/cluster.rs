@@ -121,6 +121,132 @@ println(llm_call("and now?").text)
     // The host ran the worker, never the parent's top level.
     std::thread::sleep(Duration::from_millis(200));
     assert!(!host_logs(dir.path()).contains("parent top level ran"));
+    // On the same cluster and host (no second cluster: CI time).
+    a_cluster_worker_is_listed_with_its_host_and_its_host_events(dir.path(), &cluster.urls);
+}
+
+/// A cluster worker's host events reach the parent (`worker_events`,
+/// `--events`) between its own lifecycle events, without duplicates, and
+/// `weft workers list|show --cluster` show it with its host, usage,
+/// result and events.
+fn a_cluster_worker_is_listed_with_its_host_and_its_host_events(dir: &Path, urls: &str) {
+    std::fs::write(
+        dir.join("listed.wf"),
+        r#"
+fn add(args) {
+  args.a + args.b
+}
+let tools = tool_define(tool_registry(), "add", "Adds two integers", {
+  parameters: {a: {type: "integer"}, b: {type: "integer"}}, handler: add})
+llm_mock({tool_calls: [{name: "add", arguments: {a: 2, b: 3}}], input_tokens: 10, output_tokens: 4})
+llm_mock({text: "The sum is 5.", input_tokens: 12, output_tokens: 5})
+let w = spawn_worker("Add 2 and 3", {name: "listed_adder", key: "listed-adder", tools: tools,
+  placement: "cluster", wait: true})
+println(w.status, w.id)
+for e in worker_events(w.id) {
+  let side = if has(e, "host") { "host" } else { "parent" }
+  println(e.kind, side, e.worker_id == w.id)
+}
+"#,
+    )
+    .unwrap();
+    let out = run(dir, &["run", "--events", "--cluster", urls, "listed.wf"]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    let (first, events) = text.split_once('\n').unwrap();
+    let id = first.strip_prefix("completed ").expect(&text).to_string();
+    assert_eq!(
+        events,
+        "worker_started parent true\n\
+         tool_started host true\n\
+         tool_finished host true\n\
+         worker_progress host true\n\
+         worker_progress host true\n\
+         worker_completed parent true\n",
+        "{text}"
+    );
+    // --events streams the host's events too, each naming its host.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let relayed: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|e: &serde_json::Value| e["kind"] == "tool_finished")
+        .collect();
+    assert_eq!(relayed.len(), 1, "{stderr}");
+    assert_eq!(relayed[0]["worker_id"], id.as_str());
+    assert!(relayed[0]["host"].as_str().is_some_and(|h| !h.is_empty()));
+
+    let list = run(
+        dir,
+        &[
+            "workers",
+            "list",
+            "--cluster",
+            urls,
+            "--name",
+            "listed_adder",
+        ],
+    );
+    assert_ok(&list);
+    let table = stdout(&list);
+    let mut rows = table.lines();
+    assert!(
+        rows.next().unwrap().starts_with("ID  ") && table.contains("HOST"),
+        "{table}"
+    );
+    let row = rows.next().expect(&table);
+    assert!(row.starts_with(&id), "{table}");
+    assert!(
+        row.contains("completed") && row.contains("listed-adder"),
+        "{table}"
+    );
+    assert_eq!(rows.next(), None, "{table}");
+
+    // By key, as locally; with its host, usage, result and events.
+    let show = run(dir, &["workers", "show", "listed-adder", "--cluster", urls]);
+    assert_ok(&show);
+    let record: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(record["id"], id.as_str());
+    assert_eq!(record["status"], "completed");
+    assert_eq!(record["name"], "listed_adder");
+    assert_eq!(record["task"], "Add 2 and 3");
+    let host = record["host"].as_str().unwrap();
+    assert!(row.contains(host), "{table}");
+    assert_eq!(record["execution"]["host"], host);
+    assert_eq!(record["usage"]["input_tokens"], 22, "{record}");
+    assert_eq!(record["result"]["summary"], "The sum is 5.", "{record}");
+    let kinds: Vec<&str> = record["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"tool_finished"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"worker_completed"), "{kinds:?}");
+    let listed = run(
+        dir,
+        &[
+            "workers",
+            "list",
+            "--json",
+            "--cluster",
+            urls,
+            "--name",
+            "listed_adder",
+        ],
+    );
+    assert_ok(&listed);
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(rows[0]["host"], host, "{rows}");
+
+    // Unknown references are the local error, naming the cluster.
+    let missing = run(dir, &["workers", "show", "w_nope", "--cluster", urls]);
+    assert_eq!(missing.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains(&format!("no worker 'w_nope' on the cluster at {urls}")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -269,19 +395,32 @@ fn placement_cluster_without_a_cluster_and_an_unreachable_cluster_are_clear_erro
         "{err}"
     );
 
-    let started = Instant::now();
-    let out = run(dir.path(), &["host", "--cluster", &url]);
-    assert!(
-        started.elapsed() < Duration::from_secs(6),
-        "{:?}",
-        started.elapsed()
-    );
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains(&format!("cannot reach the cluster at {url}")),
-        "{err}"
-    );
+    // `weft host`, and `weft workers`/`weft runs` reading the cluster
+    // (also through WEFT_CLUSTER), fail the same way.
+    for args in [
+        vec!["host", "--cluster", url.as_str()],
+        vec!["workers", "list", "--cluster", url.as_str()],
+        vec!["workers", "show", "w_1", "--cluster", url.as_str()],
+        vec!["runs", "show", "r_1", "--json", "--cluster", url.as_str()],
+        vec!["runs", "list"],
+    ] {
+        let started = Instant::now();
+        let out = support::weft(dir.path(), &args)
+            .env("WEFT_CLUSTER", &url)
+            .output()
+            .unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{args:?}: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("cannot reach the cluster at {url}")),
+            "{args:?}: {err}"
+        );
+    }
 }
 
 #[test]
@@ -460,6 +599,55 @@ for line in r.outputs.hosts {
         .collect();
     effects.sort();
     assert_eq!(effects, ["noted i1", "noted i2", "noted i3"]);
+    // The run is recorded on the cluster, its items' workers too.
+    let runs = run(
+        dir.path(),
+        &[
+            "runs",
+            "list",
+            "--json",
+            "--cluster",
+            &cluster.urls,
+            "--name",
+            "fan",
+        ],
+    );
+    assert_ok(&runs);
+    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).unwrap();
+    assert_eq!(runs.as_array().map(Vec::len), Some(1), "{runs}");
+    assert_eq!(runs[0]["status"], "completed", "{runs}");
+    let run_id = runs[0]["id"].as_str().unwrap();
+    let shown = run(
+        dir.path(),
+        &["runs", "show", "fan", "--cluster", &cluster.urls],
+    );
+    assert_ok(&shown);
+    assert!(stdout(&shown).contains(run_id), "{}", stdout(&shown));
+    let workers = run(
+        dir.path(),
+        &["workers", "list", "--json", "--cluster", &cluster.urls],
+    );
+    assert_ok(&workers);
+    let workers: serde_json::Value = serde_json::from_slice(&workers.stdout).unwrap();
+    let mut worker_hosts: Vec<&str> = workers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["run_id"] == run_id)
+        .map(|w| w["host"].as_str().unwrap())
+        .collect();
+    worker_hosts.sort();
+    assert_eq!(worker_hosts, hosts, "{workers}");
+    let missing = run(
+        dir.path(),
+        &["runs", "show", "r_nope", "--cluster", &cluster.urls],
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no run 'r_nope' on the cluster at "),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
 }
 
 #[test]

@@ -118,3 +118,55 @@ impl Engine {
         outcome.unwrap_or_else(|e| Err((e.category().to_string(), e.message().to_string())))
     }
 }
+
+/// The worker and run records of a cluster as `weft workers --cluster` /
+/// `weft runs --cluster` read them (read-only).
+pub struct ClusterRecords(weft_agents::cluster::listing::ClusterRecords);
+
+/// Connects to the cluster at `urls` to read its records. Unreachable
+/// servers are the same error as for [`connect`], within
+/// [`CONNECT_TIMEOUT`].
+pub async fn records(urls: &str) -> Result<ClusterRecords> {
+    let urls = ClusterUrls::parse(urls).map_err(|m| Error::new("value_error", m))?;
+    let cluster = weft_agents::cluster::Cluster::connect(&urls, CONNECT_TIMEOUT)
+        .await
+        .map_err(|m| Error::new("cluster_error", m))?;
+    weft_agents::cluster::listing::ClusterRecords::open(cluster, REPLICAS)
+        .await
+        .map(ClusterRecords)
+        .map_err(|m| Error::new("cluster_error", m))
+}
+
+impl ClusterRecords {
+    /// `the cluster at URLS`, for messages.
+    pub fn place(&self) -> String {
+        self.0.place()
+    }
+
+    /// Every record of `kind`, oldest first, shaped like the records of a
+    /// state directory (`crate::tooling::worker_snapshots`); an unreadable
+    /// one is an `Err` naming it.
+    pub async fn list(
+        &self,
+        kind: crate::tooling::RecordKind,
+    ) -> Result<Vec<Result<serde_json::Value>>> {
+        let all = self
+            .0
+            .list(kind)
+            .await
+            .map_err(|m| Error::new("cluster_error", m))?;
+        Ok(all.into_iter().map(|r| r.map_err(Error::value)).collect())
+    }
+
+    /// The record `reference` names (id, unique id prefix, key, name),
+    /// resolved as in a state directory; a worker's record has its
+    /// `events` from the cluster. No match (or several) is a `value_error`
+    /// as locally.
+    pub async fn show(
+        &self,
+        kind: crate::tooling::RecordKind,
+        reference: &str,
+    ) -> Result<serde_json::Value> {
+        self.0.show(kind, reference).await.map_err(Error::value)
+    }
+}

@@ -71,6 +71,21 @@ impl JobCheckpoints {
         self.snapshot.borrow().id.clone()
     }
 
+    /// The cluster the job's records go to.
+    pub fn remote(&self) -> &Rc<RemoteCluster> {
+        &self.remote
+    }
+
+    /// The name of the host running the job.
+    pub fn host(&self) -> String {
+        self.snapshot.borrow().host.clone()
+    }
+
+    /// The worker's usage as of its last checkpoint (`{input_tokens, ...}`).
+    pub fn usage(&self) -> serde_json::Value {
+        self.snapshot.borrow().usage.clone()
+    }
+
     /// The revision the job's final write must compare against.
     pub fn revision(&self) -> u64 {
         self.revision.get()

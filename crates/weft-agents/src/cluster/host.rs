@@ -180,6 +180,7 @@ async fn handle(
         mock_consumed: 0,
         checkpoint: serde_json::Value::Null,
         usage: serde_json::Value::Null,
+        about: job.about.clone(),
     };
     if let Some(found) = &existing {
         match serde_json::from_value::<WorkerSnapshot>(found.value.clone()) {
@@ -241,6 +242,8 @@ async fn handle(
         ));
     }
     snapshot.checkpoint = serde_json::Value::Null;
+    // The usage of its last checkpoint (after its last turn) stays.
+    snapshot.usage = checkpoints.usage();
     match outcome {
         Ok(r) => {
             snapshot.status = r.status;

@@ -13,6 +13,7 @@ use weft_vm::value::{from_json, DictMap, Value};
 use weft_vm::vm::Vm;
 
 use super::checkpoints::JobCheckpoints;
+use super::events::HostEvents;
 use super::job::{WorkerJob, FN_REF_KEY};
 use crate::state::AgentState;
 use crate::workers::options::value_json;
@@ -107,9 +108,17 @@ pub async fn run_worker_job(
     let parsed =
         crate::workers::options::parse_worker_options(vm, Some(job.task.clone()), &opts, WHO)
             .map_err(|e| (e.category().to_string(), e.message().to_string()))?;
-    let (worker, envelope) = crate::workers::builtins::run_foreground(vm, parsed, WHO)
-        .await
-        .map_err(|e| (e.category().to_string(), e.message().to_string()))?;
+    // A host's job publishes its workers' events for the parent (`events.rs`).
+    let events = checkpoints.as_ref().map(|cp| {
+        let js = cp.remote().cluster.jetstream().clone();
+        HostEvents::install(&vm.program, js, worker_id, job.about.as_ref(), &cp.host())
+    });
+    let ran = crate::workers::builtins::run_foreground(vm, parsed, WHO).await;
+    if let Some(events) = events {
+        events.finish().await;
+    }
+    let (worker, envelope) =
+        ran.map_err(|e| (e.category().to_string(), e.message().to_string()))?;
     let mock_consumed = match &checkpoints {
         Some(cp) => cp.mock_consumed(&vm.program),
         None => queued.saturating_sub(state.llm.mock.borrow().queued()),

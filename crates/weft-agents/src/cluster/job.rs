@@ -31,6 +31,30 @@ pub struct WorkerJob {
     /// The host labels the job asks for (`placement: {labels: ...}`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub labels: super::labels::Labels,
+    /// Who the worker is in its parent's run (kept in its snapshot, so
+    /// `weft workers list --cluster` can show it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<WorkerAbout>,
+}
+
+/// A remote worker as its parent run knows it: what `weft workers list
+/// --cluster` shows besides the host's record, and where its events go.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerAbout {
+    pub name: String,
+    #[serde(default)]
+    pub key: Option<String>,
+    pub task: String,
+    /// Its parent worker in the parent run (none for a top-level worker).
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// The workflow run it belongs to, if any.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// The `<run-or-root>` token of its events' subject
+    /// (`weft.events.<run-or-root>.<worker>`, `events.rs`).
+    pub events_root: String,
+    pub created_at: String,
 }
 
 /// A remote worker's record in `weft_workers/<worker id>`.
@@ -61,6 +85,9 @@ pub struct WorkerSnapshot {
     /// The usage the checkpoint accounts for.
     #[serde(default)]
     pub usage: Value,
+    /// Who the worker is (from its job), when its parent said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<WorkerAbout>,
 }
 
 impl WorkerSnapshot {

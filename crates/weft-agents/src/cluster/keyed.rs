@@ -115,6 +115,10 @@ pub async fn submit_or_attach(
             mock_consumed: 0,
             checkpoint: serde_json::Value::Null,
             usage: serde_json::Value::Null,
+            about: envelope
+                .payload
+                .get("about")
+                .and_then(|a| serde_json::from_value(a.clone()).ok()),
         };
         let value = serde_json::to_value(&queued).map_err(|e| e.to_string())?;
         match remote

@@ -12,6 +12,7 @@
 //! | `WEFT_DEAD` (subjects `weft.dead.>`) | stream | jobs a host could not accept, with the reason ([`jobs`]) |
 //! | `WEFT_LABELED_JOBS` (subjects `weft.ljobs.<label set>.>`) | work-queue stream | jobs asking for host labels, one consumer per label set ([`labels`]) |
 //! | `weft_hosts` | KV bucket (10 s TTL) | hosts' presence and labels ([`labels`]) |
+//! | `WEFT_EVENTS` (subjects `weft.events.<run-or-root>.<worker>`) | stream (24 h, 1 GiB) | worker events published by hosts, relayed into the parent run ([`events`]) |
 //! | `weft_workers`, `weft_runs`, `weft_keys` | KV buckets | worker snapshots, run records, the `key` index; every write is a compare-and-set (`store/cluster_kv.rs`, the store module's cluster backend) |
 //!
 //! Streams and buckets are created with `replicas` copies (3 on a 3-node
@@ -20,14 +21,18 @@
 pub mod bundle;
 pub mod checkpoints;
 pub mod definitions;
+pub mod events;
 pub mod host;
 pub mod host_job;
 pub mod job;
 pub mod jobs;
 pub mod keyed;
 pub mod labels;
+pub mod listing;
 pub mod ready;
 pub mod remote;
+pub mod run_mirror;
+pub mod scan;
 
 use std::time::Duration;
 

@@ -63,6 +63,7 @@ impl RemoteCluster {
                 let labeled =
                     super::labels::LabeledQueue::open(&cluster, queue.replicas, queue.ack_wait)
                         .await?;
+                super::events::open_stream(&cluster, queue.replicas).await?;
                 Ok::<_, String>((jobs, bundles, state, labeled))
             }
             .await;
@@ -364,6 +365,7 @@ async fn remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Result<Outcome, 
     let cwd = w.ctx.borrow().cwd.display().to_string();
     let policy = weft_vm::value::to_json(&w.policy_value)
         .map_err(|e| format!("cannot encode the worker's policy: {e}"))?;
+    let about = super::events::about(&state.workers, w);
     let job = WorkerJob {
         bundle,
         task: w.task.borrow().clone(),
@@ -372,11 +374,14 @@ async fn remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Result<Outcome, 
         cwd,
         llm_mock,
         labels: opts.labels.clone(),
+        about: Some(about.clone()),
     };
     let payload = serde_json::to_value(&job).map_err(|e| format!("cannot encode the job: {e}"))?;
     let envelope = JobEnvelope::new(w.id.clone(), payload);
     // A keyed worker may already be on the cluster (its parent ran before).
     let labels = opts.labels.clone();
+    // The host's events of the worker, relayed into this run as they come.
+    let relay = super::events::Relay::start(&remote.cluster, program, w).await?;
     let attached = if w.key.is_some() {
         super::keyed::submit_or_attach(&remote, &envelope, &labels).await?
     } else {
@@ -408,7 +413,7 @@ async fn remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Result<Outcome, 
             // Not claimed yet: is there any host that could take it?
             next_check += Duration::from_secs(1);
             if !remote.labeled.served(&labels).await? {
-                if let Some(snap) = refuse_unmatched(&remote, &w.id, &labels).await? {
+                if let Some(snap) = refuse_unmatched(&remote, &w.id, &labels, &about).await? {
                     break snap;
                 }
             }
@@ -416,6 +421,7 @@ async fn remote_cycle(program: &Rc<Program>, w: &Rc<Worker>) -> Result<Outcome, 
         tokio::time::sleep(POLL_INTERVAL).await;
     };
     cancel.armed = false;
+    relay.finish().await;
     record_host(w, &snapshot.host);
     state
         .llm
@@ -484,6 +490,7 @@ async fn refuse_unmatched(
     remote: &RemoteCluster,
     id: &str,
     labels: &super::labels::Labels,
+    about: &super::job::WorkerAbout,
 ) -> Result<Option<WorkerSnapshot>, String> {
     let found = remote.state.read(StateBucket::Workers, id).await?;
     let expected = match &found {
@@ -509,6 +516,7 @@ async fn refuse_unmatched(
         mock_consumed: 0,
         checkpoint: serde_json::Value::Null,
         usage: serde_json::Value::Null,
+        about: Some(about.clone()),
     };
     let value = serde_json::to_value(&snap).map_err(|e| e.to_string())?;
     match remote

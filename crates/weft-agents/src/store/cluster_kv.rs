@@ -46,6 +46,16 @@ pub struct Versioned {
     pub revision: u64,
 }
 
+/// One record of a bucket as [`ClusterState::list`] finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub key: String,
+    pub value: Value,
+    pub revision: u64,
+    /// When this revision was written (the server's time, RFC 3339).
+    pub written_at: Option<String>,
+}
+
 /// Why a write did not happen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StateWriteError {
@@ -199,6 +209,52 @@ impl ClusterState {
                     _ => StateWriteError::Failed(format!("cannot write {name}/{key}: {e}")),
                 }),
         }
+    }
+
+    /// Every record of `bucket` (its latest revision; deleted ones left
+    /// out), in the order they were last written, read with one ordered
+    /// consumer. A record that is not JSON is an `Err` naming it; the
+    /// others are still returned.
+    pub async fn list(&self, bucket: StateBucket) -> Result<Vec<Result<Listed, String>>, String> {
+        let name = bucket.bucket_name();
+        let store = self.store(bucket);
+        let filter = format!("{}>", store.prefix);
+        let messages = crate::cluster::scan::scan(
+            &store.stream,
+            &filter,
+            async_nats::jetstream::consumer::DeliverPolicy::LastPerSubject,
+        )
+        .await?;
+        let mut out = Vec::new();
+        for m in messages {
+            let deleted = m
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("KV-Operation"))
+                .is_some();
+            if deleted {
+                continue;
+            }
+            let key = m
+                .subject
+                .strip_prefix(store.prefix.as_str())
+                .unwrap_or(m.subject.as_str())
+                .to_string();
+            let revision = m.info().map(|i| i.stream_sequence).unwrap_or(0);
+            let written_at = crate::cluster::scan::published_at(&m);
+            out.push(match serde_json::from_slice(&m.payload) {
+                Ok(value) => Ok(Listed {
+                    key,
+                    value,
+                    revision,
+                    written_at,
+                }),
+                Err(e) => Err(format!(
+                    "{name}/{key} on the cluster is not JSON ({e}); expected a Weft record"
+                )),
+            });
+        }
+        Ok(out)
     }
 
     /// Waits until `bucket/key` exists, for at most `timeout`.

@@ -2,7 +2,8 @@
 //! ([`crate::store`]): `<state>/runs/<id>.json` after every stage (awaited,
 //! so a finished stage is durable before the next one starts), the key
 //! index `<state>/run-keys/<key>.json`, and loading a record by id or
-//! path with `value_error`s for anything unreadable.
+//! path with `value_error`s for anything unreadable. A run connected to a
+//! cluster copies each durable record to it (`cluster/run_mirror.rs`).
 
 use std::path::PathBuf;
 
@@ -36,6 +37,8 @@ pub async fn save_now(env: &RunEnv, rec: &mut RunRecord) {
         let j = rec.to_json();
         *env.last_saved.borrow_mut() = Some(j.clone());
         let _ = s.write_json(&RunRecord::rel_path(&rec.id), &j).await;
+        // A run with a cluster records itself there too.
+        crate::cluster::run_mirror::mirror(&env.program, &j).await;
     }
 }
 

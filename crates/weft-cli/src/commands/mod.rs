@@ -4,6 +4,7 @@
 pub mod approvals;
 pub mod cache;
 pub mod check;
+pub mod cluster_records;
 pub mod disasm;
 pub mod host;
 pub mod mcp_serve;

@@ -32,6 +32,12 @@ fn check_statuses(kind: RecordKind, given: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `--status` values must be statuses of this kind of record (a usage
+/// error otherwise).
+pub fn statuses_ok(kind: RecordKind, filter: &ListFilter) -> Result<(), Exit> {
+    check_statuses(kind, &filter.status).map_err(super::usage_error)
+}
+
 /// `weft workers list` / `weft runs list`.
 pub fn list(state_dir: &Path, kind: RecordKind, filter: &ListFilter) -> Exit {
     if let Err(e) = check_statuses(kind, &filter.status) {
@@ -41,6 +47,25 @@ pub fn list(state_dir: &Path, kind: RecordKind, filter: &ListFilter) -> Exit {
         RecordKind::Worker => weft::tooling::worker_snapshots(state_dir),
         RecordKind::Run => weft::tooling::run_records(state_dir),
     };
+    show_list(
+        kind,
+        all,
+        filter,
+        &format!("in {}", state_dir.display()),
+        false,
+    )
+}
+
+/// Prints the records `all` of `kind` (read from `place`: `in DIR`, `on
+/// the cluster at URLS`) as the list table or `--json`; unreadable ones on
+/// stderr (exit 1). A cluster's workers get a HOST column (where each ran).
+pub fn show_list(
+    kind: RecordKind,
+    all: Vec<weft::Result<serde_json::Value>>,
+    filter: &ListFilter,
+    place: &str,
+    on_cluster: bool,
+) -> Exit {
     let mut exit = Exit::Success;
     let name_field = match kind {
         RecordKind::Worker => "name",
@@ -73,7 +98,7 @@ pub fn list(state_dir: &Path, kind: RecordKind, filter: &ListFilter) -> Exit {
     if rows.is_empty() {
         if exit == Exit::Success {
             let what = if total == 0 {
-                format!("no {} in {}", noun(kind), state_dir.display())
+                format!("no {} {place}", noun(kind))
             } else {
                 format!("no {} match the filters ({total} stored)", noun(kind))
             };
@@ -83,6 +108,23 @@ pub fn list(state_dir: &Path, kind: RecordKind, filter: &ListFilter) -> Exit {
     }
     let s = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("-").to_string();
     let text = match kind {
+        RecordKind::Worker if on_cluster => table::render(
+            &["ID", "STATUS", "NAME", "KEY", "HOST", "UPDATED", "TASK"],
+            &rows
+                .iter()
+                .map(|v| {
+                    vec![
+                        s(v, "id"),
+                        s(v, "status"),
+                        s(v, "name"),
+                        s(v, "key"),
+                        s(v, "host"),
+                        table::short_time(&s(v, "updated_at")),
+                        table::cut(&s(v, "task"), 60),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ),
         RecordKind::Worker => table::render(
             &["ID", "STATUS", "NAME", "KEY", "UPDATED", "TASK"],
             &rows

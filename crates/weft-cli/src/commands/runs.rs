@@ -1,13 +1,16 @@
 //! `weft runs list` / `weft runs show REF [--json]` / `weft runs prune` /
 //! `weft runs graph REF|FILE.wf [--format F]` (embedding.md §1): read
 //! the workflow run records (`<state>/runs/*.json`, workflows.md §4) of a
-//! state directory. An unreadable record is reported with its path and the
+//! state directory (`list`/`show` with `--cluster`: a cluster's,
+//! `cluster_records.rs`). An unreadable record is reported with its path and the
 //! reason (exit 1); nothing panics.
 
 use std::path::Path;
 
 use weft::tooling::{run_diagram, run_record, run_summary, source_diagram, RecordKind};
 
+use super::cluster_records::{self, Shown};
+use super::host::cluster_urls;
 use super::{out, records, Exit};
 use crate::cli::{RunsArgs, RunsCommand};
 
@@ -15,27 +18,45 @@ use crate::cli::{RunsArgs, RunsCommand};
 pub fn execute(args: RunsArgs) -> Exit {
     let state_dir = super::state_dir(args.state_dir);
     match args.command {
-        RunsCommand::List { filter } => records::list(&state_dir, RecordKind::Run, &filter),
+        RunsCommand::List { filter, cluster } => match cluster_urls(cluster.cluster) {
+            Some(urls) => cluster_records::list(urls, RecordKind::Run, &filter),
+            None => records::list(&state_dir, RecordKind::Run, &filter),
+        },
         RunsCommand::Prune { filter } => records::prune(&state_dir, RecordKind::Run, &filter),
         RunsCommand::Graph {
             target,
             format,
             name,
         } => graph(&state_dir, &target, &format, name.as_deref()),
-        RunsCommand::Show { reference, json } => match run_record(&state_dir, &reference) {
-            Ok(v) if json => {
-                out(&serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string()));
-                Exit::Success
+        RunsCommand::Show {
+            reference,
+            json,
+            cluster,
+        } => match cluster_urls(cluster.cluster) {
+            Some(urls) => {
+                let shown = if json { Shown::Json } else { Shown::Summary };
+                cluster_records::show(urls, RecordKind::Run, reference, shown)
             }
-            Ok(v) => {
-                out(&run_summary(&v));
-                Exit::Success
-            }
-            Err(e) => {
-                eprintln!("error: {}", e.message());
-                Exit::Failure
-            }
+            None => show(&state_dir, &reference, json),
         },
+    }
+}
+
+/// `weft runs show` of a state directory.
+fn show(state_dir: &Path, reference: &str, json: bool) -> Exit {
+    match run_record(state_dir, reference) {
+        Ok(v) if json => {
+            out(&serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string()));
+            Exit::Success
+        }
+        Ok(v) => {
+            out(&run_summary(&v));
+            Exit::Success
+        }
+        Err(e) => {
+            eprintln!("error: {}", e.message());
+            Exit::Failure
+        }
     }
 }
 

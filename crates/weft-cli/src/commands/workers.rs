@@ -1,7 +1,8 @@
 //! `weft workers list` / `show REF` / `prune` (embedding.md §1): the
 //! worker snapshots (`<state>/workers/*.json`, workers.md §6) of a state
 //! directory (the table and pruning are shared with `weft runs`, in
-//! `records.rs`). A snapshot that is not valid JSON, has another `_type` or an
+//! `records.rs`); `list`/`show` with `--cluster` read a cluster's records
+//! instead (`cluster_records.rs`). A snapshot that is not valid JSON, has another `_type` or an
 //! unknown `version` is reported with its path and the reason (exit 1);
 //! nothing panics.
 
@@ -9,6 +10,8 @@ use std::path::Path;
 
 use weft::tooling::RecordKind;
 
+use super::cluster_records::{self, Shown};
+use super::host::cluster_urls;
 use super::{out, records, Exit};
 use crate::cli::{WorkersArgs, WorkersCommand};
 
@@ -16,8 +19,14 @@ use crate::cli::{WorkersArgs, WorkersCommand};
 pub fn execute(args: WorkersArgs) -> Exit {
     let state_dir = super::state_dir(args.state_dir);
     match args.command {
-        WorkersCommand::List { filter } => records::list(&state_dir, RecordKind::Worker, &filter),
-        WorkersCommand::Show { reference } => show(&state_dir, &reference),
+        WorkersCommand::List { filter, cluster } => match cluster_urls(cluster.cluster) {
+            Some(urls) => cluster_records::list(urls, RecordKind::Worker, &filter),
+            None => records::list(&state_dir, RecordKind::Worker, &filter),
+        },
+        WorkersCommand::Show { reference, cluster } => match cluster_urls(cluster.cluster) {
+            Some(urls) => cluster_records::show(urls, RecordKind::Worker, reference, Shown::Json),
+            None => show(&state_dir, &reference),
+        },
         WorkersCommand::Prune { filter } => records::prune(&state_dir, RecordKind::Worker, &filter),
     }
 }
