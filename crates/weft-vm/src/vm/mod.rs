@@ -442,6 +442,35 @@ impl Vm {
         }
         let stop = self.frames.len();
         let fpos = self.stack.len();
+        let p = &*closure.proto;
+        if args.len() == p.nparams as usize && !p.has_rest && stop < self.program.max_call_depth {
+            // The common case (a callback of `map`, `filter`, ... called
+            // with exactly its parameters): `push_frame`'s fast path with
+            // one reservation for the callee slot, the arguments, the other
+            // slots and the operand stack, and no arity re-checks.
+            self.tick -= 1;
+            if self.tick == 0 {
+                self.check_budget()?;
+            }
+            let nslots = p.nslots as usize;
+            self.stack.reserve(1 + nslots + p.code.len() + 2);
+            // The callee slot: a placeholder, as below.
+            self.stack.push(Value::Nil);
+            for a in args {
+                self.stack.push(a.clone());
+            }
+            for _ in args.len()..nslots {
+                self.stack.push(Value::Nil);
+            }
+            self.frames.push(Frame {
+                closure: closure.clone(),
+                ip: 0,
+                base: fpos + 1,
+                restore: None,
+            });
+            self.native_depth += 1;
+            return Ok(stop);
+        }
         // The callee slot below the arguments is never read once the frame
         // is entered (the frame owns the closure): a placeholder saves a
         // reference-count round trip per call from a builtin.
