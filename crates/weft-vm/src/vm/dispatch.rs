@@ -552,7 +552,8 @@ impl Vm {
                     }
 
                     Op::Call(argc) => {
-                        self.frames[fi].ip = pos!();
+                        // SAFETY: `fi` is the running frame.
+                        unsafe { self.frames.get_unchecked_mut(fi) }.ip = pos!();
                         self.tick -= 1;
                         if self.tick == 0 {
                             tri!(self.check_budget());
@@ -560,8 +561,9 @@ impl Vm {
                         let argc = argc as usize;
                         let fpos = self.stack.len() - argc - 1;
                         // Fast path: a script function called with exactly
-                        // its parameters.
-                        if let Value::Func(c) = &self.stack[fpos] {
+                        // its parameters (the callee and its arguments are
+                        // on the stack: `fpos` is in bounds).
+                        if let Value::Func(c) = unsafe { self.stack.get_unchecked(fpos) } {
                             let p = &*c.proto;
                             if p.nparams as usize == argc
                                 && !p.has_rest
@@ -571,8 +573,8 @@ impl Vm {
                                 let need = nslots + p.code.len() + 2;
                                 // Move the callee into the frame: the slot
                                 // below the arguments is never read again.
-                                let Ok(c) = std::mem::replace(&mut self.stack[fpos], Value::Nil)
-                                    .into_func()
+                                let callee_slot = unsafe { self.stack.get_unchecked_mut(fpos) };
+                                let Ok(c) = std::mem::replace(callee_slot, Value::Nil).into_func()
                                 else {
                                     unreachable!("checked above")
                                 };
@@ -680,9 +682,7 @@ impl Vm {
                         let v = pop!();
                         // Drop the frame's slots and callee; the result
                         // takes the callee's place.
-                        while self.stack.len() > base {
-                            self.drop_top();
-                        }
+                        self.cut_stack(base);
                         let callee = base - 1;
                         self.frames.pop();
                         if self.frames.len() == stop {

@@ -325,6 +325,25 @@ impl Vm {
         }
     }
 
+    /// Drops the values above stack height `height` (top first, as
+    /// repeated [`Vm::drop_top`] would), skipping the drop glue of scalars.
+    #[inline(always)]
+    pub(crate) fn cut_stack(&mut self, height: usize) {
+        let len = self.stack.len();
+        assert!(height <= len, "operand stack underflow");
+        // SAFETY: `height..len` are initialised; the length is cut first,
+        // so each is dropped exactly once and never read again.
+        unsafe {
+            self.stack.set_len(height);
+            let p = self.stack.as_mut_ptr();
+            for i in (height..len).rev() {
+                if !(*p.add(i)).is_scalar() {
+                    std::ptr::drop_in_place(p.add(i));
+                }
+            }
+        }
+    }
+
     /// Overwrites stack slot `i` with `v`, dropping the old value in place.
     #[inline(always)]
     pub(crate) fn set_slot(&mut self, i: usize, v: Value) {
