@@ -266,6 +266,25 @@ fn disasm_lists_fused_local_arithmetic() {
     assert_eq!(stdout(&out), "33\n");
 }
 
+/// A dict pattern's fields compile to one `MatchField` each (test, read
+/// and jump to the next arm in one instruction, no `IsDict`/`DictHas`), and
+/// literal sub-patterns to a compare-and-jump; `weft disasm` shows them.
+#[test]
+fn disasm_lists_fused_dict_pattern_fields() {
+    let src = "fn f(ev) { match ev { {kind: \"a\", x: x} -> x\n _ -> 0 } }\nprintln(f({kind: \"a\", x: 4}), f({kind: \"b\"}))\n";
+    let dir = dir_with(&[("f.wf", src)]);
+    let out = weft(&dir, &["disasm", "f.wf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listing = stdout(&out);
+    assert!(listing.contains("MatchField { slot: "), "{listing}");
+    assert!(listing.contains("; \"kind\" else -> "), "{listing}");
+    assert!(listing.contains("JumpIfNotEq("), "{listing}");
+    assert!(!listing.contains("DictHas"), "{listing}");
+    assert!(!listing.contains("IsDict"), "{listing}");
+    let out = weft(&dir, &["run", "f.wf"]);
+    assert_eq!(stdout(&out), "4 0\n");
+}
+
 /// `weft workers list|show|prune` and `weft runs ...` by id prefix, key and
 /// name; a header and aligned columns; filters; pruning keeps running
 /// records and removes a pruned worker's key (the keyed program then

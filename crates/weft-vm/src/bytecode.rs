@@ -373,6 +373,15 @@ pub enum Op {
     ExpectDict,
     /// Pattern test: does the dict have key `consts[k]`? `[dict] -> [bool]`
     DictHas(u32),
+    /// Dict pattern field (`{key: ...}` without a default): when local
+    /// `slot` holds a dict with key `consts[k]`, push that key's value;
+    /// otherwise (no such key, or not a dict) jump by `off`.
+    /// `[] -> [v] | []`
+    MatchField {
+        slot: u8,
+        k: u16,
+        off: i32,
+    },
     /// The dict without the `n` keys above it. `[dict, k1..kn] -> [dict]`
     DictWithout(u16),
     /// The items of a list from index `start` on. `[list] -> [list]`
@@ -409,6 +418,7 @@ impl Op {
             | Op::JumpIfNotLocalNeInt { off, .. }
             | Op::JumpIfNotLocals { off, .. } => Some(off),
             Op::IterNext { exit, .. } => Some(exit),
+            Op::MatchField { off, .. } => Some(off),
             Op::PushHandler { offset, .. } => Some(offset),
             Op::LoopIfLocalK { back, .. }
             | Op::LoopIfLocals { back, .. }
@@ -442,6 +452,7 @@ impl Op {
             Op::JumpIfNotLocalNeInt { slot, n, .. } => Op::JumpIfNotLocalNeInt { slot, n, off: o },
             Op::JumpIfNotLocals { cmp, a, b, .. } => Op::JumpIfNotLocals { cmp, a, b, off: o },
             Op::IterNext { slot, .. } => Op::IterNext { slot, exit: o },
+            Op::MatchField { slot, k, .. } => Op::MatchField { slot, k, off: o },
             Op::PushHandler { finally, .. } => Op::PushHandler { offset: o, finally },
             // Back-edges only ever get shorter (`strip_nops`), so the new
             // distance fits.

@@ -51,6 +51,14 @@ fn list(out: &mut String, p: &FnProto, builtins: &[Rc<BuiltinDef>]) {
             | Op::JumpIfNotNilOrPop(o)
             | Op::JumpIfNil(o) => Some(format!("-> {}", i as i64 + 1 + *o as i64)),
             Op::IterNext { exit, .. } => Some(format!("exit -> {}", i as i64 + 1 + *exit as i64)),
+            Op::MatchField { k, off, .. } => Some(format!(
+                "{} else -> {}",
+                p.consts
+                    .get(*k as usize)
+                    .map(|v| v.to_repr())
+                    .unwrap_or_default(),
+                i as i64 + 1 + *off as i64
+            )),
             Op::LoopIfLocalK { k, back, .. } => Some(format!(
                 "{} -> {}",
                 p.consts

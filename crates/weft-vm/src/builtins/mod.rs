@@ -252,10 +252,12 @@ pub(crate) fn ranges_to_lists(
     def: &BuiltinDef,
     limits: &crate::value::SizeLimits,
 ) -> RtResult<()> {
-    for (i, arg) in args.iter_mut().enumerate().take(8) {
-        if def.range_args & (1 << i) == 0 {
-            continue;
-        }
+    // Only the positions in the mask are visited (most builtins have one).
+    let mut mask = def.range_args;
+    while mask != 0 {
+        let i = mask.trailing_zeros() as usize;
+        mask &= mask - 1;
+        let Some(arg) = args.get_mut(i) else { break };
         if let Value::Range(r) = arg {
             limits.check_list_len(r.len())?;
             *arg = Value::list(convert::iter_items(arg, def.name)?);

@@ -239,17 +239,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             }
             PatternKind::Literal(lit) => {
                 self.emit(Op::LoadLocal(src), span);
-                let v = match lit {
-                    Literal::Nil => Value::Nil,
-                    Literal::Bool(b) => Value::Bool(*b),
-                    Literal::Int(i) => Value::Int(*i),
-                    Literal::Float(f) => Value::Float(*f),
-                    Literal::Str(s) => Value::str(s.clone()),
-                };
-                let k = self.add_const(v);
-                self.emit(Op::Const(k), span);
-                self.emit(Op::Eq, span);
-                fails.push(self.emit_jump(Op::JumpIfFalse(0), span));
+                self.test_literal(lit, span, fails);
             }
             PatternKind::List { items, rest } => {
                 let len = items.len().min(u16::MAX as usize) as u16;
@@ -286,18 +276,38 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
                 }
             }
             PatternKind::Dict { entries, rest } => {
-                self.emit(Op::LoadLocal(src), span);
-                self.emit(Op::IsDict, span);
-                fails.push(self.emit_jump(Op::JumpIfFalse(0), span));
-                for entry in entries {
-                    let k = self.str_const(&entry.key);
-                    if entry.default.is_none() {
+                let keys: Vec<u32> = entries.iter().map(|e| self.str_const(&e.key)).collect();
+                // A field without a default is tested and read by one
+                // `MatchField` (operands permitting), which also fails on a
+                // non-dict: the `IsDict` test is then redundant.
+                let fused = |i: usize| {
+                    entries[i].default.is_none()
+                        && u8::try_from(src).is_ok()
+                        && u16::try_from(keys[i]).is_ok()
+                };
+                if entries.is_empty() || !fused(0) {
+                    self.emit(Op::LoadLocal(src), span);
+                    self.emit(Op::IsDict, span);
+                    fails.push(self.emit_jump(Op::JumpIfFalse(0), span));
+                }
+                for (i, entry) in entries.iter().enumerate() {
+                    let k = keys[i];
+                    if fused(i) {
+                        let op = Op::MatchField {
+                            slot: src as u8,
+                            k: k as u16,
+                            off: 0,
+                        };
+                        fails.push(self.emit_jump(op, entry.span));
+                    } else {
+                        if entry.default.is_none() {
+                            self.emit(Op::LoadLocal(src), entry.span);
+                            self.emit(Op::DictHas(k), entry.span);
+                            fails.push(self.emit_jump(Op::JumpIfFalse(0), entry.span));
+                        }
                         self.emit(Op::LoadLocal(src), entry.span);
-                        self.emit(Op::DictHas(k), entry.span);
-                        fails.push(self.emit_jump(Op::JumpIfFalse(0), entry.span));
+                        self.emit(Op::GetField(k), entry.span);
                     }
-                    self.emit(Op::LoadLocal(src), entry.span);
-                    self.emit(Op::GetField(k), entry.span);
                     if let Some(default) = &entry.default {
                         let skip = self.emit_jump(Op::JumpIfNotNilOrPop(0), entry.span);
                         self.compile_expr(default);
@@ -334,6 +344,21 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
         }
     }
 
+    /// Tests the value on top of the stack (consumed) for equality with a
+    /// literal pattern: `==`, one compare-and-jump to the failure.
+    fn test_literal(&mut self, lit: &Literal, span: Span, fails: &mut Vec<usize>) {
+        let v = match lit {
+            Literal::Nil => Value::Nil,
+            Literal::Bool(b) => Value::Bool(*b),
+            Literal::Int(i) => Value::Int(*i),
+            Literal::Float(f) => Value::Float(*f),
+            Literal::Str(s) => Value::str(s.clone()),
+        };
+        let k = self.add_const(v);
+        self.emit(Op::Const(k), span);
+        fails.push(self.emit_jump(Op::JumpIfNotEq(0), span));
+    }
+
     /// Tests the value on top of the stack (consumed) against `pattern`.
     fn test_subvalue(&mut self, pattern: &'ast Pattern, fails: &mut Vec<usize>) {
         match &pattern.kind {
@@ -341,6 +366,7 @@ impl<'a, 'ast> Compiler<'a, 'ast> {
             PatternKind::Wildcard => {
                 self.emit(Op::Pop, pattern.span);
             }
+            PatternKind::Literal(lit) => self.test_literal(lit, pattern.span, fails),
             _ => {
                 self.cur().begin_scope();
                 let tmp = self.hidden_slot();

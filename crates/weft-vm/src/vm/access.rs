@@ -326,7 +326,7 @@ pub(crate) fn interpolate(parts: &[Value], limits: &SizeLimits) -> RtResult<Valu
 }
 
 impl super::Vm {
-    /// Executes `Slice` or `IterInit` in the frame whose slots start at
+    /// Executes `Slice`, `IterInit`, `SaveHeight` or `RestoreHeight` in the frame whose slots start at
     /// `base` (kept out of the dispatch loop's body).
     // Kept out of line: inlined, it costs the hot instructions of the
     // dispatch loop registers (measured with callgrind).
@@ -346,6 +346,14 @@ impl super::Vm {
                 check_iterable(&v)?;
                 self.stack[base + s as usize] = v;
                 self.stack[base + s as usize + 1] = Value::Int(0);
+            }
+            Op::SaveHeight(s) => {
+                self.stack[base + s as usize] = Value::Int(self.stack.len() as i64);
+            }
+            Op::RestoreHeight(s) => {
+                if let Value::Int(h) = self.stack[base + s as usize] {
+                    self.stack.truncate(h as usize);
+                }
             }
             _ => unreachable!("not an access instruction: {op:?}"),
         }

@@ -1,6 +1,7 @@
 //! Calls: frame setup with arity checks, defaults and rest parameters;
 //! calling builtins (sync in place, async handed back to `run_until`);
-//! method-call resolution (language.md §4).
+//! method-call resolution (language.md §4); entering an imported module's
+//! top level.
 
 use std::rc::Rc;
 
@@ -47,7 +48,7 @@ pub(crate) fn gated(def: Rc<BuiltinDef>) -> crate::builtins::HostFn {
 
 impl Vm {
     /// Executes a call instruction other than `Call`/`TailCall` (spread
-    /// calls, builtin calls, method calls) of a function with constants
+    /// calls, builtin calls, method calls, module runs) of a function with constants
     /// `consts`; the frame's ip is already saved.
     // Kept out of line: inlined, it costs the hot instructions of the
     // dispatch loop registers (measured with callgrind).
@@ -107,7 +108,39 @@ impl Vm {
                 let rpos = self.stack.len() - argc - 1;
                 self.call_method(rpos, argc, &consts[name as usize], builtin, cand)
             }
+            Op::RunModule(m) => self.enter_module_once(m),
             _ => unreachable!("not a call instruction: {op:?}"),
+        }
+    }
+
+    /// `RunModule(m)`: enters module `m`'s top level the first time (its
+    /// value is the result), else pushes nil.
+    fn enter_module_once(&mut self, m: u32) -> RtResult<Step> {
+        let main = {
+            let mut modules = self.program.modules.borrow_mut();
+            let slot = &mut modules[m as usize];
+            if slot.ran {
+                None
+            } else {
+                slot.ran = true;
+                Some(slot.main.clone())
+            }
+        };
+        match main {
+            None => {
+                self.stack.push(Value::Nil);
+                Ok(Step::Done)
+            }
+            Some(proto) => {
+                let c = Rc::new(Closure {
+                    proto,
+                    upvalues: Box::new([]),
+                });
+                let fpos = self.stack.len();
+                self.stack.push(Value::Func(c.clone()));
+                self.push_frame(c, fpos + 1, 0)?;
+                Ok(Step::Frame)
+            }
         }
     }
 

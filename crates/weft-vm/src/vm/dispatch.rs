@@ -2,13 +2,14 @@
 //! frame at index `stop` returns or an async builtin must be awaited.
 //!
 //! The hot instructions (constants, locals, int fast paths, jumps and fused
-//! loop back-edges, script calls and returns, list indexing) run in its
-//! body, with the running frame's state (ip, base, code, constants) in
-//! locals that a call or return switches without leaving the loop. The
-//! rest are methods in modules of their own: `captured.rs` (`Take*`,
-//! cells), `ops.rs` (operators), `calls.rs` (builtin, spread and method
-//! calls), `structural.rs` (collections), `variables.rs` (globals, paths,
-//! closures), `access.rs` (slices, iteration setup).
+//! loop back-edges, script calls and returns, list indexing, dict pattern
+//! fields) run in its body, with the running frame's state (ip, base,
+//! code, constants) in locals that a call or return switches without
+//! leaving the loop. The rest are methods in modules of their own:
+//! `captured.rs` (`Take*`, cells), `ops.rs` (operators), `calls.rs`
+//! (builtin, spread and method calls, module runs), `structural.rs`
+//! (collections), `variables.rs` (globals, paths, closures), `access.rs`
+//! (slices, iteration setup, loop stack heights).
 
 use std::rc::Rc;
 
@@ -551,7 +552,8 @@ impl Vm {
                     }
 
                     Op::Call(argc) => {
-                        self.frames[fi].ip = pos!();
+                        // SAFETY: `fi` is the running frame.
+                        unsafe { self.frames.get_unchecked_mut(fi) }.ip = pos!();
                         self.tick -= 1;
                         if self.tick == 0 {
                             tri!(self.check_budget());
@@ -559,8 +561,9 @@ impl Vm {
                         let argc = argc as usize;
                         let fpos = self.stack.len() - argc - 1;
                         // Fast path: a script function called with exactly
-                        // its parameters.
-                        if let Value::Func(c) = &self.stack[fpos] {
+                        // its parameters (the callee and its arguments are
+                        // on the stack: `fpos` is in bounds).
+                        if let Value::Func(c) = unsafe { self.stack.get_unchecked(fpos) } {
                             let p = &*c.proto;
                             if p.nparams as usize == argc
                                 && !p.has_rest
@@ -570,8 +573,8 @@ impl Vm {
                                 let need = nslots + p.code.len() + 2;
                                 // Move the callee into the frame: the slot
                                 // below the arguments is never read again.
-                                let Ok(c) = std::mem::replace(&mut self.stack[fpos], Value::Nil)
-                                    .into_func()
+                                let callee_slot = unsafe { self.stack.get_unchecked_mut(fpos) };
+                                let Ok(c) = std::mem::replace(callee_slot, Value::Nil).into_func()
                                 else {
                                     unreachable!("checked above")
                                 };
@@ -670,7 +673,8 @@ impl Vm {
                     | Op::CallBuiltinList(_)
                     | Op::CallMethod { .. }
                     | Op::CallMethodScoped { .. }
-                    | Op::CallMethodList { .. } => {
+                    | Op::CallMethodList { .. }
+                    | Op::RunModule(_) => {
                         self.frames[fi].ip = pos!();
                         after_call!(self.exec_call(*op, consts));
                     }
@@ -678,9 +682,7 @@ impl Vm {
                         let v = pop!();
                         // Drop the frame's slots and callee; the result
                         // takes the callee's place.
-                        while self.stack.len() > base {
-                            self.drop_top();
-                        }
+                        self.cut_stack(base);
                         let callee = base - 1;
                         self.frames.pop();
                         if self.frames.len() == stop {
@@ -733,12 +735,25 @@ impl Vm {
                             }
                         }
                     }
+                    Op::MatchField { slot, k, off } => {
+                        let v = match (slot!(slot), konst!(k)) {
+                            (Value::Dict(d), Value::Str(key)) => d.get(key).cloned(),
+                            _ => None,
+                        };
+                        match v {
+                            Some(v) => push!(v),
+                            None => jump!(off),
+                        }
+                    }
                     Op::GetField(k) => {
                         let name = consts[k as usize].as_str().unwrap_or("");
                         let v = tri!(get_field(top!(), name));
                         *top!() = v;
                     }
-                    Op::Slice { .. } | Op::IterInit(_) => tri!(self.exec_access(*op, base)),
+                    Op::Slice { .. }
+                    | Op::IterInit(_)
+                    | Op::SaveHeight(_)
+                    | Op::RestoreHeight(_) => tri!(self.exec_access(*op, base)),
                     Op::IterNext { slot, exit } => {
                         let at = base + slot as usize;
                         let cursor = match self.stack[at + 1] {
@@ -774,41 +789,6 @@ impl Vm {
                         self.frames[fi].ip = pos!();
                         self.rethrow(v, stop)?;
                         continue 'frames;
-                    }
-                    Op::SaveHeight(s) => {
-                        self.stack[base + s as usize] = Value::Int(self.stack.len() as i64);
-                    }
-                    Op::RestoreHeight(s) => {
-                        if let Value::Int(h) = self.stack[base + s as usize] {
-                            self.stack.truncate(h as usize);
-                        }
-                    }
-
-                    Op::RunModule(m) => {
-                        let main = {
-                            let mut modules = self.program.modules.borrow_mut();
-                            let slot = &mut modules[m as usize];
-                            if slot.ran {
-                                None
-                            } else {
-                                slot.ran = true;
-                                Some(slot.main.clone())
-                            }
-                        };
-                        match main {
-                            None => push!(Value::Nil),
-                            Some(p) => {
-                                self.frames[fi].ip = pos!();
-                                let c = Rc::new(Closure {
-                                    proto: p,
-                                    upvalues: Box::new([]),
-                                });
-                                let fpos = self.stack.len();
-                                push!(Value::Func(c.clone()));
-                                tri!(self.push_frame(c, fpos + 1, 0));
-                                continue 'frames;
-                            }
-                        }
                     }
                 }
             };

@@ -325,6 +325,25 @@ impl Vm {
         }
     }
 
+    /// Drops the values above stack height `height` (top first, as
+    /// repeated [`Vm::drop_top`] would), skipping the drop glue of scalars.
+    #[inline(always)]
+    pub(crate) fn cut_stack(&mut self, height: usize) {
+        let len = self.stack.len();
+        assert!(height <= len, "operand stack underflow");
+        // SAFETY: `height..len` are initialised; the length is cut first,
+        // so each is dropped exactly once and never read again.
+        unsafe {
+            self.stack.set_len(height);
+            let p = self.stack.as_mut_ptr();
+            for i in (height..len).rev() {
+                if !(*p.add(i)).is_scalar() {
+                    std::ptr::drop_in_place(p.add(i));
+                }
+            }
+        }
+    }
+
     /// Overwrites stack slot `i` with `v`, dropping the old value in place.
     #[inline(always)]
     pub(crate) fn set_slot(&mut self, i: usize, v: Value) {
@@ -442,6 +461,35 @@ impl Vm {
         }
         let stop = self.frames.len();
         let fpos = self.stack.len();
+        let p = &*closure.proto;
+        if args.len() == p.nparams as usize && !p.has_rest && stop < self.program.max_call_depth {
+            // The common case (a callback of `map`, `filter`, ... called
+            // with exactly its parameters): `push_frame`'s fast path with
+            // one reservation for the callee slot, the arguments, the other
+            // slots and the operand stack, and no arity re-checks.
+            self.tick -= 1;
+            if self.tick == 0 {
+                self.check_budget()?;
+            }
+            let nslots = p.nslots as usize;
+            self.stack.reserve(1 + nslots + p.code.len() + 2);
+            // The callee slot: a placeholder, as below.
+            self.stack.push(Value::Nil);
+            for a in args {
+                self.stack.push(a.clone());
+            }
+            for _ in args.len()..nslots {
+                self.stack.push(Value::Nil);
+            }
+            self.frames.push(Frame {
+                closure: closure.clone(),
+                ip: 0,
+                base: fpos + 1,
+                restore: None,
+            });
+            self.native_depth += 1;
+            return Ok(stop);
+        }
         // The callee slot below the arguments is never read once the frame
         // is entered (the frame owns the closure): a placeholder saves a
         // reference-count round trip per call from a builtin.
